@@ -1,0 +1,1 @@
+"""QA Loop: a Teams bot for a children's services quality assurance cycle."""

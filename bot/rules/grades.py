@@ -1,0 +1,86 @@
+"""Practice standards, the Ofsted-style grade scale and audit kinds and states (DESIGN §2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Standard(StrEnum):
+    HEART = "heart"
+    ASSESSMENT = "assessment"
+    PLANS = "plans"
+    RECORDS = "records"
+    OVERSIGHT = "oversight"
+    STRENGTHS = "strengths"
+
+
+STANDARD_LABELS = {
+    Standard.HEART: "Children and families at the heart of everything we do",
+    Standard.ASSESSMENT: "Every child has an assessment",
+    Standard.PLANS: "Plans are good quality and SMART",
+    Standard.RECORDS: "Records are clear and accessible",
+    Standard.OVERSIGHT: "Regular management oversight",
+    Standard.STRENGTHS: "Strengths-based approach",
+}
+
+
+class Grade(StrEnum):
+    """In order, best first."""
+
+    OUTSTANDING = "outstanding"
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires_improvement"
+    INADEQUATE = "inadequate"
+
+
+GRADE_LABELS = {
+    Grade.OUTSTANDING: "Outstanding",
+    Grade.GOOD: "Good",
+    Grade.REQUIRES_IMPROVEMENT: "Requires improvement",
+    Grade.INADEQUATE: "Inadequate",
+}
+
+
+class AuditKind(StrEnum):
+    COLLABORATIVE = "collaborative"
+    THEMATIC = "thematic"
+    MULTI_AGENCY = "multi_agency"
+    SENIOR_MANAGER = "senior_manager"
+    TEAM_MANAGER = "team_manager"
+
+
+AUDIT_KIND_LABELS = {
+    AuditKind.COLLABORATIVE: "Collaborative audit",
+    AuditKind.THEMATIC: "Thematic audit",
+    AuditKind.MULTI_AGENCY: "Multi-agency audit",
+    AuditKind.SENIOR_MANAGER: "Senior manager audit",
+    AuditKind.TEAM_MANAGER: "Team manager audit",
+}
+
+
+class AuditState(StrEnum):
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    MODERATED = "moderated"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+AUDIT_STATE_LABELS = {
+    AuditState.ASSIGNED: "Assigned",
+    AuditState.IN_PROGRESS: "In progress",
+    AuditState.COMPLETED: "Completed",
+    AuditState.MODERATED: "Moderated",
+    AuditState.DECLINED: "Declined",
+    AuditState.CANCELLED: "Cancelled",
+}
+
+OPEN_AUDIT_STATES = frozenset({AuditState.ASSIGNED, AuditState.IN_PROGRESS})
+
+
+class ActionState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"

@@ -1,0 +1,45 @@
+"""Working days: Monday to Friday less England and Wales bank holidays and a person's days off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    days = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return frozenset(days.keys())
+
+
+def is_bank_holiday(day: date) -> bool:
+    return day in _bank_holidays(day.year)
+
+
+def is_working_day(day: date, *, weekdays: Iterable[int] = (1, 2, 3, 4, 5)) -> bool:
+    """`weekdays` are ISO numbers (Monday 1) a person works; bank holidays are never working."""
+    return day.isoweekday() in set(weekdays) and not is_bank_holiday(day)
+
+
+def add_working_days(start: date, count: int) -> date:
+    """The date `count` working days after `start` (count 0 is `start` itself)."""
+    day = start
+    step = 1 if count >= 0 else -1
+    remaining = abs(count)
+    while remaining:
+        day += timedelta(days=step)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def working_days_between(earlier: date, later: date) -> int:
+    """Working days after `earlier` up to and including `later`; 0 when later is not after."""
+    if later <= earlier:
+        return 0
+    return sum(
+        1 for n in range(1, (later - earlier).days + 1) if is_working_day(earlier + timedelta(n))
+    )

@@ -1,0 +1,114 @@
+"""Every setting QA Loop reads, in one pydantic-settings class that fails fast."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# Teams' public Bot Connector endpoints; replies and proactive messages carry our token only here.
+TEAMS_CONNECTOR_HOSTS = ("smba.trafficmanager.net", "smba.infra.gcc.teams.microsoft.com")
+
+
+class Settings(BaseSettings):
+    """Read from QALOOP_* environment variables and a .env file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QALOOP_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///qaloop.db"
+
+    # Field names match what botbuilder's ConfigurationBotFrameworkAuthentication reads.
+    APP_ID: str = Field("", alias="QALOOP_APP_ID")
+    APP_PASSWORD: SecretStr = Field(SecretStr(""), alias="QALOOP_APP_PASSWORD")
+    APP_TENANTID: str = Field("", alias="QALOOP_APP_TENANT_ID")
+    APP_TYPE: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = Field(
+        "SingleTenant", alias="QALOOP_APP_TYPE"
+    )
+    # Where the Bot Framework publishes its signing keys; overridden only by tests.
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str = Field(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        alias="QALOOP_OPENID_METADATA_URL",
+    )
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str = Field(
+        "https://api.botframework.com", alias="QALOOP_TOKEN_ISSUER"
+    )
+
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    connector_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(TEAMS_CONNECTOR_HOSTS)
+    )
+    timezone: str = "Europe/London"
+    send_rate: float = Field(25.0, gt=0, le=50)
+    case_ref_pattern: str = r"^[A-Z]{0,3}-?\d{3,10}$"
+    admin_contact: str = "your QA team"
+
+    reminders_time: time = time(9, 0)
+    step_guide_time: time = time(8, 45)
+    digest_time: time = time(9, 0)
+    briefing_time: time = time(10, 0)
+
+    @field_validator("allowed_tenants", "connector_hosts", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("case_ref_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"case_ref_pattern is not a regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> Settings:
+        given = [bool(self.APP_ID), bool(self.APP_PASSWORD.get_secret_value()), bool(self.APP_TENANTID)]
+        if any(given) and not all(given):
+            raise ValueError(
+                "set all of QALOOP_APP_ID, QALOOP_APP_PASSWORD and QALOOP_APP_TENANT_ID, or none"
+            )
+        if self.has_credentials and self.APP_TYPE != "SingleTenant":
+            raise ValueError("QALOOP_APP_TYPE must be SingleTenant (multi-tenant bots are retired)")
+        return self
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.APP_ID)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def tenants_allowed(self) -> frozenset[str]:
+        """Tenants whose activities we accept; empty means any (development only)."""
+        tenants = set(self.allowed_tenants)
+        if self.has_credentials:
+            tenants.add(self.APP_TENANTID)
+        return frozenset(tenants)
+
+    def connector_host_allowed(self, host: str) -> bool:
+        """Whether our token may be sent to a connector at this host."""
+        if not self.has_credentials:
+            return host in LOOPBACK_HOSTS
+        return any(host == h or host.endswith("." + h) for h in self.connector_hosts)

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, async engines, migrations and one query module per aggregate."""

@@ -1,0 +1,362 @@
+"""SQLModel tables for the whole QA Loop domain; every row carries its tenant."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite drops the zone otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+def _json(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=sa.JSON, nullable=nullable)
+
+
+def _tenant() -> Any:
+    return Field(foreign_key="tenant.id", index=True, max_length=64)
+
+
+class Tenant(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="Europe/London", max_length=64)
+    created_at: datetime = _ts()
+
+
+class Service(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    name: str = Field(max_length=200)
+
+
+class Team(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    service_id: int = Field(foreign_key="service.id", index=True)
+    name: str = Field(max_length=200)
+
+
+class Staff(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "email"),
+        sa.UniqueConstraint("tenant_id", "aad_object_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    email: str = Field(max_length=320)
+    display_name: str = Field(max_length=200)
+    aad_object_id: str | None = Field(default=None, max_length=64)
+    # Space-separated role values (see bot.rules.roles.Role); a person may hold several.
+    roles: str = Field(default="practitioner", max_length=200)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    manager_id: int | None = Field(default=None, foreign_key="staff.id")
+    # ISO weekday numbers the person works, e.g. "12345"; a part-time pattern narrows it.
+    working_days: str = Field(default="12345", max_length=7)
+    away_until: date | None = None
+    reachable: bool = True
+    unreachable_since: datetime | None = _ts(nullable=True)
+    active: bool = True
+    created_at: datetime = _ts()
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
+
+
+class Case(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "case_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    # A pseudonymous reference from the case system; never a child's name.
+    case_ref: str = Field(max_length=32)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    worker_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    status: str = Field(default="open", max_length=16)
+    opened_on: date | None = None
+
+
+class Allocation(SQLModel, table=True):
+    """One reproducible random selection of cases for a month's collaborative audits."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "month"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    month: str = Field(max_length=7)
+    seed: str = Field(max_length=64)
+    candidate_fingerprint: str = Field(max_length=64)
+    per_team: int
+    created_by: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = _ts()
+
+
+class Audit(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_audit_tenant_auditor_state", "tenant_id", "auditor_id", "state"),
+        sa.Index("ix_audit_tenant_practitioner", "tenant_id", "practitioner_id"),
+        sa.Index("ix_audit_tenant_completed", "tenant_id", "completed_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    case_id: int = Field(foreign_key="case.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    kind: str = Field(default="collaborative", max_length=32)
+    theme: str | None = Field(default=None, max_length=200)
+    state: str = Field(default="assigned", max_length=16)
+    auditor_id: int = Field(foreign_key="staff.id")
+    practitioner_id: int | None = Field(default=None, foreign_key="staff.id")
+    allocation_id: int | None = Field(default=None, foreign_key="allocation.id")
+    due_on: date
+    grade_heart: str | None = Field(default=None, max_length=24)
+    grade_assessment: str | None = Field(default=None, max_length=24)
+    grade_plans: str | None = Field(default=None, max_length=24)
+    grade_records: str | None = Field(default=None, max_length=24)
+    grade_oversight: str | None = Field(default=None, max_length=24)
+    grade_strengths: str | None = Field(default=None, max_length=24)
+    overall_grade: str | None = Field(default=None, max_length=24)
+    limiting_reason: str | None = Field(default=None, max_length=2000)
+    risk_identified: bool = False
+    summary: str | None = Field(default=None, max_length=2000)
+    strengths_seen: str | None = Field(default=None, max_length=2000)
+    declined_reason: str | None = Field(default=None, max_length=2000)
+    meeting_due_on: date | None = None
+    visit_due_on: date | None = None
+    created_at: datetime = _ts()
+    completed_at: datetime | None = _ts(nullable=True)
+    completed_by: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class Moderation(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "audit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int = Field(foreign_key="audit.id")
+    moderator_id: int = Field(foreign_key="staff.id")
+    month: str = Field(max_length=7)
+    # {"heart": true, ..., "overall": false}
+    agreement: dict[str, bool] | None = _json()
+    comment: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _ts()
+    decided_at: datetime | None = _ts(nullable=True)
+
+
+class Action(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_action_tenant_owner_state", "tenant_id", "owner_id", "state", "due_on"),
+        sa.Index("ix_action_tenant_state_due", "tenant_id", "state", "due_on"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int | None = Field(default=None, foreign_key="audit.id", index=True)
+    # audit, meeting (from an action meeting), action_meeting or child_visit (inadequate response)
+    source: str = Field(default="audit", max_length=24)
+    what: str = Field(max_length=2000)
+    measure: str = Field(max_length=2000)
+    owner_id: int = Field(foreign_key="staff.id")
+    standard: str | None = Field(default=None, max_length=24)
+    due_on: date
+    state: str = Field(default="open", max_length=16)
+    snoozed_until: date | None = None
+    created_by: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = _ts()
+    done_at: datetime | None = _ts(nullable=True)
+    done_note: str | None = Field(default=None, max_length=2000)
+    confirmed_at: datetime | None = _ts(nullable=True)
+    confirmed_by: int | None = Field(default=None, foreign_key="staff.id")
+    cancelled_at: datetime | None = _ts(nullable=True)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    action_id: int = Field(foreign_key="action.id", index=True)
+    requested_by: int = Field(foreign_key="staff.id")
+    old_due_on: date
+    new_due_on: date
+    reason: str = Field(max_length=2000)
+    state: str = Field(default="pending", max_length=16)
+    decided_by: int | None = Field(default=None, foreign_key="staff.id")
+    decided_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
+class Feedback(SQLModel, table=True):
+    """The practitioner's feedback on one audit; its answers live in versions."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "audit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int = Field(foreign_key="audit.id")
+    practitioner_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: datetime = _ts()
+
+
+class FeedbackVersion(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("feedback_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    feedback_id: int = Field(foreign_key="feedback.id", index=True)
+    version: int
+    involved: int
+    helped_see_good: int
+    understand_grade: int
+    actions_clear: int
+    worked_well: str | None = Field(default=None, max_length=2000)
+    could_be_better: str | None = Field(default=None, max_length=2000)
+    submitted_at: datetime = _ts()
+
+
+class Briefing(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    title: str = Field(max_length=200)
+    read: str = Field(max_length=6000)
+    key_messages: list[str] | None = _json()
+    link: str | None = Field(default=None, max_length=1000)
+    author_id: int | None = Field(default=None, foreign_key="staff.id")
+    state: str = Field(default="draft", max_length=16)
+    created_at: datetime = _ts()
+    published_at: datetime | None = _ts(nullable=True)
+
+
+class JobRun(SQLModel, table=True):
+    """A claimed (job, period): the unique key makes a run happen once across replicas."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "job", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    job: str = Field(max_length=64)
+    period: str = Field(max_length=32)
+    state: str = Field(default="running", max_length=16)
+    started_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+    detail: str | None = Field(default=None, max_length=2000)
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where to reach a person or a channel: a stored Bot Framework conversation reference."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "conversation_id"),
+        sa.Index("ix_convref_tenant_staff_type", "tenant_id", "staff_id", "conversation_type"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    conversation_id: str = Field(max_length=400)
+    conversation_type: str = Field(max_length=16)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    aad_object_id: str | None = Field(default=None, max_length=64)
+    team_aad_group_id: str | None = Field(default=None, max_length=64)
+    channel_name: str | None = Field(default=None, max_length=200)
+    service_url: str = Field(max_length=400)
+    reference: dict[str, Any] = Field(sa_type=sa.JSON)
+    updated_at: datetime = _ts()
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one proactive message, sent at most once."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "dedupe_key"),
+        sa.Index("ix_delivery_state_next", "state", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    dedupe_key: str = Field(max_length=300)
+    kind: str = Field(max_length=48)
+    recipient_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    conversation_ref_id: int = Field(foreign_key="conversationref.id")
+    summary: str = Field(max_length=200)
+    card: dict[str, Any] = Field(sa_type=sa.JSON)
+    state: str = Field(default="pending", max_length=16)
+    ambiguous: bool = False
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime = _ts()
+    lease_until: datetime | None = _ts(nullable=True)
+    activity_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    attempt: int
+    status: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    at: datetime = _ts()
+
+
+class SentCard(SQLModel, table=True):
+    """A card already posted about a subject (e.g. action 12), so it can be updated in place."""
+
+    __table_args__ = (sa.Index("ix_sentcard_subject", "tenant_id", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    subject: str = Field(max_length=100)
+    conversation_ref_id: int = Field(foreign_key="conversationref.id")
+    activity_id: str = Field(max_length=200)
+    kind: str = Field(max_length=48)
+    sent_at: datetime = _ts()
+
+
+class InboundActivity(SQLModel, table=True):
+    """Activity ids already handled, so a re-delivered activity takes effect once."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "activity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    activity_id: str = Field(max_length=200)
+    received_at: datetime = _ts(index=True)
+    # The invoke response we gave, replayed to a repeat.
+    response: dict[str, Any] | None = _json()
+
+
+class AuditLog(SQLModel, table=True):
+    """Every state change: who, what, when, before and after."""
+
+    __table_args__ = (sa.Index("ix_auditlog_tenant_entity", "tenant_id", "entity", "entity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    actor_id: int | None = Field(default=None, foreign_key="staff.id")
+    event: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_id: str | None = Field(default=None, max_length=64)
+    before: dict[str, Any] | None = _json()
+    after: dict[str, Any] | None = _json()
+    at: datetime = _ts()
