@@ -82,7 +82,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _credentials_complete(self) -> Settings:
-        given = [bool(self.APP_ID), bool(self.APP_PASSWORD.get_secret_value()), bool(self.APP_TENANTID)]
+        given = [
+            bool(self.APP_ID),
+            bool(self.APP_PASSWORD.get_secret_value()),
+            bool(self.APP_TENANTID),
+        ]
         if any(given) and not all(given):
             raise ValueError(
                 "set all of QALOOP_APP_ID, QALOOP_APP_PASSWORD and QALOOP_APP_TENANT_ID, or none"

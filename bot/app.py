@@ -1,0 +1,223 @@
+"""create_app(settings): the aiohttp application with the bot, its storage and its scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from botbuilder.core import CardFactory, MessageFactory, TurnContext, serializer_helper
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import AuthenticationConstants
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.connector import ConnectorSender, QaLoopAuthentication
+from bot.handler import Deps, QaLoopBot, tenant_of
+from bot.settings import Settings
+from cards.common import card_json
+from cards.notices import error_card
+from jobs.scheduler import create_scheduler
+from storage import inbound, tenants
+from storage.db import SessionMaker, make_engine, make_sessions
+from storage.migrate import schema_is_current
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What lives as long as the app: built in its cleanup context, never at import."""
+
+    engine: AsyncEngine
+    sessions: SessionMaker
+    adapter: CloudAdapter
+    auth: QaLoopAuthentication
+    sender: ConnectorSender
+    bot: QaLoopBot
+    scheduler: AsyncIOScheduler
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+SETTINGS = web.AppKey("settings", Settings)
+KNOWN_TENANTS = web.AppKey("known_tenants", set[str])
+
+MAX_BODY = 256 * 1024
+
+
+def _sdk_config(settings: Settings) -> SimpleNamespace:
+    """What botbuilder's configuration readers expect, with the secret as a plain string."""
+    return SimpleNamespace(
+        APP_ID=settings.APP_ID,
+        APP_PASSWORD=settings.APP_PASSWORD.get_secret_value(),
+        APP_TENANTID=settings.APP_TENANTID,
+        # Without credentials the SDK's SingleTenant factory refuses to start; auth is off anyway.
+        APP_TYPE=settings.APP_TYPE if settings.has_credentials else "MultiTenant",
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=settings.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        TO_CHANNEL_FROM_BOT_LOGIN_URL=(
+            AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+            + (settings.APP_TENANTID or "botframework.com")
+        ),
+    )
+
+
+def build_adapter(
+    settings: Settings, session: aiohttp.ClientSession
+) -> tuple[CloudAdapter, QaLoopAuthentication, ConnectorSender]:
+    """The CloudAdapter with our authentication narrowing and connector sender (shared with benches)."""
+    config = _sdk_config(settings)
+    credentials = ConfigurationServiceClientCredentialFactory(config)
+    sender = ConnectorSender(session, host_allowed=settings.connector_host_allowed)
+    auth = QaLoopAuthentication(
+        ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials),
+        credential_factory=credentials,
+        app_id=settings.APP_ID or None,
+        sender=sender,
+        issuer=settings.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        auth_required=settings.has_credentials,
+    )
+    adapter = CloudAdapter(auth)
+
+    async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        # Answer with a card rather than a 500: a 500 makes Teams send the message again.
+        log.error("turn failed: %s", type(error).__name__, exc_info=error)
+        if turn_context.activity.type == ActivityTypes.message:
+            card = error_card("Sorry, something went wrong on my side. Please try again shortly.")
+            await turn_context.send_activity(
+                MessageFactory.attachment(CardFactory.adaptive_card(card_json(card)))
+            )
+
+    adapter.on_turn_error = on_turn_error
+    return adapter, auth, sender
+
+
+def create_app(
+    settings: Settings, *, clock: Callable[[], datetime] | None = None
+) -> web.Application:
+    now = clock or (lambda: datetime.now(UTC))
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[KNOWN_TENANTS] = set()
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        if not await schema_is_current(engine):
+            await engine.dispose()
+            raise RuntimeError("the database schema is not current: run `qaloop db upgrade`")
+        sessions = make_sessions(engine)
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
+        adapter, auth, sender = build_adapter(settings, http)
+        scheduler = create_scheduler(sessions=sessions, zone=settings.zone, clock=now)
+        bot = QaLoopBot(Deps(sessions=sessions, settings=settings, clock=now))
+        scheduler.start()
+        app[RUNTIME] = Runtime(engine, sessions, adapter, auth, sender, bot, scheduler)
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+            await http.close()
+            await engine.dispose()
+
+    app.cleanup_ctx.append(lifetime)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    settings = app[SETTINGS]
+    runtime = app[RUNTIME]
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return web.json_response({"error": "expected application/json"}, status=415)
+    try:
+        body = await request.json()
+        activity = Activity().deserialize(body)
+    except Exception:  # any unparseable body is the sender's fault, never a 500
+        return web.json_response({"error": "body is not a Bot Framework activity"}, status=400)
+    if not isinstance(body, dict) or not activity.type:
+        return web.json_response({"error": "body is not a Bot Framework activity"}, status=400)
+
+    try:
+        auth_result = await runtime.auth.authenticate_request(
+            activity, request.headers.get("Authorization", "")
+        )
+    except PermissionError as exc:
+        log.warning("refused an activity: %s", exc)
+        return web.json_response({"error": "unauthorized"}, status=401)
+
+    tenant_id = tenant_of(activity)
+    allowed = settings.tenants_allowed
+    if not tenant_id or (allowed and tenant_id not in allowed):
+        log.warning("refused an activity from tenant %s", tenant_id or "(none)")
+        return web.json_response({"error": "tenant not allowed"}, status=403)
+    host = urlsplit(activity.service_url or "").hostname or ""
+    if not settings.connector_host_allowed(host):
+        log.warning("refused an activity whose serviceUrl host %s is not allowed", host)
+        return web.json_response({"error": "service URL not allowed"}, status=403)
+
+    sessions = runtime.sessions
+    if tenant_id not in app[KNOWN_TENANTS]:
+        await tenants.ensure(sessions=sessions, tenant_id=tenant_id)
+        app[KNOWN_TENANTS].add(tenant_id)
+    is_invoke = activity.type == ActivityTypes.invoke
+    if activity.id and not await inbound.claim(
+        sessions=sessions, tenant_id=tenant_id, activity_id=activity.id
+    ):
+        log.info("repeat of activity already handled")
+        if is_invoke:
+            async with sessions() as session:
+                earlier = await inbound.earlier_response(
+                    session=session, tenant_id=tenant_id, activity_id=activity.id
+                )
+            return web.json_response(earlier or {}, status=200)
+        return web.Response(status=200)
+
+    invoke_response = await runtime.adapter.process_activity(
+        auth_result, activity, runtime.bot.on_turn
+    )
+    if invoke_response is None:
+        return web.Response(status=201)
+    payload = serializer_helper(invoke_response.body) if invoke_response.body is not None else {}
+    if is_invoke and activity.id:
+        async with sessions() as session:
+            await inbound.remember_response(
+                session=session, tenant_id=tenant_id, activity_id=activity.id, response=payload
+            )
+            await session.commit()
+    return web.json_response(payload, status=invoke_response.status)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "up"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    checks: dict[str, bool] = {}
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = True
+        checks["schema"] = await schema_is_current(runtime.engine)
+    except Exception:  # readiness reports, it does not raise
+        log.warning("database not reachable for readiness")
+        checks["database"] = checks.get("database", False)
+        checks["schema"] = False
+    checks["scheduler"] = bool(runtime.scheduler.running)
+    ready = all(checks.values())
+    return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)

@@ -1,0 +1,240 @@
+"""Outbound HTTP to the Bot Connector: one shared aiohttp session, no hidden retries, host allow-list.
+
+botbuilder 4.17.1 builds a new msrest client per turn whose requests-based sender retries almost
+every status underneath us (urllib3 Retry) and spends most of a turn's CPU setting that up. We
+replace the sender and cache one client per service URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import jwt
+from botbuilder.schema import Activity
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
+from botframework.connector.bot_framework_sdk_client_async import (
+    BotFrameworkConnectorConfiguration,
+)
+from botframework.connector.skills import BotFrameworkClient
+from msrest.pipeline import Request, Response
+from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncPipeline
+from msrest.pipeline.aiohttp import AioHTTPSender
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http import ClientRequest
+from msrest.universal_http.aiohttp import AioHttpClientResponse
+from msrest.universal_http.async_abc import AsyncClientResponse, AsyncHTTPSender
+
+log = logging.getLogger(__name__)
+
+# Statuses that say "not now" rather than "no": safe to send again within a turn.
+RETRY_IN_TURN = frozenset({429, 503})
+
+
+class ConnectorHostRefused(PermissionError):
+    """The bot would have sent its token to a host outside the allow-list."""
+
+
+class ConnectorSender(AsyncHTTPSender):
+    """Sends the connector's requests on one aiohttp session; retries 429/503 within a time budget."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        host_allowed: Callable[[str], bool],
+        retry_budget_s: float = 8.0,
+        max_tries: int = 4,
+    ) -> None:
+        self._session = session
+        self._host_allowed = host_allowed
+        self._retry_budget_s = retry_budget_s
+        self._max_tries = max_tries
+        self.retried = 0
+
+    async def __aenter__(self) -> ConnectorSender:
+        return self
+
+    async def __aexit__(self, *exc_details: object) -> None:
+        return None
+
+    async def send(self, request: ClientRequest, **config: Any) -> AsyncClientResponse:
+        host = urlsplit(request.url).hostname or ""
+        if not self._host_allowed(host):
+            raise ConnectorHostRefused(f"connector host {host!r} is not on the allow-list")
+        deadline = time.monotonic() + self._retry_budget_s
+        for attempt in range(1, self._max_tries + 1):
+            response = await self._session.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.data,
+                allow_redirects=False,
+            )
+            wait = _retry_after(response)
+            if (
+                response.status not in RETRY_IN_TURN
+                or attempt == self._max_tries
+                or time.monotonic() + wait > deadline
+            ):
+                wrapped = AioHttpClientResponse(request, response)
+                await wrapped.load_body()
+                return wrapped
+            response.release()
+            self.retried += 1
+            log.warning("connector said %s; trying again in %.1f s", response.status, wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+class _BearerToken(AsyncHTTPPolicy):  # type: ignore[type-arg]
+    """Adds the bot's token; MSAL caches it, and its blocking refresh runs off the event loop."""
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    async def send(self, request: Request, **kwargs: Any) -> Response:  # type: ignore[type-arg]
+        if self._credentials is not None and getattr(self._credentials, "microsoft_app_id", None):
+            token = await asyncio.to_thread(self._credentials.get_access_token)
+            request.http_request.headers["Authorization"] = f"Bearer {token}"
+        assert self.next is not None
+        return await self.next.send(request, **kwargs)
+
+
+class ConnectorPipeline(AsyncPipeline):  # type: ignore[type-arg]
+    """msrest's pipeline without its requests-based sender and session-bound credentials."""
+
+    def __init__(self, config: BotFrameworkConnectorConfiguration) -> None:
+        policies = [
+            config.user_agent_policy,
+            _BearerToken(config.credentials),
+            RawDeserializer(),
+            config.http_logger_policy,
+        ]
+        super().__init__(policies, AioHTTPSender(driver=config.driver))
+
+
+def _retry_after(response: aiohttp.ClientResponse) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(max(float(value), 0.0), 30.0)
+    except ValueError:
+        return 1.0
+
+
+class CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
+    """One connector client per (service URL, audience), all on the shared sender."""
+
+    def __init__(self, inner_credentials: Any, app_id: str | None, sender: ConnectorSender) -> None:
+        self._credential_factory = inner_credentials
+        self._app_id = app_id
+        self._sender = sender
+        self._clients: dict[tuple[str, str | None], ConnectorClient] = {}
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = (service_url, audience)
+        client = self._clients.get(key)
+        if client is None:
+            credentials = await self._credential_factory.create_credentials(
+                self._app_id,
+                audience or AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX,
+                True,
+            )
+            config = BotFrameworkConnectorConfiguration(
+                credentials, service_url, pipeline_type=ConnectorPipeline, driver=self._sender
+            )
+            client = ConnectorClient(credentials, base_url=service_url, custom_configuration=config)
+            self._clients[key] = client
+        return client
+
+
+class QaLoopAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
+    """The SDK's authentication, narrowed to the Bot Framework issuer and our connector factory."""
+
+    def __init__(
+        self,
+        inner: BotFrameworkAuthentication,
+        *,
+        credential_factory: Any,
+        app_id: str | None,
+        sender: ConnectorSender,
+        issuer: str,
+        auth_required: bool,
+    ) -> None:
+        self._inner = inner
+        self._factory = CachedConnectorFactory(credential_factory, app_id, sender)
+        self._issuer = issuer
+        self._auth_required = auth_required
+        self._user_token_clients: dict[str | None, UserTokenClient] = {}
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        if self._auth_required:
+            _require_issuer(auth_header, self._issuer)
+        try:
+            result: AuthenticateRequestResult = await self._inner.authenticate_request(
+                activity, auth_header or None
+            )
+        except PermissionError:
+            raise
+        except Exception as exc:  # the SDK raises assorted errors for bad tokens
+            raise PermissionError(f"token rejected: {type(exc).__name__}") from exc
+        if self._auth_required and result.claims_identity.claims.get("iss") != self._issuer:
+            raise PermissionError("token not issued by the Bot Framework")
+        result.connector_factory = self._factory
+        return result
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        raise PermissionError("streaming connections are not accepted")
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return self._factory
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        app_id = claims_identity.claims.get("aud") if claims_identity else None
+        client = self._user_token_clients.get(app_id)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            self._user_token_clients[app_id] = client
+        return client
+
+    def create_bot_framework_client(self) -> BotFrameworkClient:
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        return str(self._inner.get_originating_audience())
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        _require_issuer(auth_header, self._issuer)
+        return await self._inner.authenticate_channel_request(auth_header)
+
+
+def _require_issuer(auth_header: str, issuer: str) -> None:
+    """Refuse emulator, skill and other tokens before the SDK's permissive paths see them."""
+    scheme, _, token = (auth_header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise PermissionError("missing bearer token")
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise PermissionError("malformed token") from exc
+    if claims.get("iss") != issuer:
+        raise PermissionError("token not issued by the Bot Framework")

@@ -1,0 +1,302 @@
+"""The Teams edge: reads activities, recognises the person, dispatches commands and card actions."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from botbuilder.core import ActivityHandler, BotAdapter, CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    ConversationParameters,
+    InvokeResponse,
+)
+from botframework.connector.aio import ConnectorClient
+from microsoft_teams.cards import AdaptiveCard
+
+from bot import actions as card_actions
+from bot.commands import Reply, Request, parse
+from bot.settings import Settings
+from cards.common import card_json
+from cards.notices import (
+    did_you_mean_card,
+    error_card,
+    not_allowed_card,
+    private_reply_note_card,
+    unknown_person_card,
+)
+from storage import conversations, staff
+from storage.db import SessionMaker, transaction
+from storage.models import Staff
+
+log = logging.getLogger(__name__)
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+_AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    sessions: SessionMaker
+    settings: Settings
+    clock: Callable[[], datetime]
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.settings.zone).date()
+
+
+def tenant_of(activity: Activity) -> str | None:
+    data = activity.channel_data
+    if isinstance(data, dict):
+        tenant = data.get("tenant")
+        if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
+            return str(tenant["id"])
+    conversation = activity.conversation
+    return getattr(conversation, "tenant_id", None) if conversation else None
+
+
+def conversation_type(activity: Activity) -> str:
+    conversation = activity.conversation
+    kind = getattr(conversation, "conversation_type", None) if conversation else None
+    if kind:
+        return str(kind)
+    return "groupChat" if conversation and conversation.is_group else "personal"
+
+
+def command_text(activity: Activity) -> str:
+    """The typed text without @mentions of the bot (or anyone), as Teams puts them in <at> tags."""
+    TurnContext.remove_recipient_mention(activity)
+    return _AT_TAG.sub(" ", activity.text or "").strip()
+
+
+def _attachment_activity(card: AdaptiveCard, summary: str) -> Activity:
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card_json(card)))
+    activity.summary = summary
+    return activity
+
+
+class QaLoopBot(ActivityHandler):  # type: ignore[misc]
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant_id = tenant_of(activity)
+        assert tenant_id is not None  # the HTTP edge refuses activities without a tenant
+        text = command_text(activity)
+        async with transaction(self.deps.sessions) as session:
+            person = await self._recognise(session, tenant_id, turn_context)
+            if person is None:
+                reply = Reply(
+                    card=unknown_person_card(admin_contact=self.deps.settings.admin_contact),
+                    summary="You're not set up in QA Loop yet",
+                )
+            elif not text:
+                reply = Reply(card=error_card(_NO_TEXT), summary="Type help to see what I can do")
+            else:
+                reply = await self._run_command(session, tenant_id, person, text)
+        await self._send(turn_context, tenant_id, person, reply)
+
+    async def _run_command(self, session: Any, tenant_id: str, person: Staff, text: str) -> Reply:
+        parsed = parse(text)
+        if parsed.command is None:
+            return Reply(
+                card=did_you_mean_card(typed=text, suggestion=parsed.suggestion),
+                summary=f"Did you mean {parsed.suggestion}?" if parsed.suggestion else "Type help",
+            )
+        if not parsed.command.allowed(person.role_set):
+            return Reply(
+                card=not_allowed_card(f"“{parsed.command.name}” is not available for your role."),
+                summary="Not available for your role",
+            )
+        request = Request(
+            session=session,
+            tenant_id=tenant_id,
+            person=person,
+            today=self.deps.today(),
+            args=parsed.args,
+        )
+        return await parsed.command.handler(request)
+
+    async def _recognise(
+        self, session: Any, tenant_id: str, turn_context: TurnContext
+    ) -> Staff | None:
+        """Recognise the sender and keep this conversation's reference fresh."""
+        activity = turn_context.activity
+        sender = activity.from_property
+        aad_id = getattr(sender, "aad_object_id", None)
+        person = None
+        if aad_id:
+            person = await staff.by_aad_object_id(
+                session=session, tenant_id=tenant_id, aad_object_id=aad_id
+            )
+            if person is None:
+                person = await staff.recognise(
+                    session=session,
+                    tenant_id=tenant_id,
+                    aad_object_id=aad_id,
+                    email=await _email_of(turn_context),
+                )
+        kind = conversation_type(activity)
+        await self._save_reference(
+            session, tenant_id, activity, person if kind == "personal" else None
+        )
+        if person is not None:
+            await staff.mark_reachable(session=session, tenant_id=tenant_id, person=person)
+        return person
+
+    async def _save_reference(
+        self, session: Any, tenant_id: str, activity: Activity, person: Staff | None
+    ) -> None:
+        reference = TurnContext.get_conversation_reference(activity)
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        team = data.get("team") or {}
+        channel = data.get("channel") or {}
+        await conversations.save_reference(
+            session=session,
+            tenant_id=tenant_id,
+            conversation_id=activity.conversation.id,
+            conversation_type=conversation_type(activity),
+            service_url=activity.service_url,
+            reference=reference.serialize(),
+            staff_id=person.id if person else None,
+            aad_object_id=getattr(activity.from_property, "aad_object_id", None)
+            if person
+            else None,
+            team_aad_group_id=team.get("aadGroupId"),
+            channel_name=channel.get("name"),
+        )
+
+    async def _send(
+        self, turn_context: TurnContext, tenant_id: str, person: Staff | None, reply: Reply
+    ) -> None:
+        here = conversation_type(turn_context.activity)
+        if not reply.private or here == "personal" or person is None:
+            await turn_context.send_activity(_attachment_activity(reply.card, reply.summary))
+            return
+        sent = await self._send_privately(turn_context, tenant_id, person, reply)
+        note = (
+            "I've sent that to our private chat, so case details stay private."
+            if sent
+            else "That has case details, so I can't post it here. Message me in a private chat."
+        )
+        await turn_context.send_activity(
+            _attachment_activity(private_reply_note_card(what=note), "Sent to your private chat")
+        )
+
+    async def _send_privately(
+        self, turn_context: TurnContext, tenant_id: str, person: Staff, reply: Reply
+    ) -> bool:
+        """Post to the person's 1:1 chat with the bot, creating it if Teams has none stored."""
+        client: ConnectorClient = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+        activity = turn_context.activity
+        assert person.id is not None
+        async with transaction(self.deps.sessions) as session:
+            stored = await conversations.personal_reference(
+                session=session, tenant_id=tenant_id, staff_id=person.id
+            )
+        try:
+            if stored is not None:
+                conversation_id = stored.conversation_id
+            else:
+                created = await client.conversations.create_conversation(
+                    ConversationParameters(
+                        is_group=False,
+                        bot=activity.recipient,
+                        members=[ChannelAccount(id=activity.from_property.id)],
+                        tenant_id=tenant_id,
+                        channel_data={"tenant": {"id": tenant_id}},
+                    )
+                )
+                conversation_id = created.id
+            message = _attachment_activity(reply.card, reply.summary)
+            message.from_property = activity.recipient
+            message.conversation = type(activity.conversation)(id=conversation_id)
+            await client.conversations.send_to_conversation(conversation_id, message)
+        except Exception:  # the thread still gets a note; the failure is logged, not raised
+            log.exception("could not reach staff %s privately", person.id)
+            return False
+        return True
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        await self._store_only(turn_context)
+        await super().on_conversation_update_activity(turn_context)
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        await self._store_only(turn_context)
+
+    async def _store_only(self, turn_context: TurnContext) -> None:
+        tenant_id = tenant_of(turn_context.activity)
+        assert tenant_id is not None
+        async with transaction(self.deps.sessions) as session:
+            await self._recognise(session, tenant_id, turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        tenant_id = tenant_of(activity)
+        assert tenant_id is not None
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") or {}
+        async with transaction(self.deps.sessions) as session:
+            person = await self._recognise(session, tenant_id, turn_context)
+            if person is None:
+                return _card_response(
+                    unknown_person_card(admin_contact=self.deps.settings.admin_contact)
+                )
+            try:
+                handler, payload = card_actions.resolve(
+                    action.get("data") if isinstance(action, dict) else None
+                )
+            except card_actions.BadPayload as exc:
+                return _error_response(str(exc))
+            request = Request(
+                session=session, tenant_id=tenant_id, person=person, today=self.deps.today()
+            )
+            reply = await handler.run(request, payload)
+        return _card_response(reply.card)
+
+
+async def _email_of(turn_context: TurnContext) -> str | None:
+    """Their email from Teams' member lookup; used once, to bind a roster row to their Entra id."""
+    try:
+        member = await TeamsInfo.get_member(turn_context, turn_context.activity.from_property.id)
+    except Exception:  # an unknown person must still get the polite card
+        log.warning("member lookup failed; cannot match by email")
+        return None
+    for value in (member.email, member.user_principal_name):
+        if isinstance(value, str) and "@" in value:
+            return value
+    return None
+
+
+_NO_TEXT = "I only understand typed commands. Type help to see what I can do."
+
+
+def _card_response(card: AdaptiveCard) -> InvokeResponse:
+    return InvokeResponse(
+        status=200,
+        body=AdaptiveCardInvokeResponse(
+            status_code=200, type=CARD_CONTENT_TYPE, value=card_json(card)
+        ),
+    )
+
+
+def _error_response(message: str) -> InvokeResponse:
+    # HTTP 200 so Teams does not retry into a duplicate; the error type shows the message.
+    return InvokeResponse(
+        status=200,
+        body=AdaptiveCardInvokeResponse(
+            status_code=400,
+            type="application/vnd.microsoft.error",
+            value={"code": "BadRequest", "message": message},
+        ),
+    )

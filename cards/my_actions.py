@@ -1,0 +1,73 @@
+"""The `my actions` card: a page of the person's open actions, overdue first, with paging."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextRun
+
+from bot.rules.grades import STANDARD_LABELS
+from cards.common import (
+    heading,
+    label,
+    literal,
+    new_card,
+    note,
+    paging_actions,
+    run,
+    showing_line,
+    truncate,
+    uk_date,
+)
+from cards.views import ActionItem, Page
+
+PAGE_VERB = "my_actions_page"
+# A list is for scanning and must stay far below the message size limit for ten 2,000-character
+# actions in any script; the full text is on the action's own card.
+WHAT_LIMIT = 500
+MEASURE_LIMIT = 200
+
+
+def my_actions_card(
+    *, items: list[ActionItem], page: Page, overdue_total: int, today: date
+) -> AdaptiveCard:
+    if not items and page.offset == 0:
+        return new_card([heading("My actions"), note("You have no open actions. Nice work.")])
+    counts = f"{page.total} open" + (f", {overdue_total} overdue" if overdue_total else "")
+    body: list[CardElement] = [heading("My actions"), note(counts)]
+    if showing := showing_line(page, len(items)):
+        body.append(note(showing, subtle=True))
+    body += [_action(item, today) for item in items]
+    return new_card(body, paging_actions(page, PAGE_VERB))
+
+
+def _action(item: ActionItem, today: date) -> Container:
+    about: list[str | TextRun] = []
+    if item.case_ref:
+        about.append(run(item.case_ref, bold=True))
+    if item.standard:
+        about.append((" · " if about else "") + label(STANDARD_LABELS, item.standard))
+    parts: list[CardElement] = [
+        literal(_status(item, today), run(f"  ·  Action #{item.id}", subtle=True))
+    ]
+    if about:
+        parts.append(literal(*about))
+    parts += [
+        literal(truncate(item.what, WHAT_LIMIT)),
+        literal(run("How we'll know: ", bold=True), truncate(item.measure, MEASURE_LIMIT)),
+    ]
+    return Container(items=parts, separator=True, spacing="Medium")
+
+
+def _status(item: ActionItem, today: date) -> TextRun:
+    if item.due_status == "overdue":
+        days = item.overdue_days
+        text = (
+            f"Overdue by {days} working day{'s' if days != 1 else ''}"
+            if days
+            else f"Overdue: was due {uk_date(item.due_on, today=today)}"
+        )
+        return run(text, bold=True, color="Attention")
+    if item.due_status == "today":
+        return run("Due today", bold=True, color="Warning")
+    return run(f"Due {uk_date(item.due_on, today=today)}", bold=True)

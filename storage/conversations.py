@@ -1,0 +1,94 @@
+"""Stored conversation references: where the bot can reach a person or a channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit_log
+from storage.models import ConversationRef, utcnow
+
+
+async def save_reference(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    conversation_id: str,
+    conversation_type: str,
+    service_url: str,
+    reference: dict[str, Any],
+    staff_id: int | None = None,
+    aad_object_id: str | None = None,
+    team_aad_group_id: str | None = None,
+    channel_name: str | None = None,
+) -> ConversationRef:
+    """Insert or refresh a reference; a changed serviceUrl is recorded in the audit log."""
+    result = await session.exec(
+        select(ConversationRef).where(
+            ConversationRef.tenant_id == tenant_id,
+            ConversationRef.conversation_id == conversation_id,
+        )
+    )
+    row = result.first()
+    if row is None:
+        row = ConversationRef(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            conversation_type=conversation_type,
+            service_url=service_url,
+            reference=reference,
+            staff_id=staff_id,
+            aad_object_id=aad_object_id,
+            team_aad_group_id=team_aad_group_id,
+            channel_name=channel_name,
+        )
+        session.add(row)
+        await session.flush()
+        audit_log.record(
+            session,
+            tenant_id=tenant_id,
+            actor_id=staff_id,
+            event="conversation.stored",
+            entity="conversationref",
+            entity_id=row.id,
+            after={"type": conversation_type, "service_url": service_url},
+        )
+        return row
+    if row.service_url != service_url:
+        audit_log.record(
+            session,
+            tenant_id=tenant_id,
+            actor_id=staff_id,
+            event="conversation.service_url_changed",
+            entity="conversationref",
+            entity_id=row.id,
+            before={"service_url": row.service_url},
+            after={"service_url": service_url},
+        )
+    row.service_url = service_url
+    row.reference = reference
+    row.staff_id = staff_id if staff_id is not None else row.staff_id
+    row.aad_object_id = aad_object_id or row.aad_object_id
+    row.team_aad_group_id = team_aad_group_id or row.team_aad_group_id
+    row.channel_name = channel_name or row.channel_name
+    row.updated_at = utcnow()
+    session.add(row)
+    return row
+
+
+async def personal_reference(
+    *, session: AsyncSession, tenant_id: str, staff_id: int
+) -> ConversationRef | None:
+    """The person's 1:1 chat with the bot, the most recently used first."""
+    result = await session.exec(
+        select(ConversationRef)
+        .where(
+            ConversationRef.tenant_id == tenant_id,
+            ConversationRef.staff_id == staff_id,
+            ConversationRef.conversation_type == "personal",
+        )
+        .order_by(ConversationRef.updated_at.desc())  # type: ignore[attr-defined]
+    )
+    return result.first()

@@ -1,0 +1,261 @@
+"""Conversations over HTTP: Teams-shaped activities in, cards out through the fake connector."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlmodel import func, select
+
+from bot.rules.workdays import add_working_days
+from storage.db import SessionMaker
+from storage.models import ConversationRef, InboundActivity, Staff
+from tests.chat import ALEX, MEGAN, STRANGER, Chat
+from tests.factories import add_action, add_audit, small_council
+
+TODAY = date.today()
+
+
+async def test_alex_types_my_actions_and_sees_the_overdue_one_first(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    await add_action(
+        sessions, council, owner="alex", what="Update the plan", due_on=TODAY + timedelta(days=20)
+    )
+    await add_action(
+        sessions, council, owner="alex", what="Record the visit", due_on=add_working_days(TODAY, -6)
+    )
+    await add_action(sessions, council, owner="megan", what="Megan's own action", due_on=TODAY)
+
+    answer = await chat.say("my actions")
+
+    assert answer.status in (200, 201)
+    text = answer.text
+    assert "Record the visit" in text and "Update the plan" in text
+    assert text.index("Record the visit") < text.index("Update the plan")
+    assert "Overdue by 6 working days" in text
+    assert "Megan's own action" not in text
+    assert answer.sent[0].body["summary"] == "You have 2 open actions"
+    assert "C-" not in answer.sent[0].body["summary"]
+
+
+async def test_commands_are_case_insensitive_with_an_optional_slash(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    await add_action(sessions, council, owner="alex", what="Update the plan", due_on=TODAY)
+    for typed in ("/My Actions", "ACTIONS", "  my   actions. "):
+        answer = await chat.say(typed)
+        assert "Update the plan" in answer.text, typed
+
+
+async def test_a_misspelling_gets_did_you_mean(chat: Chat, sessions: SessionMaker) -> None:
+    await small_council(sessions)
+    answer = await chat.say("helpp")
+    assert "Did you mean help?" in answer.text
+    assert "[help]" in answer.text.lower() or "[Help]" in answer.text
+
+
+async def test_gibberish_gets_pointed_at_help(chat: Chat, sessions: SessionMaker) -> None:
+    await small_council(sessions)
+    answer = await chat.say("[Approve](https://evil.example) please")
+    assert "help" in answer.text.lower()
+    card = answer.cards[0]
+    assert "https://evil.example" not in str(
+        [b.get("text") for b in card["body"] if b["type"] == "TextBlock"]
+    )
+
+
+async def test_help_lists_only_working_commands_for_my_roles(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    await small_council(sessions)
+    answer = await chat.say("help")
+    from bot.commands import COMMANDS
+
+    for command in COMMANDS:
+        assert command.name in answer.text
+    assert "unreachable" not in answer.text  # not built yet, so not offered
+
+
+async def test_my_audits_shows_both_sides(chat: Chat, sessions: SessionMaker) -> None:
+    council = await small_council(sessions)
+    await add_audit(
+        sessions,
+        council,
+        auditor="alex",
+        practitioner=None,
+        due_on=TODAY + timedelta(days=5),
+        case_index=1,
+    )
+    await add_audit(
+        sessions,
+        council,
+        auditor="megan",
+        practitioner="alex",
+        due_on=TODAY + timedelta(days=9),
+        case_index=2,
+    )
+
+    answer = await chat.say("my audits")
+
+    assert council.cases[1].case_ref in answer.text
+    assert council.cases[2].case_ref in answer.text
+    assert "Megan Bowen" in answer.text
+
+
+async def test_an_unknown_person_is_told_whom_to_ask(chat: Chat, sessions: SessionMaker) -> None:
+    await small_council(sessions)
+    answer = await chat.say("my actions", who=STRANGER)
+    assert "not set up" in answer.text
+    assert "your QA team" in answer.text
+
+
+async def test_someone_in_the_roster_without_an_id_is_bound_by_email_once(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    async with sessions() as session:
+        megan = await session.get(Staff, council.staff["megan"].id)
+        assert megan is not None
+        megan.aad_object_id = None
+        session.add(megan)
+        await session.commit()
+    chat.connector.members[MEGAN.teams_id] = {
+        "id": MEGAN.teams_id,
+        "name": MEGAN.name,
+        "aadObjectId": MEGAN.aad,
+        "email": MEGAN.email,
+        "userPrincipalName": MEGAN.email,
+    }
+
+    first = await chat.say("help", who=MEGAN)
+    chat.connector.members.clear()
+    second = await chat.say("help", who=MEGAN)
+
+    assert "Megan" in first.text and "Megan" in second.text
+    async with sessions() as session:
+        bound = await session.get(Staff, council.staff["megan"].id)
+        assert bound is not None and bound.aad_object_id == MEGAN.aad
+
+
+async def test_in_a_channel_case_details_go_to_the_private_chat(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    await add_action(sessions, council, owner="alex", what="Update the plan", due_on=TODAY)
+    await chat.say("help")  # Alex has a personal chat with the bot
+
+    answer = await chat.say("my actions", where="channel_message", expect=2)
+
+    by_conversation = {s.conversation_id: s for s in answer.sent}
+    private = by_conversation[f"a:personal-{ALEX.teams_id}"]
+    thread = next(s for cid, s in by_conversation.items() if cid.startswith("19:"))
+    assert "Update the plan" in str(private.cards)
+    assert council.cases[0].case_ref not in str(thread.body)
+    assert "private chat" in str(thread.body)
+
+
+async def test_in_a_channel_without_a_private_chat_one_is_created(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    await add_action(sessions, council, owner="alex", what="Update the plan", due_on=TODAY)
+
+    answer = await chat.say("my actions", where="channel_message", expect=2)
+
+    assert chat.connector.created_conversations[0]["members"][0]["id"] == ALEX.teams_id
+    assert any(
+        "Update the plan" in str(s.cards) for s in answer.sent if s.conversation_id.startswith("a:")
+    )
+
+
+async def test_a_repeated_activity_takes_effect_once(chat: Chat, sessions: SessionMaker) -> None:
+    await small_council(sessions)
+    activity = chat.activity("personal_message", text="help")
+    first = await chat.post(activity, expect=1)
+    again = await chat.post(activity)
+    assert first.status == 201 and again.status == 200
+    assert len(chat.connector.sent) == 1
+    async with sessions() as session:
+        assert (await session.exec(select(func.count()).select_from(InboundActivity))).one() == 1
+
+
+async def test_a_throttled_reply_is_retried_not_a_500(chat: Chat, sessions: SessionMaker) -> None:
+    await small_council(sessions)
+    chat.connector.faults.append((429, "1"))
+    answer = await chat.say("help")
+    assert answer.status == 201
+    assert chat.connector.refused == [429]
+    assert "What I can do" in answer.text
+
+
+async def test_the_conversation_reference_follows_a_new_service_url(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    await small_council(sessions)
+    await chat.say("help")
+    moved = chat.activity("personal_message", text="help")
+    moved["serviceUrl"] = chat.connector.service_url.replace("127.0.0.1", "localhost")
+    await chat.post(moved, expect=1)
+    async with sessions() as session:
+        refs = (await session.exec(select(ConversationRef))).all()
+    assert len(refs) == 1 and refs[0].service_url.startswith("http://localhost")
+
+
+async def test_a_person_in_another_tenant_sees_nothing_of_ours(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    ours = await small_council(sessions)
+    await add_action(sessions, ours, owner="alex", what="Our secret action", due_on=TODAY)
+    other_tenant = "11111111-1111-1111-1111-111111111111"
+    theirs = await small_council(sessions, tenant_id=other_tenant)
+    await add_action(sessions, theirs, owner="alex", what="Their action", due_on=TODAY)
+
+    answer = await chat.say("my actions", tenant=other_tenant)
+
+    assert "Their action" in answer.text
+    assert "Our secret action" not in answer.text
+    assert ours.cases[0].case_ref not in answer.text
+
+
+async def test_paging_through_actions_changes_the_card_in_place(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    for n in range(12):
+        await add_action(
+            sessions,
+            council,
+            owner="alex",
+            what=f"Action number {n:02d}",
+            due_on=TODAY + timedelta(days=n),
+        )
+
+    first = await chat.say("my actions")
+    assert "Action number 09" in first.text and "Action number 10" not in first.text
+
+    pressed = await chat.press({"action": "my_actions_page", "offset": 10})
+
+    assert pressed.status == 200
+    assert pressed.body["statusCode"] == 200
+    from tests.chat import card_text
+
+    page_two = card_text(pressed.body["value"])
+    assert "Action number 10" in page_two and "Action number 11" in page_two
+    assert "Action number 00" not in page_two
+
+
+async def test_a_malformed_card_submit_gets_a_clear_answer(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    await small_council(sessions)
+    for data in (
+        {"action": "my_actions_page", "offset": "lots"},
+        {"action": "launch_missiles"},
+        "nonsense",
+    ):
+        pressed = await chat.press(data)  # type: ignore[arg-type]
+        assert pressed.status == 200
+        assert pressed.body["statusCode"] == 400
+        assert pressed.body["value"]["message"]
