@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+.PHONY: demo test check bench setup e2e-setup
+
+setup:
+	bash scripts/bootstrap.sh
+
+e2e-setup:
+	bash scripts/install-e2e.sh
+
+## Build the demo council, start the bot and the Agents Playground, print the URL to open.
+demo: setup
+	bash scripts/install-e2e.sh --no-browser
+	bash scripts/demo.sh
+
+## Install everything and run every test (PostgreSQL tests need QALOOP_TEST_POSTGRES_URL).
+test: setup e2e-setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/pytest
+
+## Lint, types and a dependency vulnerability audit.
+check: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/python scripts/audit_deps.py
+
+## Performance budgets (DESIGN §11); prints figures and ratios.
+bench: setup
+	.venv/bin/python -m tests.bench.bench_my_actions
