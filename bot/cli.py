@@ -197,9 +197,8 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 3978,
 ) -> None:
     """Build a demo council (dated relative to today) and serve it for the Agents Playground."""
-    from storage.demo import build_demo
-
     from storage.db import make_engine, make_sessions
+    from storage.demo import build_demo
     from storage.migrate import upgrade
 
     settings = load_settings()

@@ -471,8 +471,16 @@ class _Demo:
         self.service_of_team = {_id(t): t.service_id for t in self.teams}
 
     def _person(
-        self, name: str, email: str, roles: set[Role], team: Team | None, aad: str | None = None
+        self,
+        name: str,
+        email: str,
+        roles: set[Role],
+        where: Team | Service | None,
+        aad: str | None = None,
     ) -> Staff:
+        """Someone in a team (and so its service), leading a service, or in neither (QA, admin)."""
+        team = where if isinstance(where, Team) else None
+        service_id = team.service_id if team else where.id if where else None
         person = Staff(
             tenant_id=self.tenant,
             email=email,
@@ -480,14 +488,15 @@ class _Demo:
             aad_object_id=aad or str(uuid.uuid5(_AAD_NAMESPACE, email)),
             roles=format_roles(frozenset(roles)),
             team_id=team.id if team else None,
+            service_id=service_id,
         )
         self.staff.append(person)
         return person
 
-    def _playground_person(self, key: str, team: Team | None) -> Staff:
+    def _playground_person(self, key: str, where: Team | Service | None) -> Staff:
         user = PLAYGROUND_USERS[key]
         person = self._person(
-            user.display_name, user.email, set(user.roles), team, user.aad_object_id
+            user.display_name, user.email, set(user.roles), where, user.aad_object_id
         )
         self.people[key] = person
         return person
@@ -496,10 +505,10 @@ class _Demo:
         firsts = self.rng.sample(FIRST_NAMES, len(FIRST_NAMES))
         lasts = self.rng.sample(SURNAMES, len(SURNAMES))
 
-        def someone(roles: set[Role], team: Team | None) -> Staff:
+        def someone(roles: set[Role], where: Team | Service | None) -> Staff:
             first, last = firsts.pop(), lasts.pop()
             email = f"{first}.{last}@example.com".lower()
-            return self._person(f"{first} {last}", email, roles, team)
+            return self._person(f"{first} {last}", email, roles, where)
 
         managed_by: list[tuple[Staff, Staff]] = []
         patti = self._playground_person("patti", None)
@@ -508,15 +517,14 @@ class _Demo:
         managed_by += [(officer, patti) for officer in self.qa[1:]]
         someone({Role.ADMIN}, None)
 
-        # Staff belong to a service through a team, so senior managers sit in its first team.
+        # Each service's head and service manager lead it from outside any of its teams.
         for s, service in enumerate(self.services):
-            first_team = next(t for t in self.teams if t.service_id == service.id)
             if s == 0:
-                head = self._playground_person("isaiah", first_team)
-                manager = self._playground_person("adele", first_team)
+                head = self._playground_person("isaiah", service)
+                manager = self._playground_person("adele", service)
             else:
-                head = someone({Role.HEAD_OF_SERVICE}, first_team)
-                manager = someone({Role.SERVICE_MANAGER, Role.AUDITOR}, first_team)
+                head = someone({Role.HEAD_OF_SERVICE}, service)
+                manager = someone({Role.SERVICE_MANAGER, Role.AUDITOR}, service)
             managed_by.append((manager, head))
             self.service_manager[_id(service)] = manager
 

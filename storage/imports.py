@@ -28,10 +28,10 @@ STAFF_REQUIRED = ("email", "display_name", "roles", "team", "service")
 STAFF_OPTIONAL = ("manager_email", "working_days", "aad_object_id")
 CASE_COLUMNS = ("case_ref", "team", "worker_email", "status", "opened_on")
 
-# These roles only make sense inside a team (a service is reached through its teams).
-TEAM_ROLES = frozenset(
-    {Role.PRACTITIONER, Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE}
-)
+# Practitioners and team managers work in a team, and belong to its service.
+TEAM_ROLES = frozenset({Role.PRACTITIONER, Role.TEAM_MANAGER})
+# Service managers and heads of service lead a whole service: they may name it without a team.
+SERVICE_ROLES = frozenset({Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE})
 
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 _AAD_ID = re.compile(r"^[0-9a-f-]{8,64}$")
@@ -245,6 +245,8 @@ async def import_staff(
 ) -> ImportResult:
     """Create or update staff by email, with their teams and services, from a CSV file.
 
+    A team member's service is their team's; service managers and heads of service may instead
+    name the service they lead and no team. New services and teams are created as named.
     The tenant is created (named `tenant_name`) on its first import. Optional columns left out
     of the header keep what is stored; within a row, an empty working_days or aad_object_id
     keeps what is stored and an empty manager_email clears it.
@@ -334,16 +336,23 @@ def _validate_staff(
         elif team and not service:
             reason = "is required when a team is given (a team belongs to a service)"
             errors.append(RowError(line, "service", reason))
-        elif service and not team:
-            reason = "is required when a service is given (people join a service by team)"
-            errors.append(RowError(line, "team", reason))
         elif team:
             known = team_service.setdefault(team.casefold(), service.casefold())
             if known != service.casefold():
                 reason = f"{team!r} belongs to another service; a team has one service"
                 errors.append(RowError(line, "team", reason))
         elif roles & TEAM_ROLES:
-            errors.append(RowError(line, "team", "is required for practitioners and managers"))
+            reason = "is required for practitioners and team managers"
+            errors.append(RowError(line, "team", reason))
+        elif service and not roles & SERVICE_ROLES:
+            reason = (
+                "is required when a service is given; only service managers and heads of "
+                "service belong to a service without a team"
+            )
+            errors.append(RowError(line, "team", reason))
+        elif not service and roles & SERVICE_ROLES:
+            reason = "is required for service managers and heads of service (the service they lead)"
+            errors.append(RowError(line, "service", reason))
 
         manager = c.get("manager_email", "").lower()
         if manager and not _EMAIL.match(manager):
@@ -415,13 +424,17 @@ def _manager_loops(rows: list[_StaffRow], staff: dict[str, Staff]) -> list[RowEr
 
 
 def _staff_snapshot(
-    person: Staff, team_names: dict[int | None, str], emails: dict[int | None, str]
+    person: Staff,
+    team_names: dict[int | None, str],
+    service_names: dict[int | None, str],
+    emails: dict[int | None, str],
 ) -> dict[str, Any]:
     return {
         "email": person.email,
         "display_name": person.display_name,
         "roles": person.roles,
         "team": team_names.get(person.team_id),
+        "service": service_names.get(person.service_id),
         "manager_email": emails.get(person.manager_id),
         "working_days": person.working_days,
         "aad_object_id": person.aad_object_id,
@@ -461,7 +474,7 @@ async def _write_staff(
     await session.flush()
     for s in new_services:
         _record(session, tenant_id, event, "service", s.id, None, {"name": s.name})
-    service_names = {s.id: s.name for s in services.values()}
+    service_names: dict[int | None, str] = {s.id: s.name for s in services.values()}
     for t in new_teams:
         after = {"name": t.name, "service": service_names[t.service_id]}
         _record(session, tenant_id, event, "team", t.id, None, after)
@@ -477,11 +490,17 @@ async def _write_staff(
             session.add(person)
             before[row.email] = None
         else:
-            before[row.email] = _staff_snapshot(person, team_names, emails)
+            before[row.email] = _staff_snapshot(person, team_names, service_names, emails)
         person.email = row.email
         person.display_name = row.display_name
         person.roles = row.roles
-        person.team_id = teams[row.team.casefold()].id if row.team else None
+        # A team member belongs to the team's service; a senior manager to the service named.
+        own_team = teams[row.team.casefold()] if row.team else None
+        person.team_id = own_team.id if own_team else None
+        if own_team is not None:
+            person.service_id = own_team.service_id
+        else:
+            person.service_id = services[row.service.casefold()].id if row.service else None
         person.working_days = row.working_days or person.working_days
         person.aad_object_id = row.aad_object_id or person.aad_object_id
         person.active = True
@@ -497,7 +516,7 @@ async def _write_staff(
     created = updated = unchanged = 0
     for row in rows:
         person = staff[row.email]
-        after = _staff_snapshot(person, team_names, emails)
+        after = _staff_snapshot(person, team_names, service_names, emails)
         old = before[row.email]
         if old is None:
             created += 1

@@ -82,6 +82,8 @@ class Staff(SQLModel, table=True):
     # Space-separated role values (see bot.rules.roles.Role); a person may hold several.
     roles: str = Field(default="practitioner", max_length=200)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    # The person's service: a team member's team's, or the one a service manager or HoS leads.
+    service_id: int | None = Field(default=None, foreign_key="service.id", index=True)
     manager_id: int | None = Field(default=None, foreign_key="staff.id")
     # ISO weekday numbers the person works, e.g. "12345"; a part-time pattern narrows it.
     working_days: str = Field(default="12345", max_length=7)

@@ -34,6 +34,7 @@ from storage.models import (
     ExtensionRequest,
     Feedback,
     FeedbackVersion,
+    Service,
     Staff,
     Team,
     Tenant,
@@ -161,9 +162,29 @@ async def test_the_playground_users_work_together(
     assert lynne.team_id == alex.team_id == megan.team_id
     assert megan.manager_id == adele.id and adele.manager_id == isaiah.id
     alex_service = teams[alex.team_id].service_id if alex.team_id else None
-    assert adele.team_id and teams[adele.team_id].service_id == alex_service
-    assert isaiah.team_id and teams[isaiah.team_id].service_id == alex_service
-    assert person(people, "patti").team_id is None
+    assert alex_service is not None and alex.service_id == alex_service
+    assert (adele.team_id, adele.service_id) == (None, alex_service)
+    assert (isaiah.team_id, isaiah.service_id) == (None, alex_service)
+    assert (person(people, "patti").team_id, person(people, "patti").service_id) == (None, None)
+
+
+async def test_team_members_are_in_their_teams_service_and_senior_managers_lead_one(
+    sessions: SessionMaker, demo: DemoSummary
+) -> None:
+    people = list((await everyone(sessions)).values())
+    async with sessions() as session:
+        teams = {t.id: t for t in await session.exec(select(Team))}
+        services = set((await session.exec(select(Service.id))).all())
+
+    in_teams = [p for p in people if p.team_id is not None]
+    assert in_teams and all(p.service_id == teams[p.team_id].service_id for p in in_teams)
+    senior = [p for p in people if p.role_set & {Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE}]
+    assert len(senior) == 2 * len(services)
+    assert all(p.team_id is None and p.service_id in services for p in senior)
+    # Each service has its own head and service manager.
+    for role in (Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE):
+        assert {p.service_id for p in senior if role in p.role_set} == services
+    assert all(p.service_id is None for p in people if p.team_id is None and p not in senior)
 
 
 async def test_about_forty_staff_hold_every_role_with_their_own_ids(

@@ -161,7 +161,18 @@ async def test_a_good_staff_file_creates_the_tenant_teams_and_people(
     assert alex.aad_object_id == "00000000-0000-0000-0000-0000000000020"
     assert lynne.aad_object_id is None
     assert people["pattif@example.com"].team_id is None
+    assert people["pattif@example.com"].service_id is None
     assert alex.team_id == megan.team_id == lynne.team_id
+    async with sessions() as session:
+        by_name = {s.name: s.id for s in await session.exec(select(Service))}
+        teams_by_id = {t.id: t for t in await session.exec(select(Team))}
+    # Everyone in a team is in its service; the service manager leads hers without a team.
+    assert all(
+        p.service_id == teams_by_id[p.team_id].service_id for p in people.values() if p.team_id
+    )
+    assert alex.service_id == by_name["Safeguarding"]
+    adele = people["adelev@example.com"]
+    assert (adele.team_id, adele.service_id) == (None, by_name["Safeguarding"])
 
 
 async def test_a_bad_staff_file_reports_every_problem_and_changes_nothing(
@@ -300,6 +311,90 @@ async def test_a_team_keeps_its_service(sessions: SessionMaker, tmp_path: Path) 
         await import_staff(sessions=sessions, tenant_id=TENANT, path=path)
 
     assert failure(failed) == [(2, "team")]
+
+
+async def test_a_senior_manager_may_name_a_service_and_no_team(
+    sessions: SessionMaker, tmp_path: Path
+) -> None:
+    await import_good_staff(sessions)
+    path = write(
+        tmp_path,
+        "staff.csv",
+        "email,display_name,roles,team,service\n"
+        "hos@example.com,Hana Ortiz,head_of_service,,Early Help\n"
+        "sm@example.com,Sol Meyer,service_manager auditor,,safeguarding\n",
+    )
+
+    result = await import_staff(sessions=sessions, tenant_id=TENANT, path=path)
+
+    assert result == ImportResult(created=2, updated=0, unchanged=0)
+    async with sessions() as session:
+        services = {s.name: s.id for s in await session.exec(select(Service))}
+        entries = (await session.exec(select(AuditLog).order_by(col(AuditLog.id)))).all()
+    # A new service is created for a service-level row; a known one is matched ignoring case.
+    assert set(services) == {"Children in Care", "Early Help", "Safeguarding"}
+    people = await staff_by_email(sessions)
+    hos, sm = people["hos@example.com"], people["sm@example.com"]
+    assert (hos.team_id, hos.service_id) == (None, services["Early Help"])
+    assert (sm.team_id, sm.service_id) == (None, services["Safeguarding"])
+    assert entries[-1].after is not None
+    assert (entries[-1].after["team"], entries[-1].after["service"]) == (None, "Safeguarding")
+
+
+async def test_only_senior_managers_may_name_a_service_without_a_team(
+    sessions: SessionMaker, tmp_path: Path
+) -> None:
+    await import_good_staff(sessions)
+    before = await row_counts(sessions)
+    path = write(
+        tmp_path,
+        "staff.csv",
+        "email,display_name,roles,team,service\n"
+        "sm@example.com,Sol Meyer,service_manager,,Safeguarding\n"
+        "pat@example.com,Pat Quinn,practitioner,,Safeguarding\n"
+        "qa@example.com,Quinn Ash,qa auditor,,Safeguarding\n"
+        "hos@example.com,Hana Ortiz,head_of_service,,\n"
+        "tm@example.com,Tia Moss,team_manager service_manager,,Safeguarding\n",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_staff(sessions=sessions, tenant_id=TENANT, path=path)
+
+    assert failure(failed) == [(3, "team"), (4, "team"), (5, "service"), (6, "team")]
+    reasons = {(e.line, e.column): e.reason for e in failed.value.errors}
+    assert "practitioners" in reasons[(3, "team")]
+    assert "only service managers and heads of service" in reasons[(4, "team")]
+    assert await row_counts(sessions) == before
+
+
+async def test_a_persons_service_follows_their_team_and_changes_are_logged(
+    sessions: SessionMaker, tmp_path: Path
+) -> None:
+    await import_good_staff(sessions)
+    moved = (
+        (FIXTURES / "staff_good.csv")
+        .read_text()
+        .replace(
+            "sam.jones@example.com,Sam Jones,practitioner,South,Safeguarding",
+            "sam.jones@example.com,Sam Jones,practitioner,Care Team,Children in Care",
+        )
+    )
+
+    result = await import_staff(
+        sessions=sessions, tenant_id=TENANT, path=write(tmp_path, "s.csv", moved)
+    )
+
+    assert result == ImportResult(created=0, updated=1, unchanged=7)
+    sam = (await staff_by_email(sessions))["sam.jones@example.com"]
+    async with sessions() as session:
+        care = (await session.exec(select(Team).where(Team.name == "Care Team"))).one()
+        last = (await session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()))).first()
+    assert (sam.team_id, sam.service_id) == (care.id, care.service_id)
+    assert last is not None
+    assert (last.before, last.after) == (
+        {"team": "South", "service": "Safeguarding"},
+        {"team": "Care Team", "service": "Children in Care"},
+    )
 
 
 async def test_reimporting_the_same_file_changes_nothing(sessions: SessionMaker) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 05:28:10.460792
+Create Date: 2026-11-26 05:50:40.509073
 """
 
 from collections.abc import Sequence
@@ -116,6 +116,7 @@ def upgrade() -> None:
         sa.Column("aad_object_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("roles", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("service_id", sa.Integer(), nullable=True),
         sa.Column("manager_id", sa.Integer(), nullable=True),
         sa.Column("working_days", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("away_until", sa.Date(), nullable=True),
@@ -126,6 +127,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["manager_id"],
             ["staff.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["service.id"],
         ),
         sa.ForeignKeyConstraint(
             ["team_id"],
@@ -140,6 +145,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "email"),
     )
     with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_staff_service_id"), ["service_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_staff_team_id"), ["team_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False)
 
@@ -711,6 +717,7 @@ def downgrade() -> None:
     with op.batch_alter_table("staff", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_staff_team_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_service_id"))
 
     op.drop_table("staff")
     with op.batch_alter_table("team", schema=None) as batch_op:
