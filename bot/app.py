@@ -147,6 +147,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     try:
         body = await request.json()
         activity = Activity().deserialize(body)
+    except web.HTTPRequestEntityTooLarge:  # over MAX_BODY: say so, rather than "not an activity"
+        return web.json_response({"error": "body too large"}, status=413)
     except Exception:  # any unparseable body is the sender's fault, never a 500
         return web.json_response({"error": "body is not a Bot Framework activity"}, status=400)
     if not isinstance(body, dict) or not activity.type:
