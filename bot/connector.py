@@ -31,9 +31,10 @@ from botframework.connector.bot_framework_sdk_client_async import (
 )
 from botframework.connector.skills import BotFrameworkClient
 from msrest.pipeline import Request, Response
-from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncPipeline
 from msrest.pipeline.aiohttp import AioHTTPSender
+from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncPipeline
 from msrest.pipeline.universal import RawDeserializer
+from msrest.serialization import Serializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.async_abc import AsyncClientResponse, AsyncHTTPSender
@@ -136,6 +137,37 @@ def _retry_after(response: aiohttp.ClientResponse) -> float:
         return 1.0
 
 
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether a value is already plain JSON: dicts with str keys, lists, str/int/float/bool/None."""
+    if isinstance(value, dict):
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if type(value) is list:
+        return all(_plain_json(v) for v in value)
+    return type(value) in _JSON_LEAVES
+
+
+class PlainJsonSerializer(Serializer):
+    """msrest's Serializer, except that an untyped ("object") value that is already plain JSON is
+    passed through as it is: the result is the same value either way. msrest walks such values
+    leaf by leaf (two caught exceptions per string, an `eval` per number), which for an Adaptive
+    Card attachment took ~1.5 ms a reply, more than everything else in sending it."""
+
+    def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
+        if _plain_json(attr):
+            return attr
+        return super().serialize_object(attr, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def _use_plain_json_serializer(client: ConnectorClient) -> None:
+    serializer = PlainJsonSerializer(client._serialize.dependencies)  # type: ignore[no-untyped-call]
+    client._serialize = serializer
+    client.conversations._serialize = serializer
+    client.attachments._serialize = serializer
+
+
 class CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
     """One connector client per (service URL, audience), all on the shared sender."""
 
@@ -159,6 +191,7 @@ class CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
                 credentials, service_url, pipeline_type=ConnectorPipeline, driver=self._sender
             )
             client = ConnectorClient(credentials, base_url=service_url, custom_configuration=config)
+            _use_plain_json_serializer(client)
             self._clients[key] = client
         return client
 

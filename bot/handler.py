@@ -20,6 +20,7 @@ from botbuilder.schema import (
 )
 from botframework.connector.aio import ConnectorClient
 from microsoft_teams.cards import AdaptiveCard
+from sqlalchemy import event
 
 from bot import actions as card_actions
 from bot.commands import Reply, Request, parse
@@ -39,6 +40,7 @@ from storage.models import Staff
 log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_REMEMBERED_REFERENCES = 100_000
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -76,8 +78,16 @@ def command_text(activity: Activity) -> str:
     return _AT_TAG.sub(" ", activity.text or "").strip()
 
 
+class _FrozenCard(dict[str, Any]):
+    """Card JSON that nobody changes after it is built, so botbuilder's deepcopy of every
+    outgoing activity need not copy it (for a page of actions that copy cost ~1 ms a reply)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenCard:
+        return self
+
+
 def _attachment_activity(card: AdaptiveCard, summary: str) -> Activity:
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(card_json(card)))
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(_FrozenCard(card_json(card))))
     activity.summary = summary
     return activity
 
@@ -85,6 +95,8 @@ def _attachment_activity(card: AdaptiveCard, summary: str) -> Activity:
 class QaLoopBot(ActivityHandler):  # type: ignore[misc]
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        # References this process has stored, so an unchanged one costs no write per message.
+        self._stored: dict[tuple[str, str], tuple[str, int | None]] = {}
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -155,7 +167,12 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
     async def _save_reference(
         self, session: Any, tenant_id: str, activity: Activity, person: Staff | None
     ) -> None:
+        key = (tenant_id, activity.conversation.id)
+        seen = (activity.service_url, person.id if person else None)
+        if self._stored.get(key) == seen:
+            return
         reference = TurnContext.get_conversation_reference(activity)
+        reference.activity_id = None  # a reference is where to reach someone, not one message
         data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         team = data.get("team") or {}
         channel = data.get("channel") or {}
@@ -173,6 +190,14 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             team_aad_group_id=team.get("aadGroupId"),
             channel_name=channel.get("name"),
         )
+
+        def remember(_session: object) -> None:
+            if len(self._stored) > MAX_REMEMBERED_REFERENCES:
+                self._stored.clear()
+            self._stored[key] = seen
+
+        # Only once it is really stored: a turn that fails rolls the reference back too.
+        event.listen(session.sync_session, "after_commit", remember, once=True)
 
     async def _send(
         self, turn_context: TurnContext, tenant_id: str, person: Staff | None, reply: Reply

@@ -41,7 +41,16 @@ def floors_ok() -> bool:
 
 def main() -> int:
     result = subprocess.run(
-        [sys.executable, "-m", "pip_audit", "--skip-editable", "--progress-spinner", "off", "-f", "json"],
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "--skip-editable",
+            "--progress-spinner",
+            "off",
+            "-f",
+            "json",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -33,21 +33,35 @@ async def my_open_actions(
         Action.owner_id == owner_id,
         Action.state == ActionState.OPEN,
     )
-    counts = await session.exec(
-        select(func.count(), func.count().filter(col(Action.due_on) < today)).where(*mine)
-    )
-    total, overdue = counts.one()
-    rows = await session.exec(
-        select(Action, Case.case_ref)
-        .outerjoin(
-            Audit, and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == tenant_id)
+    # One round trip: the page with its totals as window columns over all of the owner's actions.
+    rows = (
+        await session.exec(
+            select(
+                Action,
+                Case.case_ref,
+                func.count().over(),
+                func.count().filter(col(Action.due_on) < today).over(),
+            )
+            .outerjoin(
+                Audit,
+                and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == tenant_id),
+            )
+            .outerjoin(
+                Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id)
+            )
+            .where(*mine)
+            .order_by(col(Action.due_on), col(Action.id))
+            .offset(offset)
+            .limit(size)
         )
-        .outerjoin(Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id))
-        .where(*mine)
-        .order_by(col(Action.due_on), col(Action.id))
-        .offset(offset)
-        .limit(size)
-    )
+    ).all()
+    if rows:
+        total, overdue = rows[0][2], rows[0][3]
+    else:  # past the end (or nothing at all): the totals need their own query
+        counts = await session.exec(
+            select(func.count(), func.count().filter(col(Action.due_on) < today)).where(*mine)
+        )
+        total, overdue = counts.one()
     items = [
         ActionItem(
             id=action.id or 0,
@@ -60,6 +74,6 @@ async def my_open_actions(
             overdue_days=working_days_between(action.due_on, today),
             due_status=due_status(action.due_on, today),
         )
-        for action, case_ref in rows.all()
+        for action, case_ref, _, _ in rows
     ]
     return items, Page(offset=offset, size=size, total=total), overdue

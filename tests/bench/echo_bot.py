@@ -1,0 +1,75 @@
+"""Bare botbuilder echo bots, the yardsticks for the HTTP throughput budget (DESIGN §11).
+
+- `echo_app(settings)`: the same SDK set-up as QA Loop (bot.app.build_adapter: the CloudAdapter with
+  our authentication and connector sender on one shared aiohttp session) and a minimal handler.
+- `stock_echo_app()`: the SDK's default way, CloudAdapter(ConfigurationBotFrameworkAuthentication(
+  config)) with nothing customised, so msrest's per-turn client and retry set-up (DESIGN §13) shows.
+
+Both serve POST /api/messages with `adapter.process(request, bot)`, as the SDK samples do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+from bot.app import MAX_BODY, build_adapter
+from bot.settings import Settings
+
+
+class EchoBot(ActivityHandler):  # type: ignore[misc]
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
+
+
+def _serve(app: web.Application, adapter_key: web.AppKey[CloudAdapter]) -> None:
+    bot = EchoBot()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        response = await request.app[adapter_key].process(request, bot)
+        return response if response is not None else web.Response(status=201)
+
+    app.router.add_post("/api/messages", messages)
+
+
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+
+
+def echo_app(settings: Settings) -> web.Application:
+    """Echo with QA Loop's adapter, authentication and connector sender."""
+    app = web.Application(client_max_size=MAX_BODY)
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
+        adapter, _auth, _sender = build_adapter(settings, http)
+        app[ADAPTER] = adapter
+        try:
+            yield
+        finally:
+            await http.close()
+
+    app.cleanup_ctx.append(lifetime)
+    _serve(app, ADAPTER)
+    return app
+
+
+class DefaultConfig:
+    """The SDK samples' config.py, without credentials (the Agents Playground / emulator case)."""
+
+    PORT = 3978
+    APP_ID = ""
+    APP_PASSWORD = ""
+    APP_TYPE = "MultiTenant"
+    APP_TENANTID = ""
+
+
+def stock_echo_app() -> web.Application:
+    """Echo exactly as the SDK's samples build it."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[ADAPTER] = CloudAdapter(ConfigurationBotFrameworkAuthentication(DefaultConfig()))
+    _serve(app, ADAPTER)
+    return app
