@@ -23,6 +23,7 @@ from botframework.connector.auth import AuthenticationConstants
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import signing_keys
 from bot.connector import ConnectorSender, QaLoopAuthentication
 from bot.handler import Deps, QaLoopBot, tenant_of
 from bot.settings import Settings
@@ -120,6 +121,7 @@ def create_app(
         sessions = make_sessions(engine)
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
         adapter, auth, sender = build_adapter(settings, http)
+        keys = signing_keys.install(settings.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, http)
         scheduler = create_scheduler(sessions=sessions, zone=settings.zone, clock=now)
         bot = QaLoopBot(Deps(sessions=sessions, settings=settings, clock=now))
         scheduler.start()
@@ -128,6 +130,7 @@ def create_app(
             yield
         finally:
             scheduler.shutdown(wait=False)
+            signing_keys.uninstall(keys)
             await http.close()
             await engine.dispose()
 

@@ -36,6 +36,7 @@ class FakeIdentity:
         self.endorsements = list(endorsements)
         self.fetched: list[str] = []
         self.delay_s = 0.0  # how long each answer takes, to model a slow identity service
+        self.failing = False  # answer 503 to everything, to model an outage
         self._prefix = f"/{uuid.uuid4().hex[:8]}"
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +71,9 @@ class FakeIdentity:
             def do_GET(self) -> None:
                 identity.fetched.append(self.path)
                 time.sleep(identity.delay_s)
+                if identity.failing:
+                    self.send_error(503)
+                    return
                 if self.path == identity.metadata_url.removeprefix(identity.base_url):
                     self._json(identity.metadata())
                 elif self.path == identity.keys_url.removeprefix(identity.base_url):

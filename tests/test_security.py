@@ -27,6 +27,7 @@ import jwt
 import pytest
 from aiohttp.test_utils import TestServer
 from botframework.connector.auth import MicrosoftAppCredentials
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import ValidationError
 from sqlmodel import func, select
@@ -34,6 +35,7 @@ from sqlmodel import func, select
 from bot.app import create_app
 from bot.connector import ConnectorSender, QaLoopAuthentication
 from bot.settings import Settings
+from bot.signing_keys import SigningKeys
 from storage.db import SessionMaker
 from storage.models import ConversationRef, InboundActivity, Tenant
 from tests.chat import ALEX, TENANT, Answer, Chat
@@ -342,11 +344,27 @@ async def test_the_signing_keys_are_fetched_once_and_then_cached(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="botframework-connector 4.17.1 fetches the signing keys with a blocking requests.get "
-    "(no timeout) on the event loop: _OpenIdMetadata._refresh",
-)
+async def test_a_failed_key_refresh_keeps_the_keys_we_had(
+    secured: Chat, identity: FakeIdentity, sessions: SessionMaker
+) -> None:
+    await small_council(sessions)
+
+    async def install() -> int:
+        activity = secured.activity("install_personal")
+        token = identity.token(app_id=APP_ID, service_url=activity["serviceUrl"])
+        return (await secured.post(activity, headers=bearer(token))).status
+
+    assert 200 <= await install() < 300
+    keys = JwtTokenExtractor.metadataCache[identity.metadata_url]
+    assert isinstance(keys, SigningKeys)
+    keys._fetched_at = (keys._fetched_at or 0) - 2 * 24 * 3600  # a day and more later...
+    keys._tried_at = keys._fetched_at
+    identity.failing = True  # ...the identity service is down
+
+    assert 200 <= await install() < 300
+    assert len(identity.fetched) == 3  # it did try again
+
+
 async def test_fetching_the_signing_keys_does_not_stall_the_event_loop(
     secured: Chat, identity: FakeIdentity, sessions: SessionMaker
 ) -> None:
