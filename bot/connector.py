@@ -140,6 +140,14 @@ def _retry_after(response: aiohttp.ClientResponse) -> float:
 _JSON_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
+class FrozenJson(dict[str, Any]):
+    """JSON (a built card) that nobody changes once made: botbuilder's deepcopy of every outgoing
+    activity shares it rather than copying it, and the serializer passes it through unchecked."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenJson:
+        return self
+
+
 def _plain_json(value: Any) -> bool:
     """Whether a value is already plain JSON: dicts with str keys, lists, str/int/float/bool/None."""
     if isinstance(value, dict):
@@ -156,7 +164,7 @@ class PlainJsonSerializer(Serializer):
     Card attachment took ~1.5 ms a reply, more than everything else in sending it."""
 
     def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
-        if _plain_json(attr):
+        if type(attr) is FrozenJson or _plain_json(attr):
             return attr
         return super().serialize_object(attr, **kwargs)  # type: ignore[no-untyped-call]
 

@@ -24,6 +24,7 @@ from sqlalchemy import event
 
 from bot import actions as card_actions
 from bot.commands import Reply, Request, parse
+from bot.connector import FrozenJson
 from bot.settings import Settings
 from cards.common import card_json
 from cards.notices import (
@@ -78,16 +79,8 @@ def command_text(activity: Activity) -> str:
     return _AT_TAG.sub(" ", activity.text or "").strip()
 
 
-class _FrozenCard(dict[str, Any]):
-    """Card JSON that nobody changes after it is built, so botbuilder's deepcopy of every
-    outgoing activity need not copy it (for a page of actions that copy cost ~1 ms a reply)."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenCard:
-        return self
-
-
 def _attachment_activity(card: AdaptiveCard, summary: str) -> Activity:
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(_FrozenCard(card_json(card))))
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(FrozenJson(card_json(card))))
     activity.summary = summary
     return activity
 
