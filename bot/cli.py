@@ -92,6 +92,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     if settings.has_credentials:
         console.print(
             f"QA Loop is listening on http://{host}:{port}/api/messages (app {settings.APP_ID})."

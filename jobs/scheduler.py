@@ -27,5 +27,7 @@ def create_scheduler(
     async def tidy() -> None:
         await housekeeping.run(sessions=sessions, now=clock())
 
-    scheduler.add_job(tidy, CronTrigger(hour=3, minute=15, timezone=zone), id="housekeeping")
+    scheduler.add_job(
+        tidy, CronTrigger(hour=3, minute=15, timezone=zone), id="housekeeping", name="housekeeping"
+    )
     return scheduler

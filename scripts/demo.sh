@@ -24,12 +24,13 @@ if ! command -v npx >/dev/null 2>&1 || [ ! -d tests/e2e/node_modules/@microsoft/
 fi
 
 config=$(mktemp -d)/playground.yml
-.venv/bin/python -m tests.e2e.playground_config "$config" --user 0 --bot "http://127.0.0.1:$PORT/api/messages"
+.venv/bin/python -c "import sys; from tests.e2e.playground_config import write_config; write_config(sys.argv[1], current_user='alex')" "$config"
 export M365_AGENTS_PLAYGROUND_CONFIG_PATH=$config
+export TEAMSAPPTESTER_BROWSER=none
 echo
 echo "Open http://127.0.0.1:56150 in your browser. You are Alex Wilber, a practitioner who also audits."
 echo "Try: help, my actions, my audits. Ctrl-C stops the bot and the playground."
 echo
 # The playground exits when its stdin closes, so keep it open.
-tail -f /dev/null | tests/e2e/node_modules/.bin/m365agentsplayground \
-  -e "http://127.0.0.1:$PORT/api/messages" -c msteams
+tail -f /dev/null | tests/e2e/node_modules/.bin/agentsplayground \
+  -e "http://127.0.0.1:$PORT/api/messages" -c msteams --disable-telemetry
