@@ -302,6 +302,10 @@ class Delivery(SQLModel, table=True):
     conversation_ref_id: int = Field(foreign_key="conversationref.id")
     summary: str = Field(max_length=200)
     card: dict[str, Any] = Field(sa_type=sa.JSON)
+    # What the card shows (e.g. "action:12"), so a card already sent can be updated in place.
+    subjects: list[str] | None = _json()
+    # Set on an update: the posted card (activity id) this delivery replaces in place.
+    replaces_activity_id: str | None = Field(default=None, max_length=200)
     state: str = Field(default="pending", max_length=16)
     ambiguous: bool = False
     attempts: int = 0
@@ -309,6 +313,7 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     next_attempt_at: datetime = _ts()
     lease_until: datetime | None = _ts(nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=64)
     activity_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)

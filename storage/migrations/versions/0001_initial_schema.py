@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 05:50:40.509073
+Create Date: 2026-11-26 06:03:07.476242
 """
 
 from collections.abc import Sequence
@@ -374,6 +374,10 @@ def upgrade() -> None:
         sa.Column("conversation_ref_id", sa.Integer(), nullable=False),
         sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("card", sa.JSON(), nullable=False),
+        sa.Column("subjects", sa.JSON(), nullable=True),
+        sa.Column(
+            "replaces_activity_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True
+        ),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("ambiguous", sa.Boolean(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -381,6 +385,7 @@ def upgrade() -> None:
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("next_attempt_at", storage.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("lease_until", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("activity_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("created_at", storage.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", storage.models.UTCDateTime(timezone=True), nullable=True),
