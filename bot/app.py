@@ -24,14 +24,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import signing_keys
-from bot.connector import ConnectorSender, QaLoopAuthentication
+from bot.connector import CachedConnectorFactory, ConnectorSender, QaLoopAuthentication
+from bot.delivery import Sender, sole_sender_lock
 from bot.handler import Deps, QaLoopBot, tenant_of
 from bot.settings import Settings
 from cards.common import card_json
 from cards.notices import error_card
 from jobs.scheduler import create_scheduler
 from storage import inbound, tenants
-from storage.db import SessionMaker, make_engine, make_sessions
+from storage.db import SessionMaker, is_sqlite, make_engine, make_sessions
 from storage.migrate import schema_is_current
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Runtime:
     sender: ConnectorSender
     bot: QaLoopBot
     scheduler: AsyncIOScheduler
+    outbox: Sender
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -75,12 +77,18 @@ def _sdk_config(settings: Settings) -> SimpleNamespace:
     )
 
 
+def connector_credentials(settings: Settings) -> ConfigurationServiceClientCredentialFactory:
+    return ConfigurationServiceClientCredentialFactory(_sdk_config(settings))
+
+
 def build_adapter(
-    settings: Settings, session: aiohttp.ClientSession
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    credentials: ConfigurationServiceClientCredentialFactory | None = None,
 ) -> tuple[CloudAdapter, QaLoopAuthentication, ConnectorSender]:
     """The CloudAdapter with our authentication narrowing and connector sender (shared with benches)."""
     config = _sdk_config(settings)
-    credentials = ConfigurationServiceClientCredentialFactory(config)
+    credentials = credentials or ConfigurationServiceClientCredentialFactory(config)
     sender = ConnectorSender(session, host_allowed=settings.connector_host_allowed)
     auth = QaLoopAuthentication(
         ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials),
@@ -105,6 +113,19 @@ def build_adapter(
     return adapter, auth, sender
 
 
+def outbox_connectors(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    credentials: ConfigurationServiceClientCredentialFactory | None = None,
+) -> CachedConnectorFactory:
+    """Connector clients for the outbox: the adapter's set-up and host allow-list, but exactly one
+    HTTP request per attempt, because the outbox sender does its own retrying and bookkeeping."""
+    sender = ConnectorSender(session, host_allowed=settings.connector_host_allowed, max_tries=1)
+    return CachedConnectorFactory(
+        credentials or connector_credentials(settings), settings.APP_ID or None, sender
+    )
+
+
 def create_app(
     settings: Settings, *, clock: Callable[[], datetime] | None = None
 ) -> web.Application:
@@ -114,25 +135,38 @@ def create_app(
     app[KNOWN_TENANTS] = set()
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
-        if not await schema_is_current(engine):
-            await engine.dispose()
-            raise RuntimeError("the database schema is not current: run `qaloop db upgrade`")
-        sessions = make_sessions(engine)
-        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
-        adapter, auth, sender = build_adapter(settings, http)
-        keys = signing_keys.install(settings.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, http)
-        scheduler = create_scheduler(sessions=sessions, zone=settings.zone, clock=now)
-        bot = QaLoopBot(Deps(sessions=sessions, settings=settings, clock=now))
-        scheduler.start()
-        app[RUNTIME] = Runtime(engine, sessions, adapter, auth, sender, bot, scheduler)
-        try:
-            yield
-        finally:
-            scheduler.shutdown(wait=False)
-            signing_keys.uninstall(keys)
-            await http.close()
-            await engine.dispose()
+        # First, so a second replica on one SQLite file stops before it touches anything.
+        with sole_sender_lock(settings.database_url):
+            engine = make_engine(settings.database_url)
+            if not await schema_is_current(engine):
+                await engine.dispose()
+                raise RuntimeError("the database schema is not current: run `qaloop db upgrade`")
+            sessions = make_sessions(engine)
+            http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
+            credentials = connector_credentials(settings)
+            adapter, auth, sender = build_adapter(settings, http, credentials)
+            keys = signing_keys.install(settings.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, http)
+            scheduler = create_scheduler(sessions=sessions, settings=settings, clock=now)
+            bot = QaLoopBot(Deps(sessions=sessions, settings=settings, clock=now))
+            delivery = Sender(
+                sessions=sessions,
+                connectors=outbox_connectors(settings, http, credentials),
+                rate=settings.send_rate,
+                sole=is_sqlite(settings.database_url),
+            )
+            scheduler.start()
+            delivery.start()
+            app[RUNTIME] = Runtime(
+                engine, sessions, adapter, auth, sender, bot, scheduler, delivery
+            )
+            try:
+                yield
+            finally:
+                await delivery.stop()
+                scheduler.shutdown(wait=False)
+                signing_keys.uninstall(keys)
+                await http.close()
+                await engine.dispose()
 
     app.cleanup_ctx.append(lifetime)
     app.router.add_post("/api/messages", messages)
@@ -224,5 +258,6 @@ async def readyz(request: web.Request) -> web.Response:
         checks["database"] = checks.get("database", False)
         checks["schema"] = False
     checks["scheduler"] = bool(runtime.scheduler.running)
+    checks["sender"] = runtime.outbox.running
     ready = all(checks.values())
     return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.settings import LOOPBACK_HOSTS, Settings
+
+if TYPE_CHECKING:
+    from bot.roster import TeamOutcome
+    from jobs.runs import Outcome
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="QA Loop: audits and learning in Teams."
@@ -218,6 +223,134 @@ def demo(
     console.print(f"Demo council ready in {settings.database_url}: {summary}")
     if not no_serve:
         _serve(settings, "127.0.0.1", port)
+
+
+@app.command("run-job")
+def run_job(
+    name: Annotated[str, typer.Argument(help="The job: reminders or housekeeping.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Run as on this date (YYYY-MM-DD), at the job's time.", metavar="DATE"
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Send nothing; print each delivery as one JSON line."),
+    ] = False,
+) -> None:
+    """Run one scheduled job now, once per tenant and period, as the scheduler would."""
+    from jobs.runs import run_job as run_for_tenants
+    from jobs.scheduler import JOBS
+    from storage.db import make_engine, make_sessions
+
+    job = JOBS.get(name)
+    if job is None:
+        err.print(f"No job called “{escape(name)}”. The jobs are: {', '.join(sorted(JOBS))}.")
+        raise typer.Exit(2)
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        err.print(f"--as-of wants a date as YYYY-MM-DD, not “{escape(as_of or '')}”.")
+        raise typer.Exit(2) from exc
+    settings = load_settings()
+    if not _schema_current(settings.database_url):
+        err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    now = (
+        datetime.combine(day, job.at(settings), tzinfo=settings.zone)
+        if day is not None
+        else datetime.now(UTC)
+    )
+
+    async def go() -> list[Outcome]:
+        engine = make_engine(settings.database_url)
+        try:
+            return await run_for_tenants(
+                job, sessions=make_sessions(engine), settings=settings, now=now, dry_run=dry_run
+            )
+        finally:
+            await engine.dispose()
+
+    outcomes = asyncio.run(go())
+    if not outcomes:
+        err.print("No tenants yet: there is nobody to run it for.")
+        return
+    if dry_run:
+        planned = [p for outcome in outcomes for p in outcome.planned]
+        for delivery in planned:
+            print(delivery.dry_run_line())
+        err.print(f"Dry run of {name}: {len(planned)} deliveries; nothing was queued or sent.")
+        return
+    failed = False
+    for outcome in outcomes:
+        where = f"{name} for {outcome.period} (tenant {outcome.tenant_id})"
+        if outcome.state == "ran":
+            console.print(
+                f"{where}: {outcome.queued} of {len(outcome.planned)} deliveries queued. "
+                "The running bot sends them, or the next `qaloop serve` will."
+            )
+        elif outcome.state == "taken":
+            console.print(f"{where} has already run; nothing to do.")
+        else:
+            err.print(f"[red]{where} failed[/red]; the log above says where.")
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("sync-roster")
+def sync_roster(
+    tenant: Annotated[
+        str | None, typer.Option(help="Only this tenant's teams (default: every tenant).")
+    ] = None,
+) -> None:
+    """Open a 1:1 chat with every member of the bot's teams who has none, so reminders reach them."""
+    import aiohttp
+
+    from bot.app import build_adapter
+    from bot.roster import sync_stored_teams
+    from storage.db import make_engine, make_sessions
+
+    settings = load_settings()
+    if not _schema_current(settings.database_url):
+        err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    async def go() -> list[TeamOutcome]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http:
+                adapter, _, _ = build_adapter(settings, http)
+                return await sync_stored_teams(
+                    adapter=adapter,
+                    sessions=make_sessions(engine),
+                    app_id=settings.APP_ID,
+                    tenant_id=tenant,
+                )
+        finally:
+            await engine.dispose()
+
+    with console.status("Reading team rosters…"):
+        outcomes = asyncio.run(go())
+    if not outcomes:
+        console.print("The bot is not in any team yet: install it in a team first.")
+        return
+    for outcome in outcomes:
+        where = f"Team channel {escape(outcome.conversation_id)} (tenant {outcome.tenant_id})"
+        done = outcome.result
+        if done is None:
+            err.print(f"[red]{where}: failed[/red] ({escape(outcome.error or 'see the log')}).")
+            continue
+        console.print(
+            f"{where}: {done.members} members, {done.staff} on the staff roster "
+            f"({done.bound} newly matched); {done.created} chats opened, "
+            f"{done.had_chat} already had one, {done.failed} could not be opened."
+        )
+    if any(o.result is None for o in outcomes):
+        raise typer.Exit(1)
 
 
 @manifest_app.command("build")

@@ -6,41 +6,31 @@ import difflib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import timedelta
 
-from microsoft_teams.cards import AdaptiveCard
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from bot.rules.roles import ROLE_LABELS, Role
+from bot import tracking
+from bot.rules.dates import MAX_AHEAD, parse_day
+from bot.rules.permissions import team_scope
+from bot.rules.roles import MANAGERS, ROLE_LABELS, Role
+from bot.rules.workdays import is_working_day
+from bot.turn import Reply as Reply
+from bot.turn import Request as Request
+from cards.action_done import action_status_card
+from cards.common import uk_date
 from cards.help import help_card
 from cards.my_actions import my_actions_card
 from cards.my_audits import my_audits_card
-from cards.views import CommandHelp
-from storage import actions, audits
-from storage.models import Staff
+from cards.notices import away_card, back_card, error_card, usage_card
+from cards.team import TeamView, team_card
+from cards.unreachable import Unreachable, unreachable_card
+from cards.views import CommandHelp, Page
+from storage import actions, audits, staff, team
 
 PAGE_SIZE = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """What a command sees: who asked, in which tenant, on which day, with what arguments."""
-
-    session: AsyncSession
-    tenant_id: str
-    person: Staff
-    today: date
-    args: str = ""
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    card: AdaptiveCard
-    # The notification preview: never a case reference.
-    summary: str
-    # Carries personal or case details, so it goes only to the asker's personal chat.
-    private: bool = False
+# The `team` card's lists: what waits for a decision, and who is away.
+WAITING_SHOWN = 5
+AWAY_SHOWN = 20
+UNREACHABLE_PAGE = 20
 
 
 Handler = Callable[[Request], Awaitable[Reply]]
@@ -54,6 +44,8 @@ class Command:
     aliases: tuple[str, ...] = ()
     # None: everyone may use it.
     roles: frozenset[Role] | None = None
+    # How help shows it typed; a command that needs more than its name gets no help button.
+    example: str | None = None
 
     def allowed(self, person_roles: frozenset[str]) -> bool:
         return self.roles is None or bool(self.roles & person_roles)
@@ -69,7 +61,7 @@ async def show_help(request: Request) -> Reply:
         ROLE_LABELS[Role(r)].lower() for r in sorted(person_roles) if r in Role._value2member_map_
     )
     listed = [
-        CommandHelp(name=c.name, help=c.help, example=c.name)
+        CommandHelp(name=c.name, help=c.help, example=c.example or c.name)
         for c in COMMANDS
         if c.allowed(person_roles)
     ]
@@ -79,7 +71,8 @@ async def show_help(request: Request) -> Reply:
     return Reply(card=card, summary="What I can do for you")
 
 
-async def show_my_actions(request: Request) -> Reply:
+async def show_my_actions(request: Request, *, notice: str | None = None) -> Reply:
+    """`notice` says what a button on this card just did."""
     assert request.person.id is not None
     items, page, overdue = await actions.my_open_actions(
         session=request.session,
@@ -89,8 +82,10 @@ async def show_my_actions(request: Request) -> Reply:
         offset=request.offset,
         size=PAGE_SIZE,
     )
-    card = my_actions_card(items=items, page=page, today=request.today, overdue_total=overdue)
-    return Reply(card=card, summary=_count(page.total, "open action"), private=True)
+    card = my_actions_card(
+        items=items, page=page, today=request.today, overdue_total=overdue, notice=notice
+    )
+    return Reply(card=card, summary=notice or _count(page.total, "open action"), private=True)
 
 
 async def show_my_audits(request: Request) -> Reply:
@@ -105,6 +100,140 @@ async def show_my_audits(request: Request) -> Reply:
     )
     card = my_audits_card(items=items, page=page, today=request.today)
     return Reply(card=card, summary=_count(page.total, "audit"), private=True)
+
+
+_DONE_ARGS = re.compile(r"#?(\d{1,9})(?:\s+(.*))?", re.DOTALL)
+TEXT_LIMIT = 2000
+
+
+async def mark_done(request: Request) -> Reply:
+    """`done 12` (or `done #12`), optionally with a note: `done 12 visit recorded on 3 Dec`."""
+    typed = _DONE_ARGS.fullmatch(request.raw_args.strip())
+    if typed is None:
+        message = "Which action? Type done and its number, for example done 12."
+        return Reply(card=usage_card(message, button=("My actions", "my actions")), summary=message)
+    note = (typed[2] or "").strip() or None
+    if note is not None and len(note) > TEXT_LIMIT:
+        message = "A note can be up to 2,000 characters. Nothing was changed."
+        return Reply(card=error_card(message), summary=message)
+    action_id = int(typed[1])
+    outcome = await tracking.mark_done(request, action_id=action_id, note=note)
+    if outcome.result is tracking.Result.REFUSED:
+        return Reply(card=error_card(outcome.message), summary=outcome.message)
+    zone = await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
+    status = await actions.action_status(
+        session=request.session, tenant_id=request.tenant_id, action_id=action_id, zone=zone
+    )
+    assert status is not None
+    card = action_status_card(status, message=outcome.message, today=request.today)
+    return Reply(card=card, summary=f"Action #{action_id}: {status.state}", private=True)
+
+
+async def show_team(request: Request, *, notice: str | None = None) -> Reply:
+    """A manager's team (or service; QA: everyone): waiting for them, overdue, audits, away."""
+    session, tenant_id, today = request.session, request.tenant_id, request.today
+    me = await staff.standing(session=session, tenant_id=tenant_id, person=request.person)
+    scope = team_scope(me)
+    if scope is None:
+        message = "team is for managers and the QA team."
+        return Reply(card=error_card(message), summary=message)
+    extensions, confirmations, more = await team.waiting(
+        session=session, tenant_id=tenant_id, scope=scope, me=me, limit=WAITING_SHOWN
+    )
+    overdue, page = await team.overdue(
+        session=session,
+        tenant_id=tenant_id,
+        scope=scope,
+        today=today,
+        offset=request.offset,
+        size=PAGE_SIZE,
+    )
+    away, away_total = await team.away(
+        session=session, tenant_id=tenant_id, scope=scope, today=today, limit=AWAY_SHOWN
+    )
+    view = TeamView(
+        title=await team.title(session=session, tenant_id=tenant_id, scope=scope),
+        extensions=extensions,
+        confirmations=confirmations,
+        more_waiting=more,
+        overdue=overdue,
+        page=page,
+        compliance=await team.compliance(
+            session=session, tenant_id=tenant_id, scope=scope, today=today
+        ),
+        away=away,
+        away_total=away_total,
+    )
+    waiting = len(extensions) + len(confirmations)
+    overdue_count = f"{page.total} overdue action{'' if page.total == 1 else 's'}"
+    summary = notice or (
+        f"{waiting} waiting for you, {overdue_count}" if waiting else overdue_count
+    )
+    return Reply(card=team_card(view, today=today, notice=notice), summary=summary, private=True)
+
+
+async def set_away(request: Request) -> Reply:
+    """`away until 24 Dec`: reminders pause up to and including that day."""
+    today = request.today
+    typed = request.args.removeprefix("until").strip()
+    day = parse_day(typed, today=today) if typed else None
+    example = "For example: away until 24 Dec, away until 24/12/2026 or away until friday."
+    if day is None:
+        message = (
+            f"I didn't understand “{typed}” as a date. {example}"
+            if typed
+            else f"Until when? {example}"
+        )
+        return Reply(card=usage_card(message), summary="Until when?")
+    if day < today:
+        message = f"{uk_date(day, today=today)} has passed. Please give today or a later date."
+        return Reply(card=error_card(message), summary=message)
+    if day > today + MAX_AHEAD:
+        message = "Please give a date within a year."
+        return Reply(card=error_card(message), summary=message)
+    await staff.set_away(
+        session=request.session, tenant_id=request.tenant_id, person=request.person, until=day
+    )
+    pattern = [int(d) for d in request.person.working_days if d.isdigit()] or [1, 2, 3, 4, 5]
+    resumes = day + timedelta(days=1)
+    while not is_working_day(resumes, weekdays=pattern):
+        resumes += timedelta(days=1)
+    card = away_card(until=day, resumes_on=resumes, today=today)
+    return Reply(card=card, summary=f"Away until {uk_date(day, today=today)}", private=True)
+
+
+async def set_back(request: Request) -> Reply:
+    was_away = request.person.away_until is not None and request.person.away_until >= request.today
+    await staff.set_away(
+        session=request.session, tenant_id=request.tenant_id, person=request.person, until=None
+    )
+    card = back_card(display_name=request.person.display_name, was_away=was_away)
+    return Reply(card=card, summary="Your reminders are on", private=True)
+
+
+async def show_unreachable(request: Request) -> Reply:
+    rows, total = await staff.unreachable(
+        session=request.session,
+        tenant_id=request.tenant_id,
+        offset=request.offset,
+        size=UNREACHABLE_PAGE,
+    )
+    zone = await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
+    people = [
+        Unreachable(
+            name=person.display_name,
+            email=person.email,
+            team=team_name,
+            since=person.unreachable_since.astimezone(zone).date()
+            if person.unreachable_since
+            else None,
+        )
+        for person, team_name in rows
+    ]
+    page = Page(offset=request.offset, size=UNREACHABLE_PAGE, total=total)
+    card = unreachable_card(people=people, page=page, today=request.today)
+    summary = f"{total} {'person' if total == 1 else 'people'} I can't reach"
+    return Reply(card=card, summary=summary, private=True)
 
 
 def _count(n: int, noun: str) -> str:
@@ -125,6 +254,32 @@ COMMANDS: tuple[Command, ...] = (
         show_my_audits,
         aliases=("audits", "my audit"),
     ),
+    Command(
+        "done",
+        "Mark one of your actions done, for example done 12",
+        mark_done,
+        example="done 12",
+    ),
+    Command(
+        "team",
+        "Your team's overdue actions, what waits for you, audits done this month and who is away",
+        show_team,
+        roles=MANAGERS | {Role.QA},
+    ),
+    Command(
+        "away until",
+        "Pause your reminders while you're on leave, for example away until 24 Dec",
+        set_away,
+        aliases=("away",),
+        example="away until 24 Dec",
+    ),
+    Command("back", "Start your reminders again after leave", set_back, aliases=("i'm back",)),
+    Command(
+        "unreachable",
+        "People I can't reach (they removed or blocked the app), to follow up",
+        show_unreachable,
+        roles=frozenset({Role.QA}),
+    ),
 )
 
 
@@ -134,6 +289,8 @@ class Parsed:
     args: str
     typed: str
     suggestion: str | None
+    # The arguments as typed (case kept), for free text.
+    raw_args: str = ""
 
 
 _SPACES = re.compile(r"\s+")
@@ -145,6 +302,14 @@ def normalise(text: str) -> str:
     return text.removeprefix("/").strip().rstrip(".!")
 
 
+def _raw_args(text: str, spelling: str) -> str:
+    """What follows the command in `text`, with its case and punctuation kept."""
+    spaced = _SPACES.sub(" ", text.replace("\u00a0", " ")).strip().removeprefix("/").strip()
+    if spaced[: len(spelling)].lower() != spelling:
+        return ""
+    return spaced[len(spelling) :].strip()
+
+
 def parse(text: str, commands: tuple[Command, ...] = COMMANDS) -> Parsed:
     typed = normalise(text)
     by_length = sorted(
@@ -153,7 +318,8 @@ def parse(text: str, commands: tuple[Command, ...] = COMMANDS) -> Parsed:
     )
     for spelling, command in by_length:
         if typed == spelling or typed.startswith(spelling + " "):
-            return Parsed(command, typed[len(spelling) :].strip(), typed, None)
+            args = typed[len(spelling) :].strip()
+            return Parsed(command, args, typed, None, _raw_args(text, spelling) or args)
     spellings = [s for s, _ in by_length]
     close = difflib.get_close_matches(typed, spellings, n=1, cutoff=0.6)
     suggestion = None

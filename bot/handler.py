@@ -23,9 +23,11 @@ from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy import event
 
 from bot import actions as card_actions
-from bot.commands import Reply, Request, parse
+from bot.commands import parse
 from bot.connector import FrozenJson
+from bot.roster import RosterSync
 from bot.settings import Settings
+from bot.turn import Reply, Request
 from cards.common import card_json
 from cards.notices import (
     did_you_mean_card,
@@ -79,8 +81,9 @@ def command_text(activity: Activity) -> str:
     return _AT_TAG.sub(" ", activity.text or "").strip()
 
 
-def _attachment_activity(card: AdaptiveCard, summary: str) -> Activity:
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(FrozenJson(card_json(card))))
+def _attachment_activity(card: AdaptiveCard | dict[str, Any], summary: str) -> Activity:
+    content = card if isinstance(card, dict) else card_json(card)
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(FrozenJson(content)))
     activity.summary = summary
     return activity
 
@@ -90,6 +93,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         self.deps = deps
         # References this process has stored, so an unchanged one costs no write per message.
         self._stored: dict[tuple[str, str], tuple[str, int | None]] = {}
+        self.roster = RosterSync(deps.sessions)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -127,6 +131,8 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             person=person,
             today=self.deps.today(),
             args=parsed.args,
+            raw_args=parsed.raw_args,
+            now=self.deps.clock(),
         )
         return await parsed.command.handler(request)
 
@@ -255,6 +261,8 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         assert tenant_id is not None
         async with transaction(self.deps.sessions) as session:
             await self._recognise(session, tenant_id, turn_context)
+        # Added to a team, or people added to one: open chats with them (after this turn).
+        self.roster.start(turn_context, tenant_id)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
@@ -268,19 +276,23 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             person = await self._recognise(session, tenant_id, turn_context)
             if person is None:
                 return _card_response(
-                    unknown_person_card(admin_contact=self.deps.settings.admin_contact)
+                    card_json(unknown_person_card(admin_contact=self.deps.settings.admin_contact))
                 )
-            try:
-                handler, payload = card_actions.resolve(
-                    action.get("data") if isinstance(action, dict) else None
-                )
-            except card_actions.BadPayload as exc:
-                return _error_response(str(exc))
             request = Request(
-                session=session, tenant_id=tenant_id, person=person, today=self.deps.today()
+                session=session,
+                tenant_id=tenant_id,
+                person=person,
+                today=self.deps.today(),
+                now=self.deps.clock(),
+                conversation_id=activity.conversation.id if activity.conversation else None,
+                reply_to_id=activity.reply_to_id,
             )
-            reply = await handler.run(request, payload)
-        return _card_response(reply.card)
+            reply = await card_actions.dispatch(
+                request, action.get("data") if isinstance(action, dict) else None
+            )
+        if reply.error is not None:
+            return _error_response(reply.error)
+        return _card_response(reply.content())
 
 
 async def _email_of(turn_context: TurnContext) -> str | None:
@@ -299,12 +311,10 @@ async def _email_of(turn_context: TurnContext) -> str | None:
 _NO_TEXT = "I only understand typed commands. Type help to see what I can do."
 
 
-def _card_response(card: AdaptiveCard) -> InvokeResponse:
+def _card_response(card: dict[str, Any]) -> InvokeResponse:
     return InvokeResponse(
         status=200,
-        body=AdaptiveCardInvokeResponse(
-            status_code=200, type=CARD_CONTENT_TYPE, value=card_json(card)
-        ),
+        body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card),
     )
 
 

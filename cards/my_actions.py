@@ -1,4 +1,5 @@
-"""The `my actions` card: a page of the person's open actions, overdue first, with paging."""
+"""The `my actions` card: a page of the person's open actions, overdue first, each with Mark done,
+Snooze and Ask for more time, with paging."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextRun
 
 from bot.rules.grades import STANDARD_LABELS
+from cards.action_buttons import owner_buttons
 from cards.common import (
     heading,
     label,
@@ -22,6 +24,8 @@ from cards.common import (
 from cards.views import ActionItem, Page
 
 PAGE_VERB = "my_actions_page"
+# Sent with every button, so the answer to a press is this card again, on the same page.
+CARD_NAME = "my_actions"
 # A list is for scanning and must stay far below the message size limit for ten 2,000-character
 # actions in any script; the full text is on the action's own card.
 WHAT_LIMIT = 500
@@ -29,19 +33,28 @@ MEASURE_LIMIT = 200
 
 
 def my_actions_card(
-    *, items: list[ActionItem], page: Page, overdue_total: int, today: date
+    *,
+    items: list[ActionItem],
+    page: Page,
+    overdue_total: int,
+    today: date,
+    notice: str | None = None,
 ) -> AdaptiveCard:
+    """`notice` says what a button just did ("Done ✓ by Alex Wilber, 26 Nov 10:02")."""
+    top: list[CardElement] = [heading("My actions")]
+    if notice:
+        top.append(literal(run(notice, bold=True, color="Good")))
     if not items and page.offset == 0:
-        return new_card([heading("My actions"), note("You have no open actions. Nice work.")])
+        return new_card([*top, note("You have no open actions. Nice work.")])
     counts = f"{page.total} open" + (f", {overdue_total} overdue" if overdue_total else "")
-    body: list[CardElement] = [heading("My actions"), note(counts)]
+    body: list[CardElement] = [*top, note(counts)]
     if showing := showing_line(page, len(items)):
         body.append(note(showing, subtle=True))
-    body += [_action(item, today) for item in items]
+    body += [_action(item, today, page.offset) for item in items]
     return new_card(body, paging_actions(page, PAGE_VERB))
 
 
-def _action(item: ActionItem, today: date) -> Container:
+def _action(item: ActionItem, today: date, offset: int) -> Container:
     about: list[str | TextRun] = []
     if item.case_ref:
         about.append(run(item.case_ref, bold=True))
@@ -55,8 +68,13 @@ def _action(item: ActionItem, today: date) -> Container:
     parts += [
         literal(truncate(item.what, WHAT_LIMIT)),
         literal(run("How we'll know: ", bold=True), truncate(item.measure, MEASURE_LIMIT)),
+        owner_buttons(item.id, today=today, extra=_hint(offset)),
     ]
     return Container(items=parts, separator=True, spacing="Medium")
+
+
+def _hint(offset: int) -> dict[str, str | int]:
+    return {"card": CARD_NAME, "offset": offset} if offset else {"card": CARD_NAME}
 
 
 def _status(item: ActionItem, today: date) -> TextRun:

@@ -1,10 +1,13 @@
-"""Short replies: not set up yet, unknown command, sent privately, errors and refusals."""
+"""Short replies: not set up yet, unknown command, sent privately, errors and refusals, how to type
+a command, and away / back."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from microsoft_teams.cards import Action, AdaptiveCard
 
-from cards.common import heading, im_back, literal, new_card, note, run, truncate
+from cards.common import heading, im_back, literal, new_card, note, run, truncate, uk_date
 
 # Enough to recognise what was typed without echoing a pasted essay back.
 TYPED_LIMIT = 80
@@ -52,3 +55,37 @@ def error_card(message: str) -> AdaptiveCard:
 
 def not_allowed_card(message: str) -> AdaptiveCard:
     return new_card([literal(message)], wide=False)
+
+
+def usage_card(message: str, *, button: tuple[str, str] | None = None) -> AdaptiveCard:
+    """How to type a command, with a button to the next step (title, what it types)."""
+    return new_card([literal(message)], [im_back(*button)] if button else [], wide=False)
+
+
+def away_card(*, until: date, resumes_on: date, today: date) -> AdaptiveCard:
+    return new_card(
+        [
+            heading(f"Away until {uk_date(until, today=today)} ✓"),
+            note(
+                f"Your reminders are paused until then and start again on "
+                f"{uk_date(resumes_on, today=today)}. Your managers can see you're away in team."
+            ),
+            note("Back early? Type back.", subtle=True),
+        ],
+        [im_back("I'm back", "back")],
+        wide=False,
+    )
+
+
+def back_card(*, display_name: str, was_away: bool) -> AdaptiveCard:
+    if not was_away:
+        return new_card(
+            [note("You weren't marked as away, so your reminders are on.")],
+            [im_back("My actions", "my actions")],
+            wide=False,
+        )
+    return new_card(
+        [heading("Welcome back ✓"), literal(f"Hello {display_name}. Your reminders are on again.")],
+        [im_back("My actions", "my actions")],
+        wide=False,
+    )

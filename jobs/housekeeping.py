@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from jobs.runs import JobDeps, Planned
 from storage import inbound
-from storage.db import SessionMaker, transaction
+from storage.db import transaction
 
 KEEP_ACTIVITY_IDS = timedelta(days=2)
 
 
-async def run(*, sessions: SessionMaker, now: datetime) -> None:
-    async with transaction(sessions) as session:
-        await inbound.forget_before(session=session, cutoff=now - KEEP_ACTIVITY_IDS)
+async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
+    if not dry_run:
+        async with transaction(deps.sessions) as session:
+            await inbound.forget_before(session=session, cutoff=now - KEEP_ACTIVITY_IDS)
+    return []

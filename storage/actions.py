@@ -1,8 +1,12 @@
-"""Queries about actions agreed in audits and action meetings."""
+"""Queries about actions agreed in audits and action meetings, and the changes people make to them
+(done, confirmed, reopened, snoozed, more time asked for and decided)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_
 from sqlmodel import col, func, select
@@ -10,8 +14,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import ActionState
 from bot.rules.workdays import add_working_days, working_days_between
+from cards.action_done import ActionStatus
+from cards.extension import ExtensionView
 from cards.views import ActionItem, Page
-from storage.models import Action, Audit, Case
+from storage import audit_log, staff
+from storage.models import Action, Audit, AuditLog, Case, ExtensionRequest, Staff, Tenant
+
+DEFAULT_ZONE = "Europe/London"
+
+
+class ExtensionState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    # The action was marked done before anyone decided.
+    WITHDRAWN = "withdrawn"
 
 
 def due_status(due_on: date, today: date) -> str:
@@ -77,3 +94,390 @@ async def my_open_actions(
         for action, case_ref, _, _ in rows
     ]
     return items, Page(offset=offset, size=size, total=total), overdue
+
+
+# Changing actions. Each change writes its audit-log row in the caller's transaction; the caller has
+# loaded the row with `action_for_update`, so two presses at once cannot both change it.
+
+
+async def action_for_update(
+    *, session: AsyncSession, tenant_id: str, action_id: int
+) -> Action | None:
+    """The action, locked until the transaction ends (on PostgreSQL; SQLite has one writer)."""
+    result = await session.exec(
+        select(Action)
+        .where(Action.tenant_id == tenant_id, Action.id == action_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def extension_for_update(
+    *, session: AsyncSession, tenant_id: str, request_id: int
+) -> ExtensionRequest | None:
+    result = await session.exec(
+        select(ExtensionRequest)
+        .where(ExtensionRequest.tenant_id == tenant_id, ExtensionRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def extension_action_id(
+    *, session: AsyncSession, tenant_id: str, request_id: int
+) -> int | None:
+    result = await session.exec(
+        select(ExtensionRequest.action_id).where(
+            ExtensionRequest.tenant_id == tenant_id, ExtensionRequest.id == request_id
+        )
+    )
+    return result.first()
+
+
+async def pending_extension(
+    *, session: AsyncSession, tenant_id: str, action_id: int
+) -> ExtensionRequest | None:
+    result = await session.exec(
+        select(ExtensionRequest)
+        .where(
+            ExtensionRequest.tenant_id == tenant_id,
+            ExtensionRequest.action_id == action_id,
+            ExtensionRequest.state == ExtensionState.PENDING,
+        )
+        .order_by(col(ExtensionRequest.id).desc())
+    )
+    return result.first()
+
+
+def mark_done(
+    session: AsyncSession, action: Action, *, actor_id: int, now: datetime, note: str | None
+) -> None:
+    before = _snapshot(action)
+    action.state = ActionState.DONE
+    action.done_at = now
+    action.done_note = note
+    _changed(session, action, actor_id, "action.done", before)
+
+
+def confirm(session: AsyncSession, action: Action, *, actor_id: int, now: datetime) -> None:
+    before = _snapshot(action)
+    action.state = ActionState.CONFIRMED
+    action.confirmed_by = actor_id
+    action.confirmed_at = now
+    _changed(session, action, actor_id, "action.confirmed", before)
+
+
+def reopen(session: AsyncSession, action: Action, *, actor_id: int, reason: str | None) -> None:
+    """Back to open; the done note stays in the audit log's before."""
+    before = _snapshot(action)
+    action.state = ActionState.OPEN
+    action.done_at = None
+    action.done_note = None
+    action.snoozed_until = None
+    _changed(session, action, actor_id, "action.reopened", before, reason=reason)
+
+
+def snooze(session: AsyncSession, action: Action, *, actor_id: int, until: date) -> None:
+    before = _snapshot(action)
+    action.snoozed_until = until
+    _changed(session, action, actor_id, "action.snoozed", before)
+
+
+async def request_extension(
+    session: AsyncSession, action: Action, *, actor_id: int, new_due_on: date, reason: str
+) -> ExtensionRequest:
+    assert action.id is not None
+    request = ExtensionRequest(
+        tenant_id=action.tenant_id,
+        action_id=action.id,
+        requested_by=actor_id,
+        old_due_on=action.due_on,
+        new_due_on=new_due_on,
+        reason=reason,
+    )
+    session.add(request)
+    await session.flush()
+    audit_log.record(
+        session,
+        tenant_id=action.tenant_id,
+        actor_id=actor_id,
+        event="extension.requested",
+        entity="extension_request",
+        entity_id=request.id,
+        after={
+            "action_id": action.id,
+            "old_due_on": action.due_on.isoformat(),
+            "new_due_on": new_due_on.isoformat(),
+            "reason": reason,
+        },
+    )
+    return request
+
+
+def decide_extension(
+    session: AsyncSession,
+    request: ExtensionRequest,
+    action: Action,
+    *,
+    actor_id: int,
+    now: datetime,
+    approve: bool,
+) -> None:
+    """Approve (the action's due date moves) or decline (it stays)."""
+    state = ExtensionState.APPROVED if approve else ExtensionState.DECLINED
+    _decide(session, request, actor_id=actor_id, now=now, state=state)
+    if approve:
+        before = _snapshot(action)
+        action.due_on = request.new_due_on
+        _changed(session, action, actor_id, "action.due_changed", before)
+
+
+async def withdraw_extensions(
+    session: AsyncSession, action: Action, *, actor_id: int, now: datetime
+) -> list[int]:
+    """Pending requests for more time lapse once the action is done; their ids."""
+    assert action.id is not None
+    pending = (
+        await session.exec(
+            select(ExtensionRequest)
+            .where(
+                ExtensionRequest.tenant_id == action.tenant_id,
+                ExtensionRequest.action_id == action.id,
+                ExtensionRequest.state == ExtensionState.PENDING,
+            )
+            .with_for_update()
+        )
+    ).all()
+    for request in pending:
+        _decide(session, request, actor_id=actor_id, now=now, state=ExtensionState.WITHDRAWN)
+    return [r.id for r in pending if r.id is not None]
+
+
+def _decide(
+    session: AsyncSession,
+    request: ExtensionRequest,
+    *,
+    actor_id: int,
+    now: datetime,
+    state: ExtensionState,
+) -> None:
+    before = request.state
+    request.state = state
+    request.decided_by = actor_id
+    request.decided_at = now
+    session.add(request)
+    audit_log.record(
+        session,
+        tenant_id=request.tenant_id,
+        actor_id=actor_id,
+        event=f"extension.{state.value}",
+        entity="extension_request",
+        entity_id=request.id,
+        before={"state": before},
+        after={"state": state.value, "new_due_on": request.new_due_on.isoformat()},
+    )
+
+
+def refusal(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    actor_id: int,
+    verb: str,
+    entity: str,
+    entity_id: int,
+    reason: str,
+    denied: bool,
+) -> None:
+    """A button or command that changed nothing: "denied.<verb>" for the wrong person, else
+    "refused.<verb>" (already done, stale card, a date that does not fit)."""
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=actor_id,
+        event=f"{'denied' if denied else 'refused'}.{verb}",
+        entity=entity,
+        entity_id=entity_id,
+        after={"reason": reason},
+    )
+
+
+def _snapshot(action: Action) -> dict[str, Any]:
+    return {
+        "state": action.state,
+        "due_on": action.due_on.isoformat(),
+        "snoozed_until": action.snoozed_until.isoformat() if action.snoozed_until else None,
+        "done_at": action.done_at.isoformat() if action.done_at else None,
+        "done_note": action.done_note,
+        "confirmed_by": action.confirmed_by,
+    }
+
+
+def _changed(
+    session: AsyncSession,
+    action: Action,
+    actor_id: int,
+    event: str,
+    before: dict[str, Any],
+    **extra: Any,
+) -> None:
+    session.add(action)
+    after = _snapshot(action)
+    audit_log.record(
+        session,
+        tenant_id=action.tenant_id,
+        actor_id=actor_id,
+        event=event,
+        entity="action",
+        entity_id=action.id,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v} | extra,
+    )
+
+
+# Reading one action or request the way its cards show it.
+
+
+async def display_zone(*, session: AsyncSession, tenant_id: str) -> ZoneInfo:
+    """The zone times are shown in: the tenant's."""
+    tenant = await session.get(Tenant, tenant_id)
+    return ZoneInfo(tenant.timezone if tenant else DEFAULT_ZONE)
+
+
+async def action_status(
+    *, session: AsyncSession, tenant_id: str, action_id: int, zone: ZoneInfo
+) -> ActionStatus | None:
+    row = (
+        await session.exec(
+            select(Action, Case.case_ref, Staff.display_name)
+            .join(
+                Staff,
+                and_(col(Staff.id) == col(Action.owner_id), col(Staff.tenant_id) == tenant_id),
+            )
+            .outerjoin(
+                Audit,
+                and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == tenant_id),
+            )
+            .outerjoin(
+                Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id)
+            )
+            .where(Action.tenant_id == tenant_id, Action.id == action_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    action, case_ref, owner_name = row
+    done_by = None
+    if action.done_at is not None:
+        done_by = await _last_actor(session, tenant_id, "action", action_id, "action.done")
+    people = await staff.names(
+        session=session,
+        tenant_id=tenant_id,
+        ids={i for i in (done_by, action.confirmed_by) if i is not None},
+    )
+    return ActionStatus(
+        id=action_id,
+        what=action.what,
+        measure=action.measure,
+        case_ref=case_ref,
+        standard=action.standard,
+        owner_name=owner_name,
+        state=action.state,
+        due_on=action.due_on,
+        snoozed_until=action.snoozed_until,
+        done_note=action.done_note,
+        done_by=people.get(done_by) if done_by else owner_name,
+        done_at=_local(action.done_at, zone),
+        confirmed_by=people.get(action.confirmed_by) if action.confirmed_by else None,
+        confirmed_at=_local(action.confirmed_at, zone),
+    )
+
+
+async def extension_view(
+    *, session: AsyncSession, tenant_id: str, request_id: int, zone: ZoneInfo
+) -> ExtensionView | None:
+    row = (
+        await session.exec(
+            select(ExtensionRequest, Action, Case.case_ref, Staff.display_name)
+            .join(
+                Action,
+                and_(
+                    col(Action.id) == col(ExtensionRequest.action_id),
+                    col(Action.tenant_id) == tenant_id,
+                ),
+            )
+            .join(
+                Staff,
+                and_(col(Staff.id) == col(Action.owner_id), col(Staff.tenant_id) == tenant_id),
+            )
+            .outerjoin(
+                Audit,
+                and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == tenant_id),
+            )
+            .outerjoin(
+                Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id)
+            )
+            .where(ExtensionRequest.tenant_id == tenant_id, ExtensionRequest.id == request_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    request, action, case_ref, owner_name = row
+    decided_by = None
+    if request.decided_by is not None and request.state != ExtensionState.WITHDRAWN:
+        names = await staff.names(session=session, tenant_id=tenant_id, ids={request.decided_by})
+        decided_by = names.get(request.decided_by)
+    return ExtensionView(
+        id=request_id,
+        action_id=action.id or 0,
+        what=action.what,
+        case_ref=case_ref,
+        standard=action.standard,
+        owner_name=owner_name,
+        old_due_on=request.old_due_on,
+        new_due_on=request.new_due_on,
+        due_on=action.due_on,
+        reason=request.reason,
+        state=request.state,
+        decided_by=decided_by,
+        decided_at=_local(request.decided_at, zone),
+    )
+
+
+async def extension_shown_on(
+    *, session: AsyncSession, tenant_id: str, action_id: int, sent_at: datetime
+) -> int | None:
+    """The request a card posted at `sent_at` about this action was asking about: the latest
+    one made before it."""
+    result = await session.exec(
+        select(ExtensionRequest.id)
+        .where(
+            ExtensionRequest.tenant_id == tenant_id,
+            ExtensionRequest.action_id == action_id,
+            col(ExtensionRequest.created_at) <= sent_at,
+        )
+        .order_by(col(ExtensionRequest.created_at).desc(), col(ExtensionRequest.id).desc())
+    )
+    return result.first()
+
+
+async def _last_actor(
+    session: AsyncSession, tenant_id: str, entity: str, entity_id: int, event: str
+) -> int | None:
+    result = await session.exec(
+        select(AuditLog.actor_id)
+        .where(
+            AuditLog.tenant_id == tenant_id,
+            AuditLog.entity == entity,
+            AuditLog.entity_id == str(entity_id),
+            AuditLog.event == event,
+        )
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+    )
+    return result.first()
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return moment.astimezone(zone) if moment is not None else None

@@ -2,14 +2,60 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, event, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ConversationRef, Delivery, SentCard
+from storage import audit_log
+from storage.models import ConversationRef, Delivery, DeliveryAttempt, SentCard, Staff
+
+
+class State:
+    PENDING = "pending"
+    RETRY = "retry"
+    # Committed before the request goes out: found with an expired lease, its outcome is unknown.
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+CLAIMABLE = (State.PENDING, State.RETRY, State.SENDING)
+
+# Senders in this process, woken when deliveries are committed here (see notify).
+_wake_senders: list[Callable[[], None]] = []
+
+
+def notify() -> None:
+    """Wake this process's sender now rather than at its next poll (enqueue does this by itself
+    once its transaction commits)."""
+    for wake in tuple(_wake_senders):
+        wake()
+
+
+def on_notify(wake: Callable[[], None]) -> Callable[[], None]:
+    """Call `wake` on every notify(); returns the function that stops it."""
+    _wake_senders.append(wake)
+    return lambda: _wake_senders.remove(wake)
+
+
+def _notify_after_commit(session: AsyncSession) -> None:
+    if session.info.get("outbox_notify"):
+        return
+    session.info["outbox_notify"] = True
+
+    def committed(_session: object) -> None:
+        session.info.pop("outbox_notify", None)
+        notify()
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
 
 
 async def enqueue(
@@ -28,7 +74,7 @@ async def enqueue(
     """Queue one message; False (and nothing written) when its dedupe key was queued before.
 
     The dedupe key names the message, e.g. "my_qa:<staff id>:2026-11-26": the same key is never
-    sent twice, however often a job or a button asks for it.
+    sent twice, however often a job or a button asks for it. The sender is woken on commit.
     """
     values = {
         "tenant_id": tenant_id,
@@ -49,6 +95,8 @@ async def enqueue(
         .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
     )
     result = await session.exec(statement)
+    if result.rowcount:
+        _notify_after_commit(session)
     return bool(result.rowcount)
 
 
@@ -63,3 +111,340 @@ async def cards_showing(
         .order_by(col(SentCard.sent_at).desc())
     )
     return list(result.all())
+
+
+# --- what the sender needs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A claimed delivery with where it goes."""
+
+    delivery: Delivery
+    # None when the stored reference is missing or belongs to another tenant.
+    conversation: ConversationRef | None
+    # False when the recipient is known to be unreachable (channel posts are always reachable).
+    reachable: bool
+    # It was being sent when its sender stopped: it may already have arrived.
+    recovered: bool
+
+
+async def claim_due(
+    *,
+    session: AsyncSession,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    per_conversation: int,
+    exclude_conversations: Sequence[int] = (),
+) -> list[Due]:
+    """Lease up to `limit` due deliveries (any tenant; each row carries its own) to `owner`:
+    those already tried first, so a message that was refused once does not queue again behind
+    a whole fan-out, then new ones, each oldest first; at most `per_conversation` for any one
+    conversation, whose pace Teams limits, so a burst to one channel cannot crowd out the rest.
+
+    On PostgreSQL rows another replica is claiming are skipped, not waited for. A row left
+    "sending" by a sender whose lease ran out comes back marked ambiguous, with an attempt row
+    saying its last outcome is unknown.
+    """
+    rows: list[tuple[Delivery, ConversationRef | None, bool | None]] = []
+    for states in ((State.RETRY, State.SENDING), (State.PENDING,)):
+        if len(rows) >= limit:
+            break
+        statement = (
+            select(Delivery, ConversationRef, Staff.reachable)
+            .outerjoin(
+                ConversationRef,
+                and_(
+                    col(ConversationRef.id) == col(Delivery.conversation_ref_id),
+                    col(ConversationRef.tenant_id) == col(Delivery.tenant_id),
+                ),
+            )
+            .outerjoin(
+                Staff,
+                and_(
+                    col(Staff.id) == col(Delivery.recipient_staff_id),
+                    col(Staff.tenant_id) == col(Delivery.tenant_id),
+                ),
+            )
+            .where(
+                col(Delivery.state).in_(states),
+                col(Delivery.next_attempt_at) <= now,
+                or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
+            )
+            .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+            .limit(limit - len(rows))
+            .with_for_update(of=Delivery, skip_locked=True)
+        )
+        if exclude_conversations:
+            statement = statement.where(
+                col(Delivery.conversation_ref_id).not_in(list(exclude_conversations))
+            )
+        rows += (await session.exec(statement)).all()
+    claimed: list[Due] = []
+    taken: Counter[int] = Counter()
+    for delivery, conversation, reachable in rows:
+        taken[delivery.conversation_ref_id] += 1
+        if taken[delivery.conversation_ref_id] > per_conversation:
+            continue  # left unleased for a later claim
+        recovered = delivery.state == State.SENDING
+        delivery.lease_owner = owner
+        delivery.lease_until = lease_until
+        if recovered:
+            delivery.ambiguous = True
+            delivery.state = State.RETRY
+            record_attempt(
+                session,
+                delivery=delivery,
+                status=None,
+                error="outcome unknown: the sender stopped while sending",
+            )
+        session.add(delivery)
+        claimed.append(Due(delivery, conversation, reachable is not False, recovered))
+    await session.flush()
+    return claimed
+
+
+async def release_leases(*, session: AsyncSession) -> int:
+    """Forget every lease: only for a sender that knows it is the only one (SQLite), at start-up."""
+    result = await session.exec(
+        update(Delivery)
+        .where(col(Delivery.state).in_(CLAIMABLE), col(Delivery.lease_owner).is_not(None))
+        .values(lease_owner=None, lease_until=None)
+    )
+    return int(result.rowcount)
+
+
+async def release(
+    *, session: AsyncSession, owner: str, ids: Sequence[int], not_before: datetime | None = None
+) -> None:
+    """Hand claimed deliveries back unsent (no attempt counted), optionally not before a time."""
+    if not ids:
+        return
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+    if not_before is not None:
+        # Claimed rows were due already, so a later time only ever moves them on.
+        values["next_attempt_at"] = not_before
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(list(ids)), col(Delivery.lease_owner) == owner)
+        .values(**values)
+    )
+
+
+async def mark_sending(
+    *, session: AsyncSession, owner: str, ids: Sequence[int], lease_until: datetime
+) -> set[int]:
+    """Commit "about to send" (one more attempt, a fresh lease) for the deliveries still leased
+    to `owner`; returns those ids. Anything not returned must not be sent."""
+    if not ids:
+        return set()
+    result = await session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.id).in_(list(ids)),
+            col(Delivery.lease_owner) == owner,
+            col(Delivery.state).in_(CLAIMABLE),
+        )
+        .values(state=State.SENDING, attempts=col(Delivery.attempts) + 1, lease_until=lease_until)
+        .returning(col(Delivery.id))
+    )
+    return {int(row[0]) for row in result.all()}
+
+
+def record_attempt(
+    session: AsyncSession, *, delivery: Delivery, status: int | None, error: str | None
+) -> None:
+    """One line of the delivery log: this attempt's HTTP status (None: no answer) and why."""
+    assert delivery.id is not None
+    session.add(
+        DeliveryAttempt(
+            tenant_id=delivery.tenant_id,
+            delivery_id=delivery.id,
+            attempt=delivery.attempts,
+            status=status,
+            error=error[:500] if error else None,
+        )
+    )
+
+
+async def mark_sent(
+    *,
+    session: AsyncSession,
+    delivery: Delivery,
+    status: int,
+    activity_id: str,
+    at: datetime,
+    ambiguous: bool,
+) -> None:
+    """Sent: whoever holds the lease now, this is the truth, so no other sender may send it."""
+    assert delivery.id is not None
+    values: dict[str, Any] = {
+        "state": State.SENT,
+        "activity_id": activity_id,
+        "sent_at": at,
+        "last_status": status,
+        "last_error": None,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if ambiguous:
+        values["ambiguous"] = True
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery.id, col(Delivery.tenant_id) == delivery.tenant_id)
+        .values(**values)
+    )
+    record_attempt(session, delivery=delivery, status=status, error=None)
+    await _record_sent_cards(session, delivery=delivery, activity_id=activity_id)
+
+
+async def _record_sent_cards(
+    session: AsyncSession, *, delivery: Delivery, activity_id: str
+) -> None:
+    subjects = list(dict.fromkeys(delivery.subjects or []))
+    if not subjects:
+        return
+    if delivery.replaces_activity_id is not None:
+        # An update keeps its activity id: only subjects new to that card need a row.
+        known = await session.exec(
+            select(SentCard.subject).where(
+                col(SentCard.tenant_id) == delivery.tenant_id,
+                SentCard.conversation_ref_id == delivery.conversation_ref_id,
+                SentCard.activity_id == activity_id,
+            )
+        )
+        subjects = [s for s in subjects if s not in set(known.all())]
+    for subject in subjects:
+        session.add(
+            SentCard(
+                tenant_id=delivery.tenant_id,
+                subject=subject,
+                conversation_ref_id=delivery.conversation_ref_id,
+                activity_id=activity_id,
+                kind=delivery.kind,
+            )
+        )
+
+
+async def mark_retry(
+    *,
+    session: AsyncSession,
+    owner: str,
+    delivery: Delivery,
+    status: int | None,
+    error: str,
+    next_attempt_at: datetime,
+    ambiguous: bool,
+) -> None:
+    await _unsent(
+        session,
+        owner,
+        delivery,
+        status,
+        error,
+        ambiguous,
+        state=State.RETRY,
+        next_attempt_at=next_attempt_at,
+    )
+
+
+async def mark_failed(
+    *,
+    session: AsyncSession,
+    owner: str,
+    delivery: Delivery,
+    status: int | None,
+    error: str,
+    ambiguous: bool = False,
+) -> None:
+    """Failed for good: never retried."""
+    await _unsent(session, owner, delivery, status, error, ambiguous, state=State.FAILED)
+
+
+async def _unsent(
+    session: AsyncSession,
+    owner: str,
+    delivery: Delivery,
+    status: int | None,
+    error: str,
+    ambiguous: bool,
+    *,
+    state: str,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    assert delivery.id is not None
+    values: dict[str, Any] = {
+        "state": state,
+        "last_status": status,
+        "last_error": error[:500],
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    if ambiguous:
+        values["ambiguous"] = True
+    # Only while still ours: a replica that took over an expired lease may be sending it now.
+    await session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.id) == delivery.id,
+            col(Delivery.tenant_id) == delivery.tenant_id,
+            col(Delivery.lease_owner) == owner,
+        )
+        .values(**values)
+    )
+
+
+async def mark_unreachable(
+    *, session: AsyncSession, tenant_id: str, staff_id: int, at: datetime, status: int
+) -> bool:
+    """Teams said 403/404: the app is gone for this person until they message the bot again."""
+    result = await session.exec(
+        update(Staff)
+        .where(
+            col(Staff.id) == staff_id,
+            col(Staff.tenant_id) == tenant_id,
+            col(Staff.reachable).is_(True),
+        )
+        .values(reachable=False, unreachable_since=at)
+    )
+    if not result.rowcount:
+        return False
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=None,
+        event="staff.unreachable",
+        entity="staff",
+        entity_id=staff_id,
+        before={"reachable": True},
+        after={"reachable": False, "status": status},
+    )
+    return True
+
+
+async def unreachable(*, session: AsyncSession, tenant_id: str) -> list[Staff]:
+    """People the bot cannot reach (removed or blocked the app), longest unreachable first."""
+    result = await session.exec(
+        select(Staff)
+        .where(
+            col(Staff.tenant_id) == tenant_id,
+            col(Staff.reachable).is_(False),
+            col(Staff.active).is_(True),
+        )
+        .order_by(col(Staff.unreachable_since), col(Staff.display_name))
+    )
+    return list(result.all())
+
+
+async def ambiguous_count(*, session: AsyncSession, tenant_id: str) -> int:
+    """Deliveries that may have arrived twice: a 504, a dropped connection or a crash mid-send."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.tenant_id == tenant_id, col(Delivery.ambiguous).is_(True))
+    )
+    return int(result.one())

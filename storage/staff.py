@@ -1,12 +1,18 @@
-"""Queries about people: recognising who is talking to the bot."""
+"""Queries about people: recognising who is talking to the bot, who manages them, leave and
+reachability."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import and_, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.permissions import SERVICE_LEADS, Person
+from bot.rules.roles import Role
 from storage import audit_log
-from storage.models import Staff, Tenant
+from storage.models import Staff, Team, Tenant
 
 
 async def tenant_exists(*, session: AsyncSession, tenant_id: str) -> bool:
@@ -89,3 +95,125 @@ async def mark_reachable(*, session: AsyncSession, tenant_id: str, person: Staff
         before={"reachable": False},
         after={"reachable": True},
     )
+
+
+async def by_id(*, session: AsyncSession, tenant_id: str, staff_id: int) -> Staff | None:
+    person = await session.get(Staff, staff_id)
+    return person if person is not None and person.tenant_id == tenant_id else None
+
+
+async def standing(*, session: AsyncSession, tenant_id: str, person: Staff) -> Person:
+    """What the permission rules need: roles, team, service (their own or their team's), manager."""
+    assert person.id is not None
+    service_id = person.service_id
+    if service_id is None and person.team_id is not None:
+        service_id = (
+            await session.exec(
+                select(Team.service_id).where(
+                    Team.tenant_id == tenant_id, Team.id == person.team_id
+                )
+            )
+        ).first()
+    return Person(
+        id=person.id,
+        roles=person.role_set,
+        team_id=person.team_id,
+        service_id=service_id,
+        manager_id=person.manager_id,
+    )
+
+
+async def approver_for(*, session: AsyncSession, tenant_id: str, owner: Staff) -> Staff | None:
+    """Who is asked to decide on the owner's action: their line manager, else a team manager of
+    their team, else a service manager or head of their service; never the owner."""
+    if owner.manager_id is not None:
+        manager = await by_id(session=session, tenant_id=tenant_id, staff_id=owner.manager_id)
+        if manager is not None and manager.active and manager.id != owner.id:
+            return manager
+    me = await standing(session=session, tenant_id=tenant_id, person=owner)
+    candidates = (
+        await session.exec(
+            select(Staff)
+            .where(
+                Staff.tenant_id == tenant_id,
+                col(Staff.active).is_(True),
+                Staff.id != owner.id,
+                or_(
+                    and_(
+                        col(Staff.team_id).is_not(None),
+                        col(Staff.team_id) == me.team_id,
+                        col(Staff.roles).contains(Role.TEAM_MANAGER.value),
+                    ),
+                    and_(
+                        col(Staff.service_id).is_not(None),
+                        col(Staff.service_id) == me.service_id,
+                        or_(
+                            col(Staff.roles).contains(Role.SERVICE_MANAGER.value),
+                            col(Staff.roles).contains(Role.HEAD_OF_SERVICE.value),
+                        ),
+                    ),
+                ),
+            )
+            .order_by(col(Staff.id))
+        )
+    ).all()
+    # Roles are stored as words in one column, so `contains` is a first cut; the rules decide.
+    team_managers = [
+        s for s in candidates if Role.TEAM_MANAGER in s.role_set and s.team_id == me.team_id
+    ]
+    leads = [s for s in candidates if SERVICE_LEADS & s.role_set and s.service_id == me.service_id]
+    service_managers = [s for s in leads if Role.SERVICE_MANAGER in s.role_set]
+    for group in (team_managers, service_managers, leads):
+        if group:
+            return group[0]
+    return None
+
+
+async def set_away(
+    *, session: AsyncSession, tenant_id: str, person: Staff, until: date | None
+) -> bool:
+    """Pause (a date) or resume (None) the person's reminders; False when nothing changes."""
+    if person.away_until == until:
+        return False
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=person.id,
+        event="staff.away" if until else "staff.back",
+        entity="staff",
+        entity_id=person.id,
+        before={"away_until": _iso(person.away_until)},
+        after={"away_until": _iso(until)},
+    )
+    person.away_until = until
+    session.add(person)
+    return True
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+async def unreachable(
+    *, session: AsyncSession, tenant_id: str, offset: int, size: int
+) -> tuple[list[tuple[Staff, str | None]], int]:
+    """People the bot cannot reach, the longest unreachable first, with their team's name."""
+    where = (
+        Staff.tenant_id == tenant_id,
+        col(Staff.active).is_(True),
+        col(Staff.reachable).is_(False),
+    )
+    total = (await session.exec(select(func.count()).select_from(Staff).where(*where))).one()
+    rows = (
+        await session.exec(
+            select(Staff, Team.name)
+            .outerjoin(
+                Team, and_(col(Team.id) == col(Staff.team_id), col(Team.tenant_id) == tenant_id)
+            )
+            .where(*where)
+            .order_by(col(Staff.unreachable_since).asc().nulls_first(), col(Staff.display_name))
+            .offset(offset)
+            .limit(size)
+        )
+    ).all()
+    return [(person, team) for person, team in rows], total

@@ -12,4 +12,10 @@ async def test_healthz_and_readyz_report_up_and_ready(chat: Chat) -> None:
     async with chat.http.get(base + "/readyz") as response:
         body = await response.json()
         assert response.status == 200
-        assert body == {"ready": True, "database": True, "schema": True, "scheduler": True}
+        assert body == {
+            "ready": True,
+            "database": True,
+            "schema": True,
+            "scheduler": True,
+            "sender": True,
+        }

@@ -1,9 +1,11 @@
 """One benchmark server per process: `python -m tests.bench.serve KIND [--db URL]`.
 
 KIND is `qaloop` (bot.app.create_app), `echo` (same SDK set-up), `stock` (SDK default) or
-`connector` (tests.fake_connector.FakeConnector). It listens on 127.0.0.1 on a free port, prints
-`READY <port>` on stdout, then answers one-line commands on stdin:
-  `stats` -> one JSON line (process CPU seconds; for the connector, what reached it so far).
+`connector` (tests.fake_connector.FakeConnector; `--teams-limits` and `--chaos JSON` make it
+enforce Teams' per-conversation limits and inject faults). It listens on 127.0.0.1 on a free
+port, prints `READY <port>` on stdout, then answers one-line commands on stdin:
+  `stats` -> one JSON line (process CPU seconds; for the connector, what reached it so far and,
+  with limits or chaos, tests.fake_connector.summary of every request).
 It stops when stdin closes, or by itself after --max-seconds.
 """
 
@@ -41,10 +43,13 @@ async def _control(stats: Any, max_seconds: float) -> None:
                 _reply({"cpu_s": time.process_time(), **stats()})
 
 
-async def run_connector(max_seconds: float) -> None:
-    from tests.fake_connector import FakeConnector
+async def run_connector(max_seconds: float, teams_limits: bool, chaos: str | None) -> None:
+    from tests.fake_connector import TEAMS_LIMITS, Chaos, FakeConnector, summary
 
-    fake = FakeConnector()
+    fake = FakeConnector(
+        limits=TEAMS_LIMITS if teams_limits else None,
+        chaos=Chaos(**json.loads(chaos)) if chaos else None,
+    )
     await fake.start()
     seen: collections.Counter[str] = collections.Counter()
     total = 0
@@ -65,7 +70,8 @@ async def run_connector(max_seconds: float) -> None:
 
     def stats() -> dict[str, Any]:
         fold()
-        return {"received": total, "seen": dict(seen)}
+        figures = summary(fake.requests) if teams_limits or chaos else {}
+        return {"received": total, "seen": dict(seen), **figures}
 
     task = asyncio.create_task(folding())
     _reply({"ready": True, "url": fake.service_url})
@@ -114,6 +120,8 @@ def main() -> None:
     parser.add_argument("kind", choices=["qaloop", "echo", "stock", "connector"])
     parser.add_argument("--db", default="sqlite+aiosqlite:///:memory:")
     parser.add_argument("--max-seconds", type=float, default=600.0)
+    parser.add_argument("--teams-limits", action="store_true")
+    parser.add_argument("--chaos", help="tests.fake_connector.Chaos arguments as JSON")
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -123,7 +131,7 @@ def main() -> None:
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
         if args.kind == "connector":
-            asyncio.run(run_connector(args.max_seconds))
+            asyncio.run(run_connector(args.max_seconds, args.teams_limits, args.chaos))
         else:
             asyncio.run(run_bot(args.kind, args.db, args.max_seconds))
     except TimeoutError:

@@ -1,0 +1,294 @@
+"""Who is chased today and for what: the daily "my QA" bundle and escalations to managers.
+
+Pure rules over plain data; storage.reminders fetches the rows, jobs turn the result into cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from bot.rules.grades import OPEN_AUDIT_STATES, ActionState
+from bot.rules.roles import Role
+from bot.rules.workdays import add_working_days, is_working_day, working_days_between
+
+# Actions and audits due within this many working days are in today's bundle.
+DUE_WITHIN_WORKING_DAYS = 3
+# Feedback is asked for on the days after the audit is completed, for a week.
+FEEDBACK_WINDOW = timedelta(days=7)
+# Working days overdue before an action is listed to the owner's team manager, then service manager.
+ESCALATE_TO_TEAM_MANAGER = 5
+ESCALATE_TO_SERVICE_MANAGER = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    name: str
+    # ISO weekday numbers they work, e.g. "12345"; a part-time pattern narrows it.
+    working_days: str = "12345"
+    away_until: date | None = None
+    reachable: bool = True
+    roles: frozenset[str] = frozenset()
+    team_id: int | None = None
+    # Their own service, or their team's when they belong to a team.
+    service_id: int | None = None
+    manager_id: int | None = None
+
+    @property
+    def weekdays(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.working_days if d.isdigit())
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDue:
+    id: int
+    owner_id: int
+    what: str
+    due_on: date
+    case_ref: str | None
+    standard: str | None
+    state: str = ActionState.OPEN
+    snoozed_until: date | None = None
+    # The date asked for in a pending extension request, if there is one.
+    extension_asked_for: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDue:
+    id: int
+    auditor_id: int
+    case_ref: str
+    kind: str
+    theme: str | None
+    state: str
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackOwed:
+    audit_id: int
+    practitioner_id: int
+    case_ref: str
+    completed_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """Everything that needs one person today: one card."""
+
+    person: Person
+    day: date
+    actions: tuple[ActionDue, ...] = ()
+    audits: tuple[AuditDue, ...] = ()
+    feedback: tuple[FeedbackOwed, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """Items that need them that day: actions snoozed past it or already done do not count."""
+        waiting = sum(1 for a in self.actions if action_is_due(a, self.day))
+        return waiting + len(self.audits) + len(self.feedback)
+
+    @property
+    def subjects(self) -> list[str]:
+        """What the card shows, so it can be updated in place when one of them changes."""
+        return [
+            *(f"action:{a.id}" for a in self.actions),
+            *(f"audit:{a.id}" for a in self.audits),
+            *(f"feedback:{f.audit_id}" for f in self.feedback),
+        ]
+
+
+@lru_cache(maxsize=32)
+def due_horizon(today: date) -> date:
+    """The last due date that puts an action or audit in today's bundle."""
+    return add_working_days(today, DUE_WITHIN_WORKING_DAYS)
+
+
+def feedback_cutoff(today: date) -> date:
+    """The earliest completion date whose feedback is still asked for today."""
+    return today - FEEDBACK_WINDOW
+
+
+def reminds_today(person: Person, today: date) -> bool:
+    """A working day for them (their pattern, never a bank holiday), not away, and reachable."""
+    if not person.reachable:
+        return False
+    if person.away_until is not None and person.away_until >= today:
+        return False
+    return is_working_day(today, weekdays=person.weekdays)
+
+
+def action_is_due(action: ActionDue, today: date) -> bool:
+    """Open, due within three working days (or overdue), and not snoozed past today."""
+    if action.state != ActionState.OPEN or action.due_on > due_horizon(today):
+        return False
+    # Snooze moves the reminder, never the due date.
+    return action.snoozed_until is None or action.snoozed_until <= today
+
+
+def audit_is_due(audit: AuditDue, today: date) -> bool:
+    return audit.state in OPEN_AUDIT_STATES and audit.due_on <= due_horizon(today)
+
+
+def feedback_is_owed(feedback: FeedbackOwed, today: date) -> bool:
+    return feedback_cutoff(today) <= feedback.completed_on <= today
+
+
+def overdue_days(due_on: date, today: date) -> int:
+    """Working days past the due date; 0 when not overdue."""
+    return working_days_between(due_on, today)
+
+
+def _oldest_first(action: ActionDue) -> tuple[date, int]:
+    return action.due_on, action.id
+
+
+def bundles(
+    *,
+    people: Iterable[Person],
+    actions: Iterable[ActionDue],
+    audits: Iterable[AuditDue],
+    feedback: Iterable[FeedbackOwed],
+    today: date,
+) -> list[Bundle]:
+    """One bundle per person chased today who has anything due, in the people's order."""
+    mine_actions: dict[int, list[ActionDue]] = {}
+    for action in actions:
+        if action_is_due(action, today):
+            mine_actions.setdefault(action.owner_id, []).append(action)
+    mine_audits: dict[int, list[AuditDue]] = {}
+    for audit in audits:
+        if audit_is_due(audit, today):
+            mine_audits.setdefault(audit.auditor_id, []).append(audit)
+    mine_feedback: dict[int, list[FeedbackOwed]] = {}
+    for owed in feedback:
+        if feedback_is_owed(owed, today):
+            mine_feedback.setdefault(owed.practitioner_id, []).append(owed)
+    result = []
+    for person in people:
+        if not reminds_today(person, today):
+            continue
+        bundle = Bundle(
+            person=person,
+            day=today,
+            actions=tuple(sorted(mine_actions.get(person.id, ()), key=_oldest_first)),
+            audits=tuple(sorted(mine_audits.get(person.id, ()), key=lambda a: (a.due_on, a.id))),
+            feedback=tuple(
+                sorted(mine_feedback.get(person.id, ()), key=lambda f: (f.completed_on, f.audit_id))
+            ),
+        )
+        if bundle.count:
+            result.append(bundle)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class EscalatedAction:
+    action: ActionDue
+    owner: Person
+    overdue_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """One manager's escalation card for the day."""
+
+    manager: Person
+    # Overdue by ESCALATE_TO_TEAM_MANAGER or more, owned by people they manage.
+    team: tuple[EscalatedAction, ...] = ()
+    # Overdue by ESCALATE_TO_SERVICE_MANAGER or more in their service, not already in `team`.
+    service: tuple[EscalatedAction, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.team) + len(self.service)
+
+    @property
+    def subjects(self) -> list[str]:
+        return [f"action:{i.action.id}" for i in (*self.team, *self.service)]
+
+
+@dataclass(frozen=True, slots=True)
+class Managers:
+    """Who manages whom, looked up once for the day rather than per overdue action."""
+
+    people: Mapping[int, Person]
+    by_team: Mapping[int, tuple[Person, ...]]
+    by_service: Mapping[int, tuple[Person, ...]]
+
+    @classmethod
+    def of(cls, people: Mapping[int, Person]) -> Managers:
+        by_team: dict[int, list[Person]] = {}
+        by_service: dict[int, list[Person]] = {}
+        for p in people.values():
+            if Role.TEAM_MANAGER in p.roles and p.team_id is not None:
+                by_team.setdefault(p.team_id, []).append(p)
+            if Role.SERVICE_MANAGER in p.roles and p.service_id is not None:
+                by_service.setdefault(p.service_id, []).append(p)
+        return cls(
+            people,
+            {k: tuple(v) for k, v in by_team.items()},
+            {k: tuple(v) for k, v in by_service.items()},
+        )
+
+    def team_managers_of(self, owner: Person) -> list[Person]:
+        """Their own manager if one is named; else their team's team managers, not themselves."""
+        if owner.manager_id is not None:
+            manager = self.people.get(owner.manager_id)
+            return [manager] if manager is not None and manager.id != owner.id else []
+        if owner.team_id is None:
+            return []
+        return [p for p in self.by_team.get(owner.team_id, ()) if p.id != owner.id]
+
+    def service_managers_of(self, owner: Person) -> list[Person]:
+        if owner.service_id is None:
+            return []
+        return [p for p in self.by_service.get(owner.service_id, ()) if p.id != owner.id]
+
+
+def escalations(
+    *,
+    actions: Iterable[ActionDue],
+    people: Mapping[int, Person],
+    today: date,
+    chased_today_only: bool = True,
+) -> list[Escalation]:
+    """One escalation per manager, most overdue first, each action once; only for managers chased
+    today (a working day for them, not away, reachable) unless `chased_today_only` is False."""
+    managers = Managers.of(people)
+    # Anything due after this is not overdue by enough working days; no need to count them.
+    latest = add_working_days(today, -ESCALATE_TO_TEAM_MANAGER)
+    team: dict[int, list[EscalatedAction]] = {}
+    service: dict[int, list[EscalatedAction]] = {}
+    for action in actions:
+        owner = people.get(action.owner_id)
+        if action.state != ActionState.OPEN or owner is None or action.due_on > latest:
+            continue
+        days = overdue_days(action.due_on, today)
+        if days < ESCALATE_TO_TEAM_MANAGER:
+            continue
+        item = EscalatedAction(action=action, owner=owner, overdue_days=days)
+        told: set[int] = set()
+        for manager in managers.team_managers_of(owner):
+            team.setdefault(manager.id, []).append(item)
+            told.add(manager.id)
+        if days >= ESCALATE_TO_SERVICE_MANAGER:
+            for manager in managers.service_managers_of(owner):
+                if manager.id not in told:
+                    service.setdefault(manager.id, []).append(item)
+
+    def most_overdue(item: EscalatedAction) -> tuple[int, int]:
+        return -item.overdue_days, item.action.id
+
+    result = []
+    for manager_id in sorted(team.keys() | service.keys()):
+        manager = people[manager_id]
+        if chased_today_only and not reminds_today(manager, today):
+            continue
+        mine = tuple(sorted(team.get(manager_id, ()), key=most_overdue))
+        theirs = tuple(sorted(service.get(manager_id, ()), key=most_overdue))
+        result.append(Escalation(manager=manager, team=mine, service=theirs))
+    return result

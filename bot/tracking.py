@@ -1,0 +1,528 @@
+"""Acting on an action: done, snooze, more time, and the manager's confirm, reopen and decision.
+
+Each flow checks the person against the stored records (never the card's data beyond the target
+id), makes the change with its audit-log row, queues the cards other people get, and updates cards
+already posted, all in the caller's transaction. A flow that changes nothing says why and leaves an
+audit-log row: "denied.<verb>" for the wrong person, "refused.<verb>" for anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from microsoft_teams.cards import AdaptiveCard
+
+from bot.refresh import (
+    CONFIRM_DONE,
+    EXTENSION_REQUEST,
+    action_subject,
+    confirm_done_summary,
+    extension_request_summary,
+    extension_subject,
+    refresh_cards,
+)
+from bot.rules.dates import DateProblem, new_due_date_problem
+from bot.rules.grades import ActionState
+from bot.rules.permissions import Verb, may
+from bot.rules.workdays import add_working_days
+from bot.turn import Request
+from cards.action_done import (
+    ActionStatus,
+    action_confirmed_card,
+    action_reopened_card,
+    confirm_done_card,
+    done_line,
+    state_line,
+    uk_moment,
+)
+from cards.common import card_json, uk_date
+from cards.extension import (
+    ExtensionView,
+    decided_line,
+    extension_decided_card,
+    extension_request_card,
+)
+from storage import actions, conversations, outbox, staff
+from storage.actions import ExtensionState
+from storage.models import Action, Staff
+
+log = logging.getLogger(__name__)
+
+EXTENSION_DECIDED = "extension_decided"
+ACTION_CONFIRMED = "action_confirmed"
+ACTION_REOPENED = "action_reopened"
+
+
+class Result(StrEnum):
+    CHANGED = "changed"
+    # A repeat or a card showing an old state: nothing changed; the message says where it stands.
+    UNCHANGED = "unchanged"
+    # The wrong person, nothing by that id, or input that does not fit.
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: Result
+    # For the person who asked: what happened, or why not.
+    message: str
+
+
+_DENIED = {
+    Verb.MARK_DONE: "Only the action's owner can mark it done.",
+    Verb.SNOOZE: "Only the action's owner can snooze it.",
+    Verb.REQUEST_EXTENSION: "Only the action's owner can ask for more time.",
+    Verb.DECIDE_EXTENSION: "Only the owner's manager or the QA team can decide this.",
+    Verb.CONFIRM_DONE: "Only the owner's manager or the QA team can confirm this.",
+    Verb.REOPEN: "Only the owner's manager or the QA team can reopen this.",
+}
+
+
+async def mark_done(request: Request, *, action_id: int, note: str | None) -> Outcome:
+    found = await _action_for(request, Verb.MARK_DONE, action_id)
+    if isinstance(found, Outcome):
+        return found
+    action, owner = found
+    if action.state != ActionState.OPEN:
+        return await _as_it_stands(request, Verb.MARK_DONE, action)
+    actions.mark_done(request.session, action, actor_id=_me(request), now=request.now, note=note)
+    withdrawn = await actions.withdraw_extensions(
+        request.session, action, actor_id=_me(request), now=request.now
+    )
+    status = await _status(request, action_id)
+    approver = await staff.approver_for(
+        session=request.session, tenant_id=request.tenant_id, owner=owner
+    )
+    told = approver is not None and await _tell(
+        request,
+        approver,
+        kind=CONFIRM_DONE,
+        key=f"{CONFIRM_DONE}:{action_id}:{_stamp(request)}",
+        summary=confirm_done_summary(owner.display_name),
+        card=confirm_done_card(status, today=request.today),
+        subjects=[action_subject(action_id)],
+    )
+    await _refresh(request, [action_subject(action_id), *map(extension_subject, withdrawn)], "done")
+    if approver is None:
+        then = "There is no manager set up to confirm it, so the QA team will."
+    elif approver.id == request.person.id:
+        then = "It's waiting for your confirmation in team."
+    elif told:
+        then = f"I've asked {approver.display_name} to confirm it."
+    else:
+        then = f"{approver.display_name} will see it to confirm next time they open QA Loop."
+    return Outcome(Result.CHANGED, f"{done_line(status, today=request.today)}. {then}")
+
+
+async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:
+    found = await _action_for(request, Verb.SNOOZE, action_id)
+    if isinstance(found, Outcome):
+        return found
+    action, _owner = found
+    if action.state != ActionState.OPEN:
+        return await _as_it_stands(request, Verb.SNOOZE, action)
+    until = add_working_days(request.today, days)
+    shown = uk_date(until, today=request.today)
+    still_due = f"It's still due {uk_date(action.due_on, today=request.today)}."
+    if action.snoozed_until == until:
+        return _unchanged(
+            request, Verb.SNOOZE, action_id, "repeat", f"Already snoozed until {shown}. {still_due}"
+        )
+    actions.snooze(request.session, action, actor_id=_me(request), until=until)
+    await _refresh(request, [action_subject(action_id)], "snoozed")
+    return Outcome(Result.CHANGED, f"Snoozed ✓ No reminder until {shown}. {still_due}")
+
+
+async def request_extension(
+    request: Request, *, action_id: int, new_due_on: date, reason: str
+) -> Outcome:
+    verb = Verb.REQUEST_EXTENSION
+    found = await _action_for(request, verb, action_id)
+    if isinstance(found, Outcome):
+        return found
+    action, owner = found
+    if action.state != ActionState.OPEN:
+        return await _as_it_stands(request, verb, action)
+    today = request.today
+    asked = uk_date(new_due_on, today=today)
+    pending = await actions.pending_extension(
+        session=request.session, tenant_id=request.tenant_id, action_id=action_id
+    )
+    if pending is not None:
+        earlier = uk_date(pending.new_due_on, today=today)
+        if pending.new_due_on == new_due_on:
+            return _unchanged(
+                request,
+                verb,
+                action_id,
+                "repeat",
+                f"Already asked for {earlier}: waiting for a decision.",
+            )
+        return _refuse(
+            request,
+            verb,
+            action_id,
+            "pending",
+            f"You've already asked for {earlier}. Once that is decided you can ask again.",
+        )
+    problem = new_due_date_problem(new_due_on, current_due=action.due_on, today=today)
+    if problem is not None:
+        return _refuse(
+            request,
+            verb,
+            action_id,
+            problem.value,
+            _date_problem(problem, new_due_on, action, today),
+        )
+    extension = await actions.request_extension(
+        request.session, action, actor_id=_me(request), new_due_on=new_due_on, reason=reason
+    )
+    assert extension.id is not None
+    view = await _extension(request, extension.id)
+    approver = await staff.approver_for(
+        session=request.session, tenant_id=request.tenant_id, owner=owner
+    )
+    told = approver is not None and await _tell(
+        request,
+        approver,
+        kind=EXTENSION_REQUEST,
+        key=f"{EXTENSION_REQUEST}:{extension.id}",
+        summary=extension_request_summary(owner.display_name),
+        card=extension_request_card(view, today=today),
+        subjects=[extension_subject(extension.id), action_subject(action_id)],
+    )
+    await _refresh(request, [action_subject(action_id)], "extension_requested")
+    if approver is None:
+        who = "There is no manager set up for this action, so the QA team will decide."
+    elif approver.id == request.person.id:
+        who = "It's waiting for your decision in team."
+    elif told:
+        who = f"I've asked {approver.display_name}."
+    else:
+        who = f"{approver.display_name} will see it next time they open QA Loop."
+    return Outcome(
+        Result.CHANGED, f"More time asked for: {asked}. {who} I'll tell you what they decide."
+    )
+
+
+async def decide_extension(request: Request, *, request_id: int, approve: bool) -> Outcome:
+    verb = Verb.DECIDE_EXTENSION
+    # Lock the action before the request, in the same order as marking it done.
+    action_id = await actions.extension_action_id(
+        session=request.session, tenant_id=request.tenant_id, request_id=request_id
+    )
+    found = await _action_for(
+        request, verb, action_id, entity="extension_request", shown_id=request_id
+    )
+    if isinstance(found, Outcome):
+        return found
+    action, owner = found
+    extension = await actions.extension_for_update(
+        session=request.session, tenant_id=request.tenant_id, request_id=request_id
+    )
+    assert extension is not None and action_id is not None
+    today = request.today
+    if extension.state != ExtensionState.PENDING:
+        view = await _extension(request, request_id)
+        return _unchanged(
+            request,
+            verb,
+            request_id,
+            f"already_{extension.state}",
+            _already_decided(view, today),
+            entity="extension_request",
+        )
+    if action.state != ActionState.OPEN:
+        return await _as_it_stands(request, verb, action)
+    if approve and extension.new_due_on < today:
+        return _refuse(
+            request,
+            verb,
+            request_id,
+            "date_passed",
+            f"{uk_date(extension.new_due_on, today=today)} has passed. Decline this, and "
+            f"{owner.display_name} can ask for a new date.",
+            entity="extension_request",
+        )
+    actions.decide_extension(
+        request.session, extension, action, actor_id=_me(request), now=request.now, approve=approve
+    )
+    view = await _extension(request, request_id)
+    told = await _tell(
+        request,
+        owner,
+        kind=EXTENSION_DECIDED,
+        key=f"{EXTENSION_DECIDED}:{request_id}",
+        summary=f"Your request for more time was {'approved' if approve else 'declined'}",
+        card=extension_decided_card(view, today=today),
+    )
+    await _refresh(
+        request,
+        [action_subject(action_id), extension_subject(request_id)],
+        "extension_approved" if approve else "extension_declined",
+    )
+    due = uk_date(view.due_on, today=today)
+    said = (
+        f"Approved ✓ Action #{action_id} is now due {due}."
+        if approve
+        else (f"Declined. Action #{action_id} is still due {due}.")
+    )
+    then = (
+        f"I've told {owner.display_name}."
+        if told
+        else f"{owner.display_name} will see it in my actions."
+    )
+    return Outcome(Result.CHANGED, f"{said} {then}")
+
+
+async def confirm_done(request: Request, *, action_id: int) -> Outcome:
+    verb = Verb.CONFIRM_DONE
+    found = await _action_for(request, verb, action_id)
+    if isinstance(found, Outcome):
+        return found
+    action, owner = found
+    if action.state != ActionState.DONE:
+        return await _as_it_stands(request, verb, action)
+    actions.confirm(request.session, action, actor_id=_me(request), now=request.now)
+    status = await _status(request, action_id)
+    told = await _tell(
+        request,
+        owner,
+        kind=ACTION_CONFIRMED,
+        key=f"{ACTION_CONFIRMED}:{action_id}:{_stamp(request)}",
+        summary="Your action was confirmed as done",
+        card=action_confirmed_card(status, today=request.today),
+    )
+    await _refresh(request, [action_subject(action_id)], "confirmed")
+    then = f" I've told {owner.display_name}." if told else ""
+    when = uk_moment(request.now.astimezone(await _zone(request)), today=request.today)
+    return Outcome(Result.CHANGED, f"Confirmed ✓ by {request.person.display_name}, {when}.{then}")
+
+
+async def reopen(request: Request, *, action_id: int, reason: str | None) -> Outcome:
+    verb = Verb.REOPEN
+    found = await _action_for(request, verb, action_id)
+    if isinstance(found, Outcome):
+        return found
+    action, owner = found
+    if action.state != ActionState.DONE:
+        return await _as_it_stands(request, verb, action)
+    actions.reopen(request.session, action, actor_id=_me(request), reason=reason)
+    status = await _status(request, action_id)
+    told = await _tell(
+        request,
+        owner,
+        kind=ACTION_REOPENED,
+        key=f"{ACTION_REOPENED}:{action_id}:{_stamp(request)}",
+        summary="One of your actions is open again",
+        card=action_reopened_card(
+            status, reopened_by=request.person.display_name, reason=reason, today=request.today
+        ),
+    )
+    await _refresh(request, [action_subject(action_id)], "reopened")
+    then = f" I've told {owner.display_name}." if told else ""
+    due = uk_date(action.due_on, today=request.today)
+    return Outcome(Result.CHANGED, f"Reopened: action #{action_id} is open again, due {due}.{then}")
+
+
+# The steps the flows share.
+
+
+async def _action_for(
+    request: Request,
+    verb: Verb,
+    action_id: int | None,
+    *,
+    entity: str = "action",
+    shown_id: int | None = None,
+) -> tuple[Action, Staff] | Outcome:
+    """The action (locked) and its owner if the person may do `verb` to it; else why not."""
+    target = shown_id if shown_id is not None else action_id or 0
+    action = None
+    if action_id is not None:
+        action = await actions.action_for_update(
+            session=request.session, tenant_id=request.tenant_id, action_id=action_id
+        )
+    if action is None:
+        what = f"action #{target}" if entity == "action" else "that request for more time"
+        return _refuse(
+            request,
+            verb,
+            target,
+            "not_found",
+            f"I can't find {what}. It may have been removed.",
+            entity=entity,
+        )
+    owner = await staff.by_id(
+        session=request.session, tenant_id=request.tenant_id, staff_id=action.owner_id
+    )
+    assert owner is not None  # a foreign key within the tenant
+    session, tenant_id = request.session, request.tenant_id
+    actor = await staff.standing(session=session, tenant_id=tenant_id, person=request.person)
+    owned_by = await staff.standing(session=session, tenant_id=tenant_id, person=owner)
+    if not may(verb, actor, owned_by):
+        reason = "not_owner" if actor.id != owned_by.id else "own_action"
+        message = _DENIED[verb]
+        if actor.id == owned_by.id:
+            message = (
+                "Someone else has to do this for your own action: your manager or the QA team."
+            )
+        return _refuse(request, verb, target, reason, message, entity=entity, denied=True)
+    return action, owner
+
+
+async def _as_it_stands(request: Request, verb: Verb, action: Action) -> Outcome:
+    """A press on a card showing an older state: say where the action stands now."""
+    assert action.id is not None
+    status = await _status(request, action.id)
+    today = request.today
+    if action.state in (ActionState.DONE, ActionState.CONFIRMED):
+        line = state_line(status, today=today)
+        if action.state == ActionState.DONE:
+            line = done_line(status, today=today)
+        message = f"Already {line[0].lower()}{line[1:]}."
+    elif action.state == ActionState.CANCELLED:
+        message = f"Action #{action.id} was cancelled, so there is nothing to do."
+    elif verb == Verb.REOPEN:
+        message = f"Action #{action.id} is already open."
+    else:
+        message = f"Action #{action.id} is open again, so there is nothing to confirm."
+    return _unchanged(request, verb, action.id, f"already_{action.state}", message)
+
+
+def _refuse(
+    request: Request,
+    verb: Verb,
+    entity_id: int,
+    reason: str,
+    message: str,
+    *,
+    entity: str = "action",
+    denied: bool = False,
+) -> Outcome:
+    actions.refusal(
+        request.session,
+        tenant_id=request.tenant_id,
+        actor_id=_me(request),
+        verb=verb.value,
+        entity=entity,
+        entity_id=entity_id,
+        reason=reason,
+        denied=denied,
+    )
+    return Outcome(Result.REFUSED, message)
+
+
+def _unchanged(
+    request: Request,
+    verb: Verb,
+    entity_id: int,
+    reason: str,
+    message: str,
+    *,
+    entity: str = "action",
+) -> Outcome:
+    _refuse(request, verb, entity_id, reason, message, entity=entity)
+    return Outcome(Result.UNCHANGED, message)
+
+
+def _date_problem(problem: DateProblem, new: date, action: Action, today: date) -> str:
+    shown = uk_date(new, today=today)
+    if problem is DateProblem.NOT_FUTURE:
+        return f"{shown} is not in the future. Please choose a later date."
+    if problem is DateProblem.NOT_AFTER_DUE:
+        due = uk_date(action.due_on, today=today)
+        return f"The new date must be after the current due date, {due}."
+    if problem is DateProblem.TOO_FAR:
+        return "Please choose a date within a year."
+    return f"{shown} is not a working day. Please choose a weekday that is not a bank holiday."
+
+
+def _already_decided(view: ExtensionView, today: date) -> str:
+    if view.state == ExtensionState.WITHDRAWN:
+        return "This request was withdrawn when the action was marked done, so there is nothing to decide."
+    return f"Already decided. {decided_line(view, today=today)}."
+
+
+async def _tell(
+    request: Request,
+    person: Staff,
+    *,
+    kind: str,
+    key: str,
+    summary: str,
+    card: AdaptiveCard,
+    subjects: list[str] | None = None,
+) -> bool:
+    """Queue a card to someone else's personal chat; False if we have none for them (yet)."""
+    assert person.id is not None
+    if person.id == request.person.id:
+        return False
+    where = await conversations.personal_reference(
+        session=request.session, tenant_id=request.tenant_id, staff_id=person.id
+    )
+    if where is None or where.id is None:
+        log.info("no personal chat with staff %s; %s not sent", person.id, kind)
+        return False
+    await outbox.enqueue(
+        request.session,
+        tenant_id=request.tenant_id,
+        dedupe_key=key,
+        kind=kind,
+        conversation_ref_id=where.id,
+        recipient_staff_id=person.id,
+        summary=summary,
+        card=card_json(card),
+        subjects=subjects,
+    )
+    return True
+
+
+async def _refresh(request: Request, subjects: list[str], change: str) -> None:
+    await refresh_cards(
+        request.session,
+        tenant_id=request.tenant_id,
+        subjects=subjects,
+        today=request.today,
+        change_key=f"{change}:{_stamp(request)}",
+        except_activity_id=request.reply_to_id,
+    )
+
+
+async def _zone(request: Request) -> ZoneInfo:
+    return await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
+
+
+async def _status(request: Request, action_id: int) -> ActionStatus:
+    status = await actions.action_status(
+        session=request.session,
+        tenant_id=request.tenant_id,
+        action_id=action_id,
+        zone=await _zone(request),
+    )
+    assert status is not None
+    return status
+
+
+async def _extension(request: Request, request_id: int) -> ExtensionView:
+    view = await actions.extension_view(
+        session=request.session,
+        tenant_id=request.tenant_id,
+        request_id=request_id,
+        zone=await _zone(request),
+    )
+    assert view is not None
+    return view
+
+
+def _me(request: Request) -> int:
+    assert request.person.id is not None
+    return request.person.id
+
+
+def _stamp(request: Request) -> str:
+    return f"{request.now:%Y%m%dT%H%M%S%f}"

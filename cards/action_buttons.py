@@ -1,0 +1,89 @@
+"""The owner's buttons for one action: Mark done (note), Snooze 1 or 3 working days, Ask for more
+time. Any card listing actions can use them. Input ids carry the action id (note_12), so several
+actions fit on one card; bot.actions reads both note_12 and note. `extra` goes into every button's data, e.g.
+{"card": "my_actions", "offset": 10} so the answer is that same card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from microsoft_teams.cards import (
+    ActionSet,
+    DateInput,
+    ExecuteAction,
+    ShowCardAction,
+    TextInput,
+)
+
+from cards.common import new_card
+
+TEXT_LIMIT = 2000
+
+
+def owner_buttons(
+    action_id: int, *, today: date, extra: Mapping[str, Any] | None = None
+) -> ActionSet:
+    """Mark done (a form for the optional note), Snooze 1 day, Snooze 3 days, Ask for more time (a form).
+
+    Kept lean: a list card carries ten of these, and every byte is paid on every `my actions`.
+    """
+
+    def data(action: str, **more: Any) -> dict[str, Any]:
+        return {"action": action, "action_id": action_id, **more, **(extra or {})}
+
+    done = new_card(
+        [
+            TextInput(
+                id=f"note_{action_id}",
+                placeholder="Note for your manager (optional)",
+                is_multiline=True,
+                max_length=TEXT_LIMIT,
+            )
+        ],
+        [
+            ExecuteAction(
+                title="Mark done", verb="mark_done", data=data("mark_done"), style="positive"
+            )
+        ],
+        wide=False,
+    )
+    more_time = new_card(
+        [
+            DateInput(
+                id=f"new_due_on_{action_id}",
+                label="New due date",
+                min=(today + timedelta(days=1)).isoformat(),
+            ),
+            TextInput(
+                id=f"reason_{action_id}",
+                label="Why you need more time",
+                is_multiline=True,
+                max_length=TEXT_LIMIT,
+            ),
+        ],
+        [
+            ExecuteAction(
+                title="Ask my manager", verb="request_extension", data=data("request_extension")
+            )
+        ],
+        wide=False,
+    )
+    snoozes = [
+        ExecuteAction(
+            title=f"Snooze {days} day{'s' if days > 1 else ''}",
+            verb="snooze",
+            data=data("snooze", days=days),
+            associated_inputs="none",
+        )
+        for days in (1, 3)
+    ]
+    return ActionSet(
+        actions=[
+            ShowCardAction(title="Mark done", card=done),
+            *snoozes,
+            ShowCardAction(title="Ask for more time", card=more_time),
+        ]
+    )

@@ -1,0 +1,194 @@
+"""The `team` card for managers: what waits for their decision, overdue actions, this month's audit
+compliance and who is away."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBlock
+
+from bot.rules.grades import STANDARD_LABELS
+from cards.action_done import decision_buttons
+from cards.common import (
+    heading,
+    label,
+    literal,
+    new_card,
+    note,
+    paging_actions,
+    run,
+    showing_line,
+    truncate,
+    uk_date,
+)
+from cards.extension import extension_buttons
+from cards.views import Page
+
+PAGE_VERB = "team_page"
+CARD_NAME = "team"
+WHAT_LIMIT = 200
+REASON_LIMIT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    action_id: int
+    owner_name: str
+    what: str
+    case_ref: str | None
+    standard: str | None
+    due_on: date
+    overdue_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingExtension:
+    request_id: int
+    action_id: int
+    owner_name: str
+    what: str
+    old_due_on: date
+    new_due_on: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingDone:
+    action_id: int
+    owner_name: str
+    what: str
+    done_note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    team: str
+    due: int
+    completed: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamView:
+    title: str
+    extensions: list[WaitingExtension]
+    confirmations: list[WaitingDone]
+    more_waiting: bool
+    overdue: list[Overdue]
+    page: Page
+    compliance: list[Compliance]
+    away: list[tuple[str, date]]
+    away_total: int
+
+
+def team_card(view: TeamView, *, today: date, notice: str | None = None) -> AdaptiveCard:
+    body: list[CardElement] = [heading(view.title)]
+    if notice:
+        body.append(literal(run(notice, bold=True, color="Good")))
+    extra = {"card": CARD_NAME, "offset": view.page.offset}
+    if view.extensions or view.confirmations:
+        body.append(_section("Waiting for you"))
+        body += [_extension(item, today, extra) for item in view.extensions]
+        body += [_confirmation(item, extra) for item in view.confirmations]
+        if view.more_waiting:
+            body.append(note("More are waiting: they show here as you decide these.", subtle=True))
+    body.append(_section(_overdue_title(view.page.total)))
+    if showing := showing_line(view.page, len(view.overdue)):
+        body.append(note(showing, subtle=True))
+    if not view.overdue and view.page.offset == 0:
+        body.append(note("Nothing is overdue. Good work, everyone."))
+    body += [_overdue(item, today) for item in view.overdue]
+    body.append(_section("Audits due this month"))
+    body += _compliance(view.compliance)
+    body.append(_section("Away"))
+    if not view.away:
+        body.append(note("Nobody is away."))
+    body += [
+        literal(run(name, bold=True), f" until {uk_date(until, today=today)}")
+        for name, until in view.away
+    ]
+    if view.away_total > len(view.away):
+        body.append(note(f"And {view.away_total - len(view.away)} more.", subtle=True))
+    return new_card(body, paging_actions(view.page, PAGE_VERB))
+
+
+def _section(title: str) -> TextBlock:
+    return TextBlock(text=title, weight="Bolder", size="Medium", wrap=True, separator=True)
+
+
+def _overdue_title(total: int) -> str:
+    return f"Overdue actions: {total}" if total else "Overdue actions"
+
+
+def _extension(item: WaitingExtension, today: date, extra: dict[str, object]) -> Container:
+    return Container(
+        items=[
+            literal(
+                run(item.owner_name, bold=True),
+                f" asks to move action #{item.action_id} from "
+                f"{uk_date(item.old_due_on, today=today)} to {uk_date(item.new_due_on, today=today)}",
+            ),
+            literal(truncate(item.what, WHAT_LIMIT)),
+            literal(run("Why: ", bold=True), truncate(item.reason, REASON_LIMIT)),
+            extension_buttons(item.request_id, extra=dict(extra)),
+        ],
+        separator=True,
+    )
+
+
+def _confirmation(item: WaitingDone, extra: dict[str, object]) -> Container:
+    parts: list[CardElement] = [
+        literal(run(item.owner_name, bold=True), f" marked action #{item.action_id} done"),
+        literal(truncate(item.what, WHAT_LIMIT)),
+    ]
+    if item.done_note:
+        parts.append(
+            literal(run("Their note: ", bold=True), truncate(item.done_note, REASON_LIMIT))
+        )
+    parts.append(decision_buttons(item.action_id, extra=dict(extra)))
+    return Container(items=parts, separator=True)
+
+
+def _overdue(item: Overdue, today: date) -> Container:
+    days = item.overdue_days
+    late = (
+        f"Overdue by {days} working day{'s' if days != 1 else ''}"
+        if days
+        else f"Overdue: was due {uk_date(item.due_on, today=today)}"
+    )
+    about = f"Action #{item.action_id}"
+    if item.case_ref:
+        about += f" · {item.case_ref}"
+    if item.standard:
+        about += f" · {label(STANDARD_LABELS, item.standard)}"
+    return Container(
+        items=[
+            literal(run(item.owner_name, bold=True), "  ·  ", run(late, color="Attention")),
+            literal(run(about, subtle=True)),
+            literal(truncate(item.what, WHAT_LIMIT)),
+        ],
+        separator=True,
+    )
+
+
+def _compliance(rows: list[Compliance]) -> list[CardElement]:
+    if not rows:
+        return [note("No audits are due this month.")]
+    due = sum(r.due for r in rows)
+    completed = sum(r.completed for r in rows)
+    lines: list[CardElement] = [
+        note(f"{completed} of {due} completed ({_percent(completed, due)})")
+    ]
+    if len(rows) > 1:
+        lines += [
+            literal(
+                run(r.team, bold=True),
+                f": {r.completed} of {r.due} ({_percent(r.completed, r.due)})",
+            )
+            for r in rows
+        ]
+    return lines
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "–"

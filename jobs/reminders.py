@@ -1,0 +1,167 @@
+"""The `reminders` job: each person's daily "my QA" card, then the day's escalations to managers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.rules.reminders import (
+    ActionDue,
+    AuditDue,
+    Bundle,
+    FeedbackOwed,
+    Person,
+    bundles,
+    due_horizon,
+    feedback_cutoff,
+)
+from cards.common import card_json
+from cards.my_qa import my_qa_card, my_qa_summary
+from jobs.escalation import escalation_deliveries
+from jobs.runs import JobDeps, Planned
+from storage import actions, reminders
+from storage.models import SentCard
+from storage.reminders import PersonalChat
+
+log = logging.getLogger(__name__)
+
+KIND = "my_qa"
+
+
+def dedupe_key(staff_id: int, day: date) -> str:
+    return f"{KIND}:{staff_id}:{day.isoformat()}"
+
+
+async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
+    """Plan today's cards; nothing here writes, so a dry run is the same plan."""
+    today = now.astimezone(deps.zone).date()
+    tenant_id = deps.tenant_id
+    horizon = due_horizon(today)
+    async with deps.sessions() as session:
+        everyone = await reminders.people(session=session, tenant_id=tenant_id)
+        chats = await reminders.personal_chats(session=session, tenant_id=tenant_id)
+        # Every open action due by the horizon: today's bundles, and (the long overdue among
+        # them) the escalations.
+        actions = await reminders.open_actions(session=session, tenant_id=tenant_id, due_by=horizon)
+        audits = await reminders.open_audits(session=session, tenant_id=tenant_id, due_by=horizon)
+        feedback = await reminders.feedback_owed(
+            session=session,
+            tenant_id=tenant_id,
+            completed_since=feedback_cutoff(today),
+            zone=deps.zone,
+        )
+    # Thousands of cards take seconds of CPU: off the event loop, so turns are still answered.
+    return await asyncio.to_thread(
+        _plan,
+        today=today,
+        people=everyone,
+        chats=chats,
+        actions=actions,
+        audits=audits,
+        feedback=feedback,
+    )
+
+
+def _plan(
+    *,
+    today: date,
+    people: dict[int, Person],
+    chats: Mapping[int, PersonalChat],
+    actions: list[ActionDue],
+    audits: list[AuditDue],
+    feedback: list[FeedbackOwed],
+) -> list[Planned]:
+    due = bundles(
+        people=people.values(), actions=actions, audits=audits, feedback=feedback, today=today
+    )
+    planned = []
+    for bundle in due:
+        chat = chats.get(bundle.person.id)
+        if chat is None:
+            continue
+        planned.append(
+            Planned(
+                recipient_staff_id=bundle.person.id,
+                recipient_name=bundle.person.name,
+                conversation_ref_id=chat.conversation_ref_id,
+                conversation_id=chat.conversation_id,
+                kind=KIND,
+                summary=my_qa_summary(bundle.count),
+                card=card_json(my_qa_card(bundle)),
+                dedupe_key=dedupe_key(bundle.person.id, today),
+                subjects=bundle.subjects,
+            )
+        )
+    if len(planned) < len(due):
+        # They have not opened the bot and roster sync has not reached them yet.
+        log.warning(
+            "%d people with QA items today have no chat with the bot", len(due) - len(planned)
+        )
+    return planned + escalation_deliveries(actions=actions, today=today, people=people, chats=chats)
+
+
+async def rebuild_my_qa(
+    session: AsyncSession,
+    tenant_id: str,
+    staff_id: int,
+    day: date,
+    *,
+    zone: ZoneInfo | None = None,
+) -> tuple[dict[str, Any], str] | None:
+    """The person's "my QA" card for `day` as things stand now; None if they are not known.
+
+    Unlike the morning's selection it keeps what changed since: an action snoozed or with more
+    time asked for stays with its new state, and one done that day shows as done.
+    """
+    found = await reminders.people(session=session, tenant_id=tenant_id, staff_id=staff_id)
+    person = found.get(staff_id)
+    if person is None:
+        return None
+    zone = zone or await actions.display_zone(session=session, tenant_id=tenant_id)
+    horizon = due_horizon(day)
+    bundle = Bundle(
+        person=person,
+        day=day,
+        actions=tuple(
+            await reminders.open_actions(
+                session=session,
+                tenant_id=tenant_id,
+                due_by=horizon,
+                owner_id=staff_id,
+                done_between=reminders.local_day_bounds(day, zone),
+            )
+        ),
+        audits=tuple(
+            await reminders.open_audits(
+                session=session, tenant_id=tenant_id, due_by=horizon, auditor_id=staff_id
+            )
+        ),
+        feedback=tuple(
+            await reminders.feedback_owed(
+                session=session,
+                tenant_id=tenant_id,
+                completed_since=feedback_cutoff(day),
+                zone=zone,
+                practitioner_id=staff_id,
+            )
+        ),
+    )
+    return card_json(my_qa_card(bundle)), my_qa_summary(bundle.count)
+
+
+async def rebuild_posted_my_qa(
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+) -> tuple[dict[str, Any], str] | None:
+    """bot.refresh's rebuilder for a posted "my QA" card: its recipient's card as of today."""
+    staff_id = await reminders.recipient_of(
+        session=session, tenant_id=tenant_id, conversation_ref_id=sent.conversation_ref_id
+    )
+    if staff_id is None:
+        return None
+    return await rebuild_my_qa(session, tenant_id, staff_id, today)
