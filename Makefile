@@ -29,3 +29,4 @@ check: setup
 ## Performance budgets (DESIGN §11); prints figures and ratios.
 bench: setup
 	.venv/bin/python -m tests.bench.bench_my_actions
+	.venv/bin/python -m tests.bench.bench_fanout
