@@ -129,7 +129,7 @@ class ConversationPacer:
     def __init__(
         self,
         limits: tuple[tuple[int, float], ...] = TEAMS_CONVERSATION_LIMITS,
-        margin: float = 0.2,
+        margin: float = 0.5,
     ) -> None:
         self._limits = tuple((n, seconds + margin) for n, seconds in limits)
         self._horizon = max(seconds for _, seconds in self._limits)
