@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,28 +26,32 @@ async def save_reference(
     team_aad_group_id: str | None = None,
     channel_name: str | None = None,
 ) -> ConversationRef:
-    """Insert or refresh a reference; a changed serviceUrl is recorded in the audit log."""
-    result = await session.exec(
-        select(ConversationRef).where(
-            ConversationRef.tenant_id == tenant_id,
-            ConversationRef.conversation_id == conversation_id,
-        )
+    """Insert or refresh a reference; a changed serviceUrl is recorded in the audit log.
+
+    Two turns from one new chat can race here (Teams sends the install event and the first
+    message together), so the insert gives way to a row another turn has just written.
+    """
+    values = {
+        "tenant_id": tenant_id,
+        "conversation_id": conversation_id,
+        "conversation_type": conversation_type,
+        "service_url": service_url,
+        "reference": reference,
+        "staff_id": staff_id,
+        "aad_object_id": aad_object_id,
+        "team_aad_group_id": team_aad_group_id,
+        "channel_name": channel_name,
+        "updated_at": utcnow(),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = await session.exec(
+        insert(ConversationRef)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id"])
     )
-    row = result.first()
-    if row is None:
-        row = ConversationRef(
-            tenant_id=tenant_id,
-            conversation_id=conversation_id,
-            conversation_type=conversation_type,
-            service_url=service_url,
-            reference=reference,
-            staff_id=staff_id,
-            aad_object_id=aad_object_id,
-            team_aad_group_id=team_aad_group_id,
-            channel_name=channel_name,
-        )
-        session.add(row)
-        await session.flush()
+    row = await _reference(session, tenant_id, conversation_id)
+    assert row is not None
+    if inserted.rowcount:
         audit_log.record(
             session,
             tenant_id=tenant_id,
@@ -76,6 +82,18 @@ async def save_reference(
     row.updated_at = utcnow()
     session.add(row)
     return row
+
+
+async def _reference(
+    session: AsyncSession, tenant_id: str, conversation_id: str
+) -> ConversationRef | None:
+    result = await session.exec(
+        select(ConversationRef).where(
+            ConversationRef.tenant_id == tenant_id,
+            ConversationRef.conversation_id == conversation_id,
+        )
+    )
+    return result.first()
 
 
 async def personal_reference(

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
-from collections.abc import AsyncIterator
-from datetime import date
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlmodel import col, select
 
 from bot.app import create_app
+from bot.rules.workdays import is_working_day
 from bot.settings import Settings
+from jobs.runs import run_job
+from jobs.scheduler import JOBS
 from storage.db import make_engine, make_sessions
 from storage.demo import build_demo
 from storage.migrate import upgrade
+from storage.models import AuditLog
 from tests.e2e.harness import drive, free_port, missing_prerequisites, playground
 from tests.e2e.playground_config import write_config
 
@@ -29,21 +36,33 @@ if _missing:
 DOCS = Path(__file__).parent.parent / "docs"
 
 
-@pytest.fixture
-async def demo_bot(tmp_path: Path) -> AsyncIterator[str]:
-    """The demo council served on a free loopback port, as `make demo` does."""
+LONDON = ZoneInfo("Europe/London")
+
+
+@contextlib.asynccontextmanager
+async def served_demo(
+    tmp_path: Path, *, today: date, clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[tuple[str, str]]:
+    """The demo council served on a free loopback port, as `make demo` does: (endpoint, db url)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
     await asyncio.to_thread(upgrade, url)
     engine = make_engine(url)
-    await build_demo(sessions=make_sessions(engine), today=date.today())
+    await build_demo(sessions=make_sessions(engine), today=today)
     await engine.dispose()
     port = free_port()
-    server = TestServer(
-        create_app(Settings(_env_file=None, database_url=url)), host="127.0.0.1", port=port
-    )
+    app = create_app(Settings(_env_file=None, database_url=url), clock=clock)
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
-    yield f"http://127.0.0.1:{port}/api/messages"
-    await server.close()
+    try:
+        yield f"http://127.0.0.1:{port}/api/messages", url
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def demo_bot(tmp_path: Path) -> AsyncIterator[str]:
+    async with served_demo(tmp_path, today=date.today()) as (endpoint, _url):
+        yield endpoint
 
 
 async def test_alex_sees_his_actions_overdue_first_and_a_suggestion_for_a_typo(
@@ -74,3 +93,74 @@ async def test_alex_sees_his_actions_overdue_first_and_a_suggestion_for_a_typo(
     assert any("Did you mean help?" in m["text"] for m in result["visible"])
     if os.environ.get("QALOOP_UPDATE_SCREENSHOT"):
         shutil.copy(tmp_path / "my-actions.png", DOCS / "my-actions.png")
+
+
+def _last_working_day(on_or_before: date) -> date:
+    day = on_or_before
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+async def test_alex_gets_his_daily_card_and_snoozes_and_marks_actions_done_on_it(
+    tmp_path: Path,
+) -> None:
+    # A working morning before the 09:00 run, so starting the bot does not catch the run up
+    # before Alex has opened his chat (the bot can only write to a chat it has seen).
+    day = _last_working_day(date.today())
+    morning = datetime.combine(day, time(8, 0), tzinfo=LONDON)
+    async with served_demo(tmp_path, today=day, clock=lambda: morning) as (endpoint, url):
+        engine = make_engine(url)
+        settings = Settings(_env_file=None, database_url=url)
+
+        async def run_reminders(label: str) -> None:
+            assert label == "reminders"
+            outcomes = await run_job(
+                JOBS["reminders"],
+                sessions=make_sessions(engine),
+                settings=settings,
+                now=morning.replace(hour=9),
+            )
+            assert [o.state for o in outcomes] == ["ran"]
+
+        config = write_config(tmp_path, current_user="alex")
+        try:
+            with playground(endpoint, workdir=tmp_path, config_path=config) as pg:
+                result = await drive(
+                    pg.url,
+                    [
+                        {"say": "help"},
+                        {"waitForCardText": "What I can do for you"},
+                        {"pause": "reminders"},
+                        {"waitForCardText": "Your QA items today", "timeout": 30_000},
+                        {"click": "Snooze 1 day", "in": "Your QA items today"},
+                        # The demo snoozed one of his actions; now the last one is snoozed too.
+                        {"waitForCardText": {"regex": f"{SNOOZED}[\\s\\S]*{SNOOZED}"}},
+                        {"click": "Mark done", "in": "Your QA items today"},
+                        {
+                            "fill": "Chased the health visitor",
+                            "field": "Note for your manager (optional)",
+                        },
+                        {"click": "Mark done", "in": "Your QA items today"},
+                        {"waitForCardText": {"regex": "Done ✓\\s+·\\s+Action #"}},
+                    ],
+                    on_pause=run_reminders,
+                    artifacts=tmp_path,
+                    viewport="1400x2600",
+                )
+            async with make_sessions(engine)() as session:
+                logged = await session.exec(
+                    select(AuditLog.event)
+                    .where(col(AuditLog.event).startswith("action."))
+                    .order_by(col(AuditLog.id))
+                )
+                changes = list(logged.all())
+        finally:
+            await engine.dispose()
+
+    daily = [m["text"] for m in result["visible"] if "Your QA items today" in m["text"]]
+    assert len(daily) == 1, "one daily card, updated in place, not a second one"
+    assert changes == ["action.snoozed", "action.done"]
+
+
+SNOOZED = "snoozed, I'll remind you tomorrow"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
-from storage import actions, audits, staff
-from storage.db import SessionMaker, make_engine
+from storage import actions, audits, conversations, staff
+from storage.db import SessionMaker, make_engine, transaction
 from storage.migrate import head_revision, schema_is_current
+from storage.models import AuditLog
 from tests.chat import ALEX
 from tests.factories import add_action, add_audit, small_council
 
@@ -131,3 +133,36 @@ async def test_an_id_is_bound_by_email_only_within_the_tenant(sessions: SessionM
             session=session, tenant_id=OTHER_TENANT, aad_object_id=ALEX.aad, email=ALEX.email
         )
     assert found is None
+
+
+async def test_two_turns_storing_one_new_chat_at_once_both_succeed(sessions: SessionMaker) -> None:
+    """Teams sends the install event and the first message together; neither turn may fail."""
+    council = await small_council(sessions)
+    alex = council.staff["alex"]
+
+    async def store(service_url: str) -> int:
+        async with transaction(sessions) as session:
+            row = await conversations.save_reference(
+                session=session,
+                tenant_id=council.tenant_id,
+                conversation_id="a:new-chat",
+                conversation_type="personal",
+                service_url=service_url,
+                reference={"serviceUrl": service_url},
+                staff_id=alex.id,
+            )
+            return row.id or 0
+
+    first, second = await asyncio.gather(
+        store("https://smba.trafficmanager.net/uk/"), store("https://smba.trafficmanager.net/uk/")
+    )
+    assert first == second
+    async with sessions() as session:
+        found = await conversations.personal_reference(
+            session=session, tenant_id=council.tenant_id, staff_id=alex.id or 0
+        )
+        stored = (
+            await session.exec(select(AuditLog).where(AuditLog.event == "conversation.stored"))
+        ).all()
+    assert found is not None and found.id == first
+    assert len(stored) == 1
