@@ -10,21 +10,13 @@ an error, which leaves the card as it was.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from microsoft_teams.cards import AdaptiveCard
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
+from pydantic import ValidationError
 
-from bot import refresh, tracking
+from bot import allocation, feedback, grading, inadequate, moderation, refresh, tracking
 from bot.commands import (
     COMMANDS,
     show_my_actions,
@@ -32,46 +24,12 @@ from bot.commands import (
     show_team,
     show_unreachable,
 )
+from bot.payloads import CardAction, Id, Payload, Reason, Text
 from bot.turn import Reply, Request
 from cards.action_done import action_status_card, confirm_done_card
 from cards.extension import extension_request_card
 from cards.notices import error_card
 from storage import actions, audit_log
-
-TEXT_LIMIT = 2000
-_Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=TEXT_LIMIT)]
-_Reason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_LIMIT)
-]
-
-
-class Payload(BaseModel):
-    """A card's data. Inputs may be named per item ("note_12") so one card can hold several."""
-
-    model_config = ConfigDict(extra="ignore")
-    # Which list card the button was on, so the answer is that card again ("my_actions", "team").
-    card: str | None = Field(None, max_length=32)
-    offset: int = Field(0, ge=0, le=100_000)
-
-    # What the person is told when a field does not fit; the rest get a general message.
-    problems: ClassVar[dict[str, str]] = {}
-    # The id that names this card's item, and the inputs that may carry it as a suffix.
-    item_key: ClassVar[str] = "action_id"
-    inputs: ClassVar[tuple[str, ...]] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _per_item_inputs(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not cls.inputs:
-            return data
-        item = data.get(cls.item_key)
-        merged = dict(data)
-        for name in cls.inputs:
-            suffixed = f"{name}_{item}"
-            if not merged.get(name) and suffixed in data:
-                merged[name] = data[suffixed]
-        return merged
 
 
 class PagePayload(Payload):
@@ -79,22 +37,22 @@ class PagePayload(Payload):
 
 
 class MarkDone(Payload):
-    action_id: _Id
-    note: _Text = ""
+    action_id: Id
+    note: Text = ""
     problems: ClassVar[dict[str, str]] = {"note": "A note can be up to 2,000 characters."}
     inputs: ClassVar[tuple[str, ...]] = ("note",)
 
 
 class Snooze(Payload):
-    action_id: _Id
+    action_id: Id
     days: Literal[1, 3]
     problems: ClassVar[dict[str, str]] = {"days": "Snooze for 1 or 3 working days."}
 
 
 class RequestExtension(Payload):
-    action_id: _Id
+    action_id: Id
     new_due_on: date
-    reason: _Reason
+    reason: Reason
     problems: ClassVar[dict[str, str]] = {
         "new_due_on": "Please choose the new due date.",
         "reason": "Please say why you need more time, in up to 2,000 characters.",
@@ -103,25 +61,19 @@ class RequestExtension(Payload):
 
 
 class DecideExtension(Payload):
-    request_id: _Id
+    request_id: Id
     decision: Literal["approve", "decline"]
 
 
 class ConfirmDone(Payload):
-    action_id: _Id
+    action_id: Id
 
 
 class Reopen(Payload):
-    action_id: _Id
-    reason: _Text = ""
+    action_id: Id
+    reason: Text = ""
     problems: ClassVar[dict[str, str]] = {"reason": "A reason can be up to 2,000 characters."}
     inputs: ClassVar[tuple[str, ...]] = ("reason",)
-
-
-@dataclass(frozen=True, slots=True)
-class CardAction:
-    payload: type[Payload]
-    run: Callable[[Request, Any], Awaitable[Reply]]
 
 
 async def on_mark_done(request: Request, payload: MarkDone) -> Reply:
@@ -203,6 +155,12 @@ ACTIONS: dict[str, CardAction] = {
     "decide_extension": CardAction(DecideExtension, on_decide_extension),
     "confirm_done": CardAction(ConfirmDone, on_confirm_done),
     "reopen": CardAction(Reopen, on_reopen),
+    # The audit lifecycle: each feature module keeps its own table.
+    **allocation.ACTIONS,
+    **grading.ACTIONS,
+    **inadequate.ACTIONS,
+    **feedback.ACTIONS,
+    **moderation.ACTIONS,
 }
 
 

@@ -37,6 +37,10 @@ def action_subject(action_id: int) -> str:
     return f"action:{action_id}"
 
 
+def audit_subject(audit_id: int) -> str:
+    return f"audit:{audit_id}"
+
+
 def extension_subject(request_id: int) -> str:
     return f"extension:{request_id}"
 
@@ -95,6 +99,11 @@ REBUILDERS: dict[str, Rebuilder] = {
     reminders.KIND: reminders.rebuild_posted_my_qa,
     escalation.KIND: escalation.rebuild_posted_escalation,
 }
+
+
+def register(kind: str, rebuilder: Rebuilder) -> None:
+    """Let a feature module's posted cards of `kind` be rebuilt (called at its import)."""
+    REBUILDERS[kind] = rebuilder
 
 
 async def rebuilt_card(

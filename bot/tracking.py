@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from microsoft_teams.cards import AdaptiveCard
 
+from bot import notify
 from bot.refresh import (
     CONFIRM_DONE,
     EXTENSION_REQUEST,
@@ -39,14 +40,14 @@ from cards.action_done import (
     state_line,
     uk_moment,
 )
-from cards.common import card_json, uk_date
+from cards.common import uk_date
 from cards.extension import (
     ExtensionView,
     decided_line,
     extension_decided_card,
     extension_request_card,
 )
-from storage import actions, conversations, outbox, staff
+from storage import actions, staff
 from storage.actions import ExtensionState
 from storage.models import Action, Staff
 
@@ -459,27 +460,18 @@ async def _tell(
     subjects: list[str] | None = None,
 ) -> bool:
     """Queue a card to someone else's personal chat; False if we have none for them (yet)."""
-    assert person.id is not None
     if person.id == request.person.id:
         return False
-    where = await conversations.personal_reference(
-        session=request.session, tenant_id=request.tenant_id, staff_id=person.id
-    )
-    if where is None or where.id is None:
-        log.info("no personal chat with staff %s; %s not sent", person.id, kind)
-        return False
-    await outbox.enqueue(
+    return await notify.tell(
         request.session,
         tenant_id=request.tenant_id,
-        dedupe_key=key,
+        person=person,
         kind=kind,
-        conversation_ref_id=where.id,
-        recipient_staff_id=person.id,
+        key=key,
         summary=summary,
-        card=card_json(card),
+        card=card,
         subjects=subjects,
     )
-    return True
 
 
 async def _refresh(request: Request, subjects: list[str], change: str) -> None:

@@ -120,6 +120,8 @@ class Allocation(SQLModel, table=True):
     seed: str = Field(max_length=64)
     candidate_fingerprint: str = Field(max_length=64)
     per_team: int
+    # Cases audited within this many months before were left out.
+    excluded_months: int = Field(default=12)
     created_by: int | None = Field(default=None, foreign_key="staff.id")
     created_at: datetime = _ts()
 
@@ -172,6 +174,33 @@ class Moderation(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _ts()
     decided_at: datetime | None = _ts(nullable=True)
+
+
+class ModerationSample(SQLModel, table=True):
+    """One month's reproducible moderation sample: the seed and the candidates' fingerprint."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "month"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    month: str = Field(max_length=7)
+    seed: str = Field(max_length=64)
+    candidate_fingerprint: str = Field(max_length=64)
+    rate_percent: int = Field(default=10)
+    created_at: datetime = _ts()
+
+
+class ActionMeeting(SQLModel, table=True):
+    """The multi-disciplinary action meeting held after an inadequate audit."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "audit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int = Field(foreign_key="audit.id")
+    held_on: date
+    # Roles and names of those present (staff, not children or family members).
+    attendees: str = Field(max_length=2000)
+    recorded_by: int = Field(foreign_key="staff.id")
+    recorded_at: datetime = _ts()
 
 
 class Action(SQLModel, table=True):
