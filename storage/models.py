@@ -316,6 +316,18 @@ class ConversationRef(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class ChannelUse(SQLModel, table=True):
+    """A channel chosen for something the bot posts: "qa_digests" or "briefings"."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "conversation_ref_id", "purpose"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    conversation_ref_id: int = Field(foreign_key="conversationref.id")
+    purpose: str = Field(max_length=32)
+    chosen_by: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = _ts()
+
+
 class Delivery(SQLModel, table=True):
     """The outbox: one proactive message, sent at most once."""
 
