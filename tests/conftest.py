@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -44,37 +45,58 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def _pg_database(base_url: str) -> tuple[str, str]:
-    name = f"qaloop_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False), name
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy (Alembic takes ~0.2 s a time)."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
 
 
-async def _drop_pg_database(base_url: str, name: str) -> None:
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """One migrated PostgreSQL database per run, the template each test's database is made from."""
+    base = os.environ[PG_ENV]
+    name = f"qaloop_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_on_server(base, f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(make_url(base).set(database=name).render_as_string(hide_password=False))
+        yield name
+    finally:
+        asyncio.run(_on_server(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _on_server(base_url: str, statement: str) -> None:
     admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await admin.dispose()
 
 
 @pytest.fixture
-async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A freshly migrated, empty database (Alembic runs its own event loop, so off this one)."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'qaloop.db'}"
-        await asyncio.to_thread(upgrade, url)
-        yield url
+def template(backend: str, request: pytest.FixtureRequest) -> Path | str:
+    """The backend's migrated template, made on first use (outside any event loop: Alembic runs
+    its own)."""
+    return request.getfixturevalue("sqlite_template" if backend == "sqlite" else "pg_template")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def database_url(backend: str, template: Path | str, tmp_path: Path) -> AsyncIterator[str]:
+    """A freshly migrated, empty database of its own for each test."""
+    if isinstance(template, Path):
+        path = tmp_path / "qaloop.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     base = os.environ[PG_ENV]
-    url, name = await _pg_database(base)
+    name = f"qaloop_test_{uuid.uuid4().hex[:12]}"
+    await _on_server(base, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        await asyncio.to_thread(upgrade, url)
-        yield url
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _drop_pg_database(base, name)
+        await _on_server(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
