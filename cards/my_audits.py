@@ -1,12 +1,25 @@
-"""The `my audits` card: audits I am doing and audits of my cases, a page at a time."""
+"""The `my audits` card: audits I am doing and audits of my cases, a page at a time; Record grades
+on each open audit I am doing."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBlock
+from microsoft_teams.cards import (
+    ActionSet,
+    AdaptiveCard,
+    CardElement,
+    Container,
+    ExecuteAction,
+    TextBlock,
+)
 
-from bot.rules.grades import AUDIT_KIND_LABELS, AUDIT_STATE_LABELS, GRADE_LABELS
+from bot.rules.grades import (
+    AUDIT_KIND_LABELS,
+    AUDIT_STATE_LABELS,
+    GRADE_LABELS,
+    OPEN_AUDIT_STATES,
+)
 from cards.common import (
     heading,
     label,
@@ -64,4 +77,11 @@ def _audit(item: AuditItem, today: date) -> Container:
         parts.append(literal(f"{who} {item.other_person}"))
     if item.overall_grade:
         parts.append(literal(f"Overall grade: {label(GRADE_LABELS, item.overall_grade)}"))
+    if item.my_part == "auditor" and item.state in OPEN_AUDIT_STATES:
+        data = {"action": "open_grading", "audit_id": item.id}
+        parts.append(
+            ActionSet(
+                actions=[ExecuteAction(title="Record grades", verb="open_grading", data=data)]
+            )
+        )
     return Container(items=parts, separator=True, spacing="Medium")

@@ -102,15 +102,14 @@ async def audit_council(
         add(PATTI, "qa auditor", team=None, service=safeguarding)
         await session.flush()
         managers = {"North": "megan", "South": "nestor", "East": "joni"}
-        for key, roles, team in (
+        for key, roles, team_name in (
             ("alex", "practitioner auditor", "North"),
             ("lynne", "practitioner", "North"),
             ("diego", "practitioner auditor", "South"),
         ):
             person = next(p for p in EVERYONE if p.name.split()[0].lower() == key)
-            service = safeguarding
-            row = add(person, roles, team=team, service=service)
-            row.manager_id = council.staff[managers[team]].id
+            row = add(person, roles, team=team_name, service=safeguarding)
+            row.manager_id = council.staff[managers[team_name]].id
         await session.flush()
         workers = {"North": ["alex", "lynne"], "South": ["diego"], "East": ["joni"]}
         prefix = {"North": 1, "South": 2, "East": 3}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -84,3 +85,24 @@ class ActionState(StrEnum):
     DONE = "done"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+
+
+def limiting_judgement_applies(grades: Mapping[str, str | None], overall: str | None) -> bool:
+    """An inadequate standard with a better overall grade: allowed only with a written reason."""
+    return (
+        overall is not None and overall != Grade.INADEQUATE and Grade.INADEQUATE in grades.values()
+    )
+
+
+def limiting_judgement_problem(
+    grades: Mapping[str, str | None], overall: str | None, reason: str | None
+) -> list[Standard]:
+    """The inadequate standards the overall grade departs from without a reason; empty when fine."""
+    if not limiting_judgement_applies(grades, overall) or (reason or "").strip():
+        return []
+    return [s for s in Standard if grades.get(s) == Grade.INADEQUATE]
+
+
+def needs_action(grade: str | None) -> bool:
+    """A standard graded requires improvement or inadequate is offered a draft action."""
+    return grade in (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)

@@ -1,0 +1,392 @@
+"""Queries and changes for the response to an inadequate audit: who is alerted, the tracking
+actions (action meeting, child visit), the meeting record and the alert card's view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.rules.grades import Standard
+from bot.rules.permissions import SERVICE_LEADS
+from bot.rules.roles import Role
+from cards.inadequate import AlertView, Allocated, MeetingRecord, Owner, Step
+from storage import audit_log, staff
+from storage.models import Action, ActionMeeting, Audit, AuditLog, Case, Staff, Team
+
+MEETING = "action_meeting"
+VISIT = "child_visit"
+FROM_MEETING = "meeting"
+
+
+async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
+    """The audit, locked until the transaction ends, so two records of its meeting cannot race."""
+    result = await session.exec(
+        select(Audit)
+        .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def service_of(*, session: AsyncSession, tenant_id: str, audit: Audit) -> int | None:
+    """The practitioner's service; the audit team's when the practitioner has none."""
+    if audit.practitioner_id is not None:
+        worker = await staff.by_id(
+            session=session, tenant_id=tenant_id, staff_id=audit.practitioner_id
+        )
+        if worker is not None:
+            standing = await staff.standing(session=session, tenant_id=tenant_id, person=worker)
+            if standing.service_id is not None:
+                return standing.service_id
+    result = await session.exec(
+        select(Team.service_id).where(Team.tenant_id == tenant_id, Team.id == audit.team_id)
+    )
+    return result.first()
+
+
+async def responders(
+    *, session: AsyncSession, tenant_id: str, service_id: int | None, team_id: int
+) -> dict[str, list[Staff]]:
+    """Who the alert goes to, by part: "lead" (HoS and SM of the service), "team_manager" (of the
+    audit's team) and "qa"; active people only, each list in id order."""
+    rows = (
+        await session.exec(
+            select(Staff)
+            .where(
+                Staff.tenant_id == tenant_id,
+                col(Staff.active).is_(True),
+                or_(
+                    col(Staff.roles).contains(Role.QA.value),
+                    and_(
+                        col(Staff.team_id) == team_id,
+                        col(Staff.roles).contains(Role.TEAM_MANAGER.value),
+                    ),
+                    and_(
+                        col(Staff.service_id).is_not(None),
+                        col(Staff.service_id) == service_id,
+                        or_(
+                            col(Staff.roles).contains(Role.SERVICE_MANAGER.value),
+                            col(Staff.roles).contains(Role.HEAD_OF_SERVICE.value),
+                        ),
+                    ),
+                ),
+            )
+            .order_by(col(Staff.id))
+        )
+    ).all()
+    # Roles are words in one column, so `contains` is a first cut; the role set decides.
+    return {
+        "lead": [s for s in rows if SERVICE_LEADS & s.role_set and s.service_id == service_id],
+        "team_manager": [
+            s for s in rows if Role.TEAM_MANAGER in s.role_set and s.team_id == team_id
+        ],
+        "qa": [s for s in rows if Role.QA in s.role_set],
+    }
+
+
+async def response_action(
+    *, session: AsyncSession, tenant_id: str, audit_id: int, source: str, lock: bool = False
+) -> Action | None:
+    """The action tracking the meeting (source "action_meeting") or the visit ("child_visit")."""
+    query = (
+        select(Action)
+        .where(Action.tenant_id == tenant_id, Action.audit_id == audit_id, Action.source == source)
+        .order_by(col(Action.id))
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return (await session.exec(query)).first()
+
+
+async def add_action(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit_id: int,
+    source: str,
+    what: str,
+    measure: str,
+    owner_id: int,
+    due_on: date,
+    created_by: int | None,
+    standard: Standard | None = None,
+) -> Action:
+    action = Action(
+        tenant_id=tenant_id,
+        audit_id=audit_id,
+        source=source,
+        what=what,
+        measure=measure,
+        owner_id=owner_id,
+        due_on=due_on,
+        standard=standard,
+        created_by=created_by,
+    )
+    session.add(action)
+    await session.flush()
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=created_by,
+        event="action.created",
+        entity="action",
+        entity_id=action.id,
+        after={
+            "audit_id": audit_id,
+            "source": source,
+            "owner_id": owner_id,
+            "due_on": due_on.isoformat(),
+            "what": what,
+            "measure": measure,
+        },
+    )
+    return action
+
+
+def set_response_dates(
+    session: AsyncSession,
+    audit: Audit,
+    *,
+    actor_id: int,
+    meeting_due_on: date,
+    visit_due_on: date | None,
+) -> None:
+    before = _dates(audit)
+    audit.meeting_due_on = meeting_due_on
+    audit.visit_due_on = visit_due_on
+    session.add(audit)
+    audit_log.record(
+        session,
+        tenant_id=audit.tenant_id,
+        actor_id=actor_id,
+        event="audit.inadequate_response",
+        entity="audit",
+        entity_id=audit.id,
+        before=before,
+        after=_dates(audit),
+    )
+
+
+def _dates(audit: Audit) -> dict[str, Any]:
+    return {
+        "meeting_due_on": audit.meeting_due_on.isoformat() if audit.meeting_due_on else None,
+        "visit_due_on": audit.visit_due_on.isoformat() if audit.visit_due_on else None,
+    }
+
+
+async def meeting_of(
+    *, session: AsyncSession, tenant_id: str, audit_id: int
+) -> ActionMeeting | None:
+    result = await session.exec(
+        select(ActionMeeting).where(
+            ActionMeeting.tenant_id == tenant_id, ActionMeeting.audit_id == audit_id
+        )
+    )
+    return result.first()
+
+
+async def record_meeting(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit_id: int,
+    held_on: date,
+    attendees: str,
+    recorded_by: int,
+    now: datetime,
+) -> ActionMeeting:
+    meeting = ActionMeeting(
+        tenant_id=tenant_id,
+        audit_id=audit_id,
+        held_on=held_on,
+        attendees=attendees,
+        recorded_by=recorded_by,
+        recorded_at=now,
+    )
+    session.add(meeting)
+    await session.flush()
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=recorded_by,
+        event="action_meeting.recorded",
+        entity="action_meeting",
+        entity_id=meeting.id,
+        after={"audit_id": audit_id, "held_on": held_on.isoformat(), "attendees": attendees},
+    )
+    return meeting
+
+
+async def active_by_email(*, session: AsyncSession, tenant_id: str, email: str) -> Staff | None:
+    result = await session.exec(
+        select(Staff).where(
+            Staff.tenant_id == tenant_id,
+            func.lower(Staff.email) == email.strip().lower(),
+            col(Staff.active).is_(True),
+        )
+    )
+    return result.first()
+
+
+async def active_by_id(*, session: AsyncSession, tenant_id: str, staff_id: int) -> Staff | None:
+    person = await staff.by_id(session=session, tenant_id=tenant_id, staff_id=staff_id)
+    return person if person is not None and person.active else None
+
+
+async def audit_of_action(*, session: AsyncSession, tenant_id: str, action_id: int) -> int | None:
+    result = await session.exec(
+        select(Action.audit_id).where(Action.tenant_id == tenant_id, Action.id == action_id)
+    )
+    return result.first()
+
+
+async def alert_view(
+    *, session: AsyncSession, tenant_id: str, audit_id: int, zone: ZoneInfo
+) -> AlertView | None:
+    """The audit as its alert card shows it, with where the meeting and the visit stand."""
+    row = (
+        await session.exec(
+            select(Audit, Case.case_ref, Team.name)
+            .join(Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id))
+            .join(Team, and_(col(Team.id) == col(Audit.team_id), col(Team.tenant_id) == tenant_id))
+            .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    audit, case_ref, team_name = row
+    tracked = (
+        await session.exec(
+            select(Action)
+            .where(
+                Action.tenant_id == tenant_id,
+                Action.audit_id == audit_id,
+                col(Action.source).in_((MEETING, VISIT, FROM_MEETING)),
+            )
+            .order_by(col(Action.id))
+        )
+    ).all()
+    meeting_action = next((a for a in tracked if a.source == MEETING), None)
+    visit_action = next((a for a in tracked if a.source == VISIT), None)
+    record = await meeting_of(session=session, tenant_id=tenant_id, audit_id=audit_id)
+    done_by = {
+        a.id: await _done_by(session, tenant_id, a.id)
+        for a in (meeting_action, visit_action)
+        if a is not None and a.id is not None and a.done_at is not None
+    }
+    ids = {audit.auditor_id, *(a.owner_id for a in tracked)}
+    ids |= {i for i in (audit.practitioner_id, record.recorded_by if record else None) if i}
+    ids |= {i for i in done_by.values() if i is not None}
+    names = await staff.names(session=session, tenant_id=tenant_id, ids=ids)
+
+    def step(action: Action | None) -> Step | None:
+        if action is None or action.id is None:
+            return None
+        by = done_by.get(action.id)
+        return Step(
+            action_id=action.id,
+            owner_name=names.get(action.owner_id, "someone"),
+            due_on=action.due_on,
+            state=action.state,
+            done_by=names.get(by) if by else None,
+            done_at=action.done_at.astimezone(zone) if action.done_at else None,
+            note=action.done_note,
+        )
+
+    meeting_record = None
+    if record is not None:
+        meeting_record = MeetingRecord(
+            held_on=record.held_on,
+            attendees=record.attendees,
+            recorded_by=names.get(record.recorded_by, "someone"),
+            recorded_at=record.recorded_at.astimezone(zone),
+            actions=tuple(
+                Allocated(
+                    id=a.id or 0,
+                    what=a.what,
+                    owner_name=names.get(a.owner_id, "someone"),
+                    due_on=a.due_on,
+                )
+                for a in tracked
+                if a.source == FROM_MEETING
+            ),
+        )
+    service_id = await service_of(session=session, tenant_id=tenant_id, audit=audit)
+    return AlertView(
+        audit_id=audit_id,
+        case_ref=case_ref,
+        team=team_name,
+        kind=audit.kind,
+        practitioner=names.get(audit.practitioner_id) if audit.practitioner_id else None,
+        auditor=names.get(audit.auditor_id, "someone"),
+        completed_on=audit.completed_at.astimezone(zone).date() if audit.completed_at else None,
+        grades=tuple((s.value, getattr(audit, f"grade_{s.value}")) for s in Standard),
+        overall=audit.overall_grade,
+        limiting_reason=audit.limiting_reason,
+        risk_identified=audit.risk_identified,
+        meeting_due_on=audit.meeting_due_on,
+        visit_due_on=audit.visit_due_on,
+        meeting=step(meeting_action),
+        visit=step(visit_action),
+        record=meeting_record,
+        owners=await likely_owners(
+            session=session, tenant_id=tenant_id, audit=audit, service_id=service_id
+        ),
+    )
+
+
+async def likely_owners(
+    *, session: AsyncSession, tenant_id: str, audit: Audit, service_id: int | None
+) -> tuple[Owner, ...]:
+    """Who the meeting's actions usually go to: the social worker, the team manager, the
+    service's managers, the auditor and QA; each once, in that order."""
+    people = await responders(
+        session=session, tenant_id=tenant_id, service_id=service_id, team_id=audit.team_id
+    )
+    found: list[Owner] = []
+    seen: set[int] = set()
+
+    def add(person: Staff | None, part: str) -> None:
+        if person is not None and person.id is not None and person.id not in seen and person.active:
+            seen.add(person.id)
+            found.append(Owner(person.id, person.display_name, part))
+
+    if audit.practitioner_id is not None:
+        add(
+            await staff.by_id(session=session, tenant_id=tenant_id, staff_id=audit.practitioner_id),
+            "social worker",
+        )
+    for person in people["team_manager"]:
+        add(person, "team manager")
+    for person in people["lead"]:
+        add(
+            person,
+            "head of service" if Role.HEAD_OF_SERVICE in person.role_set else "service manager",
+        )
+    add(
+        await staff.by_id(session=session, tenant_id=tenant_id, staff_id=audit.auditor_id),
+        "auditor",
+    )
+    for person in people["qa"]:
+        add(person, "QA")
+    return tuple(found)
+
+
+async def _done_by(session: AsyncSession, tenant_id: str, action_id: int) -> int | None:
+    result = await session.exec(
+        select(AuditLog.actor_id)
+        .where(
+            AuditLog.tenant_id == tenant_id,
+            AuditLog.entity == "action",
+            AuditLog.entity_id == str(action_id),
+            AuditLog.event == "action.done",
+        )
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+    )
+    return result.first()

@@ -1,0 +1,185 @@
+"""The grading cards on their own: Adaptive Card 1.5, unique input ids, literal text, size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.rules.grades import Standard
+from cards.action_done import ActionStatus
+from cards.action_form import ActionDraft, OwnerChoice, action_assigned_card, action_form
+from cards.common import card_json, card_size, new_card
+from cards.grading import (
+    ActionLine,
+    GradesDraft,
+    GradingView,
+    completed_card,
+    grading_form_card,
+    working_card,
+)
+
+TODAY = date(2026, 11, 26)
+EVIL = "[click](https://evil.example) **bold**"
+LONG = ("Ελληνικά 漢字 [link](https://e.example) **b** " * 60)[:2000]
+OWNERS = [OwnerChoice(3, "Lynne Robbins", "practitioner"), OwnerChoice(4, "Megan Bowen", "manager")]
+
+
+def a_view(**changes: Any) -> GradingView:
+    fields: dict[str, Any] = {
+        "id": 7,
+        "case_ref": "C-10002",
+        "kind": "collaborative",
+        "theme": None,
+        "state": "in_progress",
+        "due_on": date(2026, 12, 10),
+        "auditor_name": "Diego Siciliani",
+        "practitioner_name": "Lynne Robbins",
+        "grades": {s.value: "inadequate" for s in Standard},
+        "overall_grade": "inadequate",
+    }
+    return GradingView(**(fields | changes))
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def input_ids(card: dict[str, Any]) -> list[str]:
+    return [e["id"] for e in walk(card) if str(e.get("type", "")).startswith("Input.")]
+
+
+def test_the_grading_cards_are_adaptive_cards_1_5_with_unique_input_ids() -> None:
+    view = a_view()
+    cards = [
+        grading_form_card(view, draft=GradesDraft.of(view), message="Check", today=TODAY),
+        working_card(view, owners=OWNERS, today=TODAY, message="Saved"),
+        completed_card(view, today=TODAY),
+    ]
+    for card in cards:
+        content = json.loads(json.dumps(card_json(card)))
+        assert content["version"] == "1.5" and content["type"] == "AdaptiveCard"
+        ids = input_ids(content)
+        assert len(ids) == len(set(ids)), ids
+        assert all(None not in e.values() for e in walk(content))
+
+
+def test_a_working_card_with_six_drafts_and_long_text_everywhere_stays_under_40_kb() -> None:
+    actions = tuple(
+        ActionLine(i, "plans", LONG, LONG, "Lynne Robbins", date(2026, 12, 3), "open")
+        for i in range(1, 30)
+    )
+    view = a_view(
+        summary=LONG, strengths_seen=LONG, limiting_reason=LONG, case_ref="CR-123456", actions=()
+    )
+    # A form holds 500 characters a field; an email up to 320.
+    typed = ActionDraft(what=LONG[:500], measure=LONG[:500], owner_email="x" * 320)
+    drafts = {s.value: typed for s in Standard} | {"any": typed}
+
+    card = working_card(view, owners=OWNERS, today=TODAY, drafts=drafts, message="x" * 300)
+    listed = working_card(
+        a_view(summary=LONG, strengths_seen=LONG, limiting_reason=LONG, actions=actions),
+        owners=OWNERS,
+        today=TODAY,
+        drafts=drafts,
+        message="x" * 300,
+    )
+
+    completed = completed_card(
+        a_view(summary=LONG, strengths_seen=LONG, limiting_reason=LONG, actions=actions),
+        today=TODAY,
+    )
+
+    assert card_size(card) < 40 * 1024
+    assert card_size(listed) < 40 * 1024
+    assert card_size(completed) < 40 * 1024
+    assert "And 19 more." in json.dumps(card_json(listed), ensure_ascii=False)
+    assert "And 9 more." in json.dumps(card_json(completed), ensure_ascii=False)
+
+
+def test_stored_and_typed_text_is_shown_literally() -> None:
+    view = a_view(
+        case_ref=EVIL,
+        theme=EVIL,
+        summary=EVIL,
+        strengths_seen=EVIL,
+        limiting_reason=EVIL,
+        practitioner_name=EVIL,
+        actions=(ActionLine(1, "plans", EVIL, EVIL, EVIL, date(2026, 12, 3), "open"),),
+    )
+    status = ActionStatus(
+        id=1,
+        what=EVIL,
+        measure=EVIL,
+        case_ref=EVIL,
+        standard="plans",
+        owner_name=EVIL,
+        state="open",
+        due_on=date(2026, 12, 3),
+        snoozed_until=None,
+        done_note=None,
+        done_by=None,
+        done_at=None,
+        confirmed_by=None,
+        confirmed_at=None,
+    )
+    cards = [
+        grading_form_card(view, draft=GradesDraft.of(view), message=EVIL, today=TODAY),
+        working_card(view, owners=OWNERS, today=TODAY, message=EVIL),
+        completed_card(view, today=TODAY, message=EVIL),
+        action_assigned_card(status, by_name=EVIL, today=TODAY),
+    ]
+    for card in cards:
+        content = card_json(card)
+        blocks = [e["text"] for e in walk(content) if e.get("type") == "TextBlock"]
+        assert not any("evil.example" in t for t in blocks)
+        assert any(e.get("type") == "TextRun" and EVIL in e["text"] for e in walk(content))
+
+
+def test_the_completed_card_has_no_buttons_and_says_who_and_when() -> None:
+    when = datetime(2026, 11, 26, 10, 2, tzinfo=UTC)
+    card = card_json(
+        completed_card(a_view(completed_by="Diego Siciliani", completed_at=when), today=TODAY)
+    )
+    assert "actions" not in card
+    assert not [e for e in walk(card) if str(e.get("type", "")).startswith("Action.")]
+    texts = [
+        "".join(i["text"] for i in e["inlines"])
+        for e in walk(card)
+        if e.get("type") == "RichTextBlock"
+    ]
+    assert "Completed ✓ by Diego Siciliani, 26 Nov 10:02" in texts
+
+
+def test_the_action_form_can_be_reused_with_another_action_and_extra_data() -> None:
+    form = action_form(
+        action="add_meeting_action",
+        form="m1",
+        owners=OWNERS,
+        today=TODAY,
+        draft=ActionDraft(what="Visit", owner="4", due_on="2026-12-03", standard="heart"),
+        problems={"what": "Say more."},
+        extra={"meeting_id": 5},
+    )
+    content = card_json(new_card([form]))
+    ids = input_ids(content)
+    assert ids == [
+        "standard_m1",
+        "what_m1",
+        "measure_m1",
+        "owner_m1",
+        "owner_email_m1",
+        "due_on_m1",
+    ]
+    [submit] = [e for e in walk(content) if e.get("type") == "Action.Execute"]
+    assert submit["data"] == {"action": "add_meeting_action", "form": "m1", "meeting_id": 5}
+    by_id = {e["id"]: e for e in walk(content) if "id" in e}
+    assert by_id["owner_m1"]["value"] == "4" and by_id["standard_m1"]["value"] == "heart"
+    assert by_id["due_on_m1"]["min"] == "2026-11-27"

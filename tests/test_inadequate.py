@@ -1,0 +1,487 @@
+"""The inadequate response over HTTP on a fixed clock (Thu 26 Nov 2026 10:02): the alert to the
+service's HoS and SM, the team manager and QA; "Meeting held" and "Visit done" from the cards; the
+wrong person, a second press, a stale card, bad values and a malformed payload."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.settings import Settings
+from jobs import reminders
+from jobs.runs import JobDeps
+from storage.db import SessionMaker
+from storage.models import Action, ActionMeeting, Audit
+from tests.action_helpers import (
+    NESTOR,
+    NOW,
+    PATTI,
+    Clock,
+    action_row,
+    button,
+    chat,
+    clock,
+    logged,
+    press,
+    queued,
+)
+from tests.audit_helpers import (
+    ADELE,
+    GRADY,
+    ISAIAH,
+    LYNNE,
+    add_assigned_audit,
+    audit_council,
+    everyone_says_hello,
+)
+from tests.chat import ALEX, MEGAN, Chat, card_text
+from tests.inadequate_helpers import grade_inadequate, post_card
+
+__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+
+CASE = "C-10001"  # alex's case in North
+
+
+async def actions_of(sessions: SessionMaker, audit_id: int) -> list[Action]:
+    async with sessions() as session:
+        rows = await session.exec(
+            select(Action).where(Action.audit_id == audit_id).order_by(col(Action.id))
+        )
+        return list(rows.all())
+
+
+async def meetings(sessions: SessionMaker) -> list[ActionMeeting]:
+    async with sessions() as session:
+        return list((await session.exec(select(ActionMeeting))).all())
+
+
+def meeting_form(audit_id: int, **values: str) -> dict[str, Any]:
+    """What "Record the meeting" sends: one action for alex and one for megan (both by email),
+    unless `values` say otherwise."""
+    return {
+        "action": "meeting_held",
+        "audit_id": audit_id,
+        "held_on": "2026-11-26",
+        "attendees": "SW Alex Wilber, TM Megan Bowen, SM Adele Vance, IRO, CP chair",
+        "what_1": "Update the child's plan with the outcome of the strategy meeting",
+        "measure_1": "Plan on the case file shows the agreed outcomes and dates",
+        "owner_1": "",
+        "owner_email_1": "alexw@example.com",
+        "due_on_1": "2026-12-03",
+        "what_2": "Supervise the case fortnightly and record it",
+        "measure_2": "Two supervision records on file by the due date",
+        "owner_email_2": "MeganB@example.com",
+        "due_on_2": "2026-12-10",
+        **values,
+    }
+
+
+# The alert
+
+
+async def test_an_inadequate_audit_alerts_the_hos_sm_tm_and_qa_once_each(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+
+    audit = await grade_inadequate(sessions, council, risk=True)
+
+    assert audit.meeting_due_on == date(2026, 12, 1)  # Thu + 3 working days
+    assert audit.visit_due_on == date(2026, 11, 27)
+    meeting, visit = await actions_of(sessions, audit.id or 0)
+    assert (meeting.source, meeting.owner_id, meeting.due_on) == (
+        "action_meeting",
+        council.id("adele"),  # the service manager arranges it
+        date(2026, 12, 1),
+    )
+    assert meeting.what == "Hold a multi-disciplinary action meeting on the inadequate audit"
+    assert (visit.source, visit.owner_id, visit.due_on) == (
+        "child_visit",
+        council.id("alex"),  # the social worker visits
+        date(2026, 11, 27),
+    )
+    assert meeting.state == visit.state == "open"
+    assert [r.after for r in await logged(sessions, "audit.inadequate_response")] == [
+        {"meeting_due_on": "2026-12-01", "visit_due_on": "2026-11-27"}
+    ]
+    assert len(await logged(sessions, "action.created")) == 2
+
+    alerts = await queued(sessions, "inadequate_alert")
+    assert sorted(d.recipient_staff_id or 0 for d in alerts) == sorted(
+        council.id(k) for k in ("isaiah", "adele", "megan", "patti")
+    )  # not the other service's HoS (grady), not the other team's TM (nestor)
+    for alert in alerts:
+        assert alert.summary == "An audit was graded inadequate: action meeting due Tue 1 Dec"
+        assert CASE not in alert.summary
+        assert alert.subjects == [
+            f"audit:{audit.id}",
+            f"action:{meeting.id}",
+            f"action:{visit.id}",
+        ]
+    shown = card_text(alerts[0].card)
+    for expected in (
+        CASE,
+        "North",
+        "Practitioner: Alex Wilber",
+        "Auditor: Patti Fernandez",
+        "Every child has an assessment: Inadequate",
+        "Overall: Inadequate",
+        "Risk identified: Yes",
+        "Due Tue 1 Dec",
+        "Due tomorrow",
+        "[Meeting held]",
+        "[Visit done]",
+    ):
+        assert expected in shown, expected
+    [to_alex] = await queued(sessions, "child_visit_due")
+    assert to_alex.recipient_staff_id == council.id("alex")
+    assert to_alex.summary == "Please visit the child: due tomorrow"
+    assert "[Visit done]" in card_text(to_alex.card)
+    assert "[Meeting held]" not in card_text(to_alex.card)
+
+
+async def test_responding_twice_to_the_same_audit_changes_nothing_more(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    from bot.inadequate import respond_to_inadequate
+    from storage.db import transaction
+
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council, risk=False)
+    async with transaction(sessions) as session:
+        again = await session.get(Audit, audit.id)
+        assert again is not None
+        await respond_to_inadequate(
+            session,
+            tenant_id=council.tenant_id,
+            audit=again,
+            actor_id=council.id("patti"),
+            today=NOW.date(),
+            now=NOW,
+        )
+
+    assert [a.source for a in await actions_of(sessions, audit.id or 0)] == ["action_meeting"]
+    assert len(await queued(sessions, "inadequate_alert")) == 4
+    assert await queued(sessions, "child_visit_due") == []
+    [alert] = [d for d in await queued(sessions, "inadequate_alert")][:1]
+    assert "[Visit done]" not in card_text(alert.card)
+    assert "Risk identified: No" in card_text(alert.card)
+
+
+# Meeting held
+
+
+async def test_adele_records_the_meeting_and_the_owners_of_its_actions_are_told(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)
+    meeting, visit = await actions_of(sessions, audit.id or 0)
+    subjects = [f"audit:{audit.id}", f"action:{meeting.id}", f"action:{visit.id}"]
+    for person, posted in ((ADELE, "to-adele"), (ISAIAH, "to-isaiah")):
+        await post_card(
+            sessions, person, kind="inadequate_alert", subjects=subjects, activity_id=posted
+        )
+    [alert] = [
+        d
+        for d in await queued(sessions, "inadequate_alert")
+        if d.recipient_staff_id == council.id("adele")
+    ]
+    data = button(alert.card, "Record the meeting")
+    assert data == {"action": "meeting_held", "audit_id": audit.id}
+
+    pressed = await press(
+        chat,
+        meeting_form(audit.id or 0, owner_1=str(council.id("alex")), owner_email_1=""),
+        who=ADELE,
+        on="to-adele",
+    )
+
+    assert (
+        "Meeting held ✓ today recorded, with 2 actions. I've told Alex Wilber and Megan Bowen."
+        in (pressed.text)
+    )
+    assert "Meeting held ✓ Thu 26 Nov · recorded by Adele Vance, 26 Nov 10:02" not in pressed.text
+    assert "Meeting held ✓ today · recorded by Adele Vance, 26 Nov 10:02" in pressed.text
+    assert "Present: SW Alex Wilber, TM Megan Bowen, SM Adele Vance, IRO, CP chair" in pressed.text
+    assert "[Meeting held]" not in pressed.text and "[Visit done]" in pressed.text
+    [record] = await meetings(sessions)
+    assert (record.audit_id, record.held_on, record.recorded_by) == (
+        audit.id,
+        date(2026, 11, 26),
+        council.id("adele"),
+    )
+    done = await action_row(sessions, meeting.id or 0)
+    assert done.state == "done" and done.done_at == NOW
+    _, _, first, second = await actions_of(sessions, audit.id or 0)
+    assert (first.source, first.owner_id, first.due_on, first.created_by) == (
+        "meeting",
+        council.id("alex"),
+        date(2026, 12, 3),
+        council.id("adele"),
+    )
+    assert (second.owner_id, second.due_on) == (council.id("megan"), date(2026, 12, 10))
+    assigned = await queued(sessions, "action_assigned")
+    assert [d.recipient_staff_id for d in assigned] == [council.id("alex"), council.id("megan")]
+    assert all(CASE not in d.summary for d in assigned)
+    assert assigned[0].summary == "You have a new action from an action meeting, due Thu 3 Dec"
+    assert "[Mark done]" in card_text(assigned[0].card)
+    assert len(await logged(sessions, "action_meeting.recorded")) == 1
+    [marked] = await logged(sessions, "action.done")
+    assert marked.entity_id == str(meeting.id) and marked.actor_id == council.id("adele")
+    # Isaiah's card is updated in place; Adele's is the answer to her press.
+    updates = {
+        d.replaces_activity_id: d
+        for d in await queued(sessions, "inadequate_alert")
+        if d.replaces_activity_id
+    }
+    assert "to-isaiah" in updates and "to-adele" not in updates
+    assert "Meeting held ✓ today · recorded by Adele Vance" in card_text(updates["to-isaiah"].card)
+    assert "[Meeting held]" not in card_text(updates["to-isaiah"].card)
+
+
+async def test_a_second_record_of_the_meeting_says_who_already_recorded_it(
+    chat: Chat, sessions: SessionMaker, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)
+    first = await press(chat, meeting_form(audit.id or 0), who=ADELE)
+    assert "Meeting held ✓" in first.text
+
+    clock.now = NOW.replace(hour=14)
+    again = await press(chat, meeting_form(audit.id or 0, held_on="2026-11-25"), who=PATTI)
+
+    assert "Already recorded by Adele Vance on 26 Nov 10:02: held today." in again.text
+    assert "[Meeting held]" not in again.text
+    assert len(await meetings(sessions)) == 1
+    assert len(await actions_of(sessions, audit.id or 0)) == 4  # meeting, visit and the two
+    [repeat] = await logged(sessions, "refused.meeting_held")
+    assert repeat.after == {"reason": "already_recorded"}
+
+
+async def test_only_the_service_s_managers_the_team_manager_or_qa_may_record_the_meeting(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)
+
+    for who in (
+        LYNNE,
+        ALEX,
+        NESTOR,
+        GRADY,
+    ):  # a colleague, the SW, another team's TM, another service's HoS
+        pressed = await press(chat, meeting_form(audit.id or 0), who=who)
+        assert pressed.error == (
+            "Only the service's managers, the team manager or the QA team can record the meeting."
+        )
+
+    assert await meetings(sessions) == []
+    assert len(await logged(sessions, "denied.meeting_held")) == 4
+    for who in (MEGAN, ISAIAH):
+        other = await grade_inadequate(sessions, council, case_index=2 if who is MEGAN else 4)
+        assert "Meeting held ✓" in (await press(chat, meeting_form(other.id or 0), who=who)).text
+    assert len(await meetings(sessions)) == 2
+
+
+async def test_a_meeting_form_with_a_bad_value_comes_back_with_the_message_and_values_kept(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)
+    alex = str(council.id("alex"))
+    cases = [
+        ({"held_on": "2026-11-27"}, "The meeting date can't be in the future."),
+        ({"held_on": "2026-11-20"}, "The meeting can't be before the audit was completed (today)."),
+        ({"held_on": ""}, "Please give the date the meeting was held."),
+        ({"attendees": "  "}, "Please say who attended"),
+        (
+            {
+                "what_1": "",
+                "measure_1": "",
+                "due_on_1": "",
+                "owner_email_1": "",
+                "what_2": "",
+                "measure_2": "",
+                "owner_email_2": "",
+                "due_on_2": "",
+            },
+            "Please add at least one action agreed",
+        ),
+        ({"owner_1": alex, "due_on_1": "2026-12-25"}, "Action 1: Fri 25 Dec is not a working day."),
+        ({"owner_1": alex, "due_on_1": "2026-11-26"}, "Action 1: today is not in the future."),
+        (
+            {"owner_1": alex, "owner_email_2": "nobody@example.com"},
+            "Action 2: I can't find anyone with the email nobody@example.com in QA Loop.",
+        ),
+        ({"owner_email_1": ""}, "Action 1: please choose who owns it, or give their email."),
+        ({"owner_1": alex, "measure_1": ""}, "Action 1: please say how we will know it's done."),
+    ]
+    for values, message in cases:
+        pressed = await press(chat, meeting_form(audit.id or 0, **values), who=ADELE)
+
+        assert pressed.error is None and pressed.card is not None
+        assert message in pressed.text, (values, pressed.text)
+        inputs = {i["id"]: i.get("value") for i in _inputs(pressed.card)}
+        # The form is open in the card with what was typed.
+        assert inputs["attendees"] == (
+            values.get("attendees", meeting_form(0)["attendees"]).strip() or None
+        )
+        assert "[Record the meeting]" in pressed.text
+        if "what_2" not in values:
+            assert inputs["what_2"] == "Supervise the case fortnightly and record it"
+
+    assert await meetings(sessions) == []
+    assert (
+        await action_row(sessions, (await actions_of(sessions, audit.id or 0))[0].id or 0)
+    ).state == "open"
+    assert len(await logged(sessions, "refused.meeting_held")) == len(cases)
+    assert await queued(sessions, "action_assigned") == []
+
+
+def _inputs(card: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(card, dict):
+        if str(card.get("type", "")).startswith("Input."):
+            found.append(card)
+        for value in card.values():
+            found += _inputs(value)
+    elif isinstance(card, list):
+        for value in card:
+            found += _inputs(value)
+    return found
+
+
+async def test_malformed_or_misdirected_meeting_presses_change_nothing(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    ordinary = await add_assigned_audit(sessions, council, due_on=NOW.date(), state="completed")
+
+    not_a_number = await press(chat, {"action": "meeting_held", "audit_id": "abc"}, who=ADELE)
+    missing = await press(chat, {"action": "meeting_held"}, who=ADELE)
+    unknown = await press(chat, meeting_form(999_999), who=ADELE)
+    not_inadequate = await press(chat, meeting_form(ordinary.id or 0), who=ADELE)
+    too_long = await press(chat, meeting_form(ordinary.id or 0, attendees="x" * 3000), who=ADELE)
+
+    assert not_a_number.error == "That button sent something I can't use. Nothing was changed."
+    assert missing.error == not_a_number.error
+    assert unknown.error == "I can't find that audit. It may have been removed."
+    assert not_inadequate.error == "This audit has no action meeting to record."
+    assert too_long.error == (
+        "The list of who attended can be up to 2,000 characters. Nothing was changed."
+    )
+    assert await meetings(sessions) == []
+    assert len(await logged(sessions, "refused.bad_payload")) == 3
+    assert [r.after for r in await logged(sessions, "refused.meeting_held")] == [
+        {"reason": "not_found"},
+        {"reason": "no_action_meeting"},
+    ]
+
+
+# Visit done
+
+
+async def test_alex_records_the_visit_from_his_card_and_the_alerts_show_it(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)
+    meeting, visit = await actions_of(sessions, audit.id or 0)
+    await post_card(
+        sessions,
+        MEGAN,
+        kind="inadequate_alert",
+        subjects=[f"audit:{audit.id}", f"action:{meeting.id}", f"action:{visit.id}"],
+        activity_id="to-megan",
+    )
+    [to_alex] = await queued(sessions, "child_visit_due")
+    data = button(to_alex.card, "Record the visit")
+    assert data == {"action": "visit_done", "audit_id": audit.id, "card": "visit"}
+
+    pressed = await press(
+        chat, data | {"visited_on": "2026-11-26", "visit_note": "Seen alone **at school**"}
+    )
+
+    assert pressed.card is not None
+    assert pressed.card["body"][0]["text"] == "Please visit the child"
+    assert "Visit done ✓ today recorded. Thank you." in pressed.text
+    assert "Visit done ✓ · recorded by Alex Wilber, 26 Nov 10:02" in pressed.text
+    assert "[Visit done]" not in pressed.text
+    done = await action_row(sessions, visit.id or 0)
+    assert done.state == "done"
+    assert done.done_note == "Visited on Thu 26 Nov 2026: Seen alone **at school**"
+    [update] = [
+        d
+        for d in await queued(sessions, "inadequate_alert")
+        if d.replaces_activity_id == "to-megan"
+    ]
+    shown = card_text(update.card)
+    assert "Visit done ✓ · recorded by Alex Wilber" in shown
+    assert "Note: Visited on Thu 26 Nov 2026: Seen alone **at school**" in shown
+    assert "[Visit done]" not in shown and "[Meeting held]" in shown
+
+
+async def test_visit_done_twice_a_stale_card_and_the_wrong_person(
+    chat: Chat, sessions: SessionMaker, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)
+    _, visit = await actions_of(sessions, audit.id or 0)
+    form = {"action": "visit_done", "audit_id": audit.id, "visited_on": "2026-11-26"}
+
+    wrong = await press(chat, form, who=NESTOR)
+    future = await press(chat, form | {"visited_on": "2026-11-27", "visit_note": "Planned"})
+    # Alex marks the visit done from my actions; Megan's alert card is now stale.
+    await press(chat, {"action": "mark_done", "action_id": visit.id, "note": "Visited"})
+    clock.now = NOW.replace(hour=11)
+    stale = await press(chat, form, who=MEGAN)
+
+    assert wrong.error == (
+        "Only the social worker, their team manager or the QA team can record the visit."
+    )
+    assert future.card is not None and "The visit date can't be in the future." in future.text
+    assert {i["id"]: i.get("value") for i in _inputs(future.card)}["visit_note"] == "Planned"
+    assert "Already recorded: visit done ✓ by Alex Wilber, 26 Nov 10:02." in stale.text
+    assert "[Visit done]" not in stale.text
+    done = await action_row(sessions, visit.id or 0)
+    assert done.done_note == "Visited" and done.done_at == NOW
+    assert [r.after for r in await logged(sessions, "refused.visit_done")] == [
+        {"reason": "future_date"},
+        {"reason": "already_done"},
+    ]
+    assert len(await logged(sessions, "denied.visit_done")) == 1
+
+
+# Chased like any action
+
+
+async def test_an_overdue_meeting_is_on_the_service_manager_s_daily_card(
+    chat: Chat, sessions: SessionMaker, settings: Settings
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    await grade_inadequate(sessions, council, risk=False)
+
+    from datetime import UTC, datetime
+
+    plan = await reminders.run(
+        deps=JobDeps(sessions=sessions, settings=settings, tenant_id=council.tenant_id),
+        now=datetime(2026, 12, 3, 9, 0, tzinfo=UTC),  # Thu 3 Dec: the meeting was due Tue 1 Dec
+    )
+
+    [adele] = [p for p in plan if p.recipient_staff_id == council.id("adele")]
+    shown = card_text(adele.card)
+    assert "Hold a multi-disciplinary action meeting on the inadequate audit" in shown
+    assert "overdue" in shown.lower()
