@@ -16,7 +16,17 @@ from typing import ClassVar, Literal
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import ValidationError
 
-from bot import allocation, feedback, grading, inadequate, moderation, refresh, tracking
+from bot import (
+    allocation,
+    briefings,
+    channels,
+    feedback,
+    grading,
+    inadequate,
+    moderation,
+    refresh,
+    tracking,
+)
 from bot.commands import (
     COMMANDS,
     show_my_actions,
@@ -161,6 +171,9 @@ ACTIONS: dict[str, CardAction] = {
     **inadequate.ACTIONS,
     **feedback.ACTIONS,
     **moderation.ACTIONS,
+    # Channels and briefings.
+    **channels.ACTIONS,
+    **briefings.ACTIONS,
 }
 
 

@@ -21,15 +21,22 @@ if TYPE_CHECKING:
     from bot.roster import TeamOutcome
     from jobs.runs import Outcome
 
+from bot.cli_briefings import briefing_app
+from bot.cli_reports import report_app
+
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="QA Loop: audits and learning in Teams."
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 import_app = typer.Typer(no_args_is_help=True, help="All-or-nothing CSV imports.")
 manifest_app = typer.Typer(no_args_is_help=True, help="The Teams app package.")
+audit_app = typer.Typer(no_args_is_help=True, help="Single audits made by the QA team.")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(manifest_app, name="manifest")
+app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
+app.add_typer(briefing_app, name="briefing")
 
 console = Console()
 err = Console(stderr=True)
@@ -351,6 +358,282 @@ def sync_roster(
         )
     if any(o.result is None for o in outcomes):
         raise typer.Exit(1)
+
+
+TenantOption = Annotated[
+    str | None, typer.Option(help="Tenant id (default: QALOOP_APP_TENANT_ID).")
+]
+
+
+def _tenant_for(settings: Settings, tenant: str | None) -> str:
+    tenant_id = tenant or settings.APP_TENANTID
+    if not tenant_id:
+        err.print("[red]Which tenant?[/red] Pass --tenant or set QALOOP_APP_TENANT_ID.")
+        raise typer.Exit(2)
+    if not _schema_current(settings.database_url):
+        err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
+        raise typer.Exit(2)
+    return tenant_id
+
+
+@app.command()
+def allocate(
+    month: Annotated[
+        str | None, typer.Option(help="The month to allocate, as YYYY-MM.", metavar="YYYY-MM")
+    ] = None,
+    per_team: Annotated[int, typer.Option(help="Cases to pick from each team.", min=1)] = 3,
+    seed: Annotated[
+        str | None, typer.Option(help="The random seed (default: a new one, printed).")
+    ] = None,
+    exclude_months: Annotated[
+        int, typer.Option(help="Leave out cases audited within this many months.", min=0)
+    ] = 12,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and the seed; change nothing.")
+    ] = False,
+    reassign: Annotated[
+        int | None,
+        typer.Option(
+            help="Give this audit (by id) to another auditor instead.", metavar="AUDIT_ID"
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(help="With --reassign: the new auditor's email (default: least loaded)."),
+    ] = None,
+    tenant: TenantOption = None,
+) -> None:
+    """Pick the month's collaborative audits at random, reproducibly, and assign auditors."""
+    if reassign is not None:
+        _reassign(reassign, to, tenant)
+        return
+    from bot.rules.allocation import new_seed, parse_month
+
+    first = parse_month(month) if month else None
+    if first is None:
+        err.print("Which month? Pass --month as YYYY-MM, for example --month 2026-12.")
+        raise typer.Exit(2)
+    chosen_seed = seed.strip() if seed and seed.strip() else new_seed()
+    if len(chosen_seed) > 64:
+        err.print("A seed is up to 64 characters.")
+        raise typer.Exit(2)
+    settings = load_settings()
+    tenant_id = _tenant_for(settings, tenant)
+    _allocate(settings, tenant_id, first, per_team, chosen_seed, exclude_months, dry_run)
+
+
+def _allocate(
+    settings: Settings,
+    tenant_id: str,
+    first: date,
+    per_team: int,
+    seed: str,
+    exclude_months: int,
+    dry_run: bool,
+) -> None:
+    from bot import allocation
+    from storage import allocation as store
+    from storage import staff
+    from storage.db import make_engine, make_sessions, transaction
+    from storage.models import Allocation
+
+    now = datetime.now(UTC)
+    today = now.astimezone(settings.zone).date()
+    month = f"{first:%Y-%m}"
+
+    async def go() -> tuple[allocation.MonthPlan | None, Allocation | None, int]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(make_sessions(engine)) as session:
+                if not await staff.tenant_exists(session=session, tenant_id=tenant_id):
+                    return None, None, 0
+                earlier = await store.existing(session=session, tenant_id=tenant_id, month=month)
+                if earlier is not None and not dry_run:
+                    return None, earlier, 0
+                plan = await allocation.plan_month(
+                    session,
+                    tenant_id=tenant_id,
+                    month=first,
+                    per_team=per_team,
+                    seed=seed,
+                    exclude_months=exclude_months,
+                    ignore_allocation=earlier.id if earlier else None,
+                )
+                if dry_run:
+                    return plan, earlier, 0
+                made = await allocation.allocate(
+                    session,
+                    tenant_id=tenant_id,
+                    month_plan=plan,
+                    per_team=per_team,
+                    exclude_months=exclude_months,
+                    actor_id=None,
+                    today=today,
+                    now=now,
+                )
+                return plan, None, len(made)
+        finally:
+            await engine.dispose()
+
+    with console.status(f"Drawing the cases for {month}…"):
+        plan, earlier, made = asyncio.run(go())
+    if plan is None and earlier is None:
+        err.print(f"[red]No tenant {escape(tenant_id)}[/red]: import staff and cases first.")
+        raise typer.Exit(1)
+    if plan is None:
+        assert earlier is not None
+        err.print(
+            f"[red]{month} is already allocated[/red] (on {earlier.created_at:%d %b %Y}, "
+            f"seed {escape(earlier.seed)}). To see that choice again: "
+            f"qaloop allocate --month {month} --seed {escape(earlier.seed)} "
+            f"--per-team {earlier.per_team} --exclude-months {earlier.excluded_months} --dry-run"
+        )
+        raise typer.Exit(1)
+    table = Table(title=f"{month}: {len(plan.lines)} cases from {plan.candidates} candidates")
+    for column in ("case", "team", "worker", "auditor", "due"):
+        table.add_column(column)
+    for line in plan.lines:
+        table.add_row(
+            escape(line.case_ref),
+            escape(line.team),
+            escape(line.worker),
+            escape(line.auditor) if line.auditor else "[red]nobody can audit it[/red]",
+            line.due_on.isoformat(),
+        )
+    console.print(table)
+    for team_name, missing in plan.short.items():
+        console.print(
+            f"[yellow]{escape(team_name)}[/yellow] had {missing} fewer candidates than asked."
+        )
+    console.print(f"Seed: {escape(plan.plan.seed)}")
+    console.print(f"Candidate fingerprint: {plan.plan.fingerprint}")
+    if dry_run:
+        if earlier is not None:
+            same = earlier.candidate_fingerprint == plan.plan.fingerprint
+            console.print(
+                f"{month} was allocated with seed {escape(earlier.seed)}; the candidates "
+                + ("are unchanged since." if same else "have changed since.")
+            )
+        console.print("Dry run: nothing was stored or sent.")
+        return
+    console.print(
+        f"Allocated {made} audits for {month}. The assigned cards are queued: the running bot "
+        "sends them, or the next `qaloop serve` will."
+    )
+
+
+def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
+    from bot import allocation
+    from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
+    from storage import allocation as store
+    from storage.db import make_engine, make_sessions, transaction
+
+    settings = load_settings()
+    tenant_id = _tenant_for(settings, tenant)
+    now = datetime.now(UTC)
+    today = now.astimezone(settings.zone).date()
+
+    async def go() -> str | tuple[str, int]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(make_sessions(engine)) as session:
+                audit = await store.audit_for_update(
+                    session=session, tenant_id=tenant_id, audit_id=audit_id
+                )
+                if audit is None:
+                    return f"No audit #{audit_id} in this tenant."
+                if audit.state not in (*OPEN_AUDIT_STATES, AuditState.DECLINED):
+                    return f"Audit #{audit_id} is {audit.state}: there is nothing to reassign."
+                choices = await allocation.reassign_choices(session, audit)
+                if to is not None:
+                    person = await store.staff_by_email(
+                        session=session, tenant_id=tenant_id, email=to
+                    )
+                    chosen = next((c for c in choices if person and c.id == person.id), None)
+                    if chosen is None:
+                        return (
+                            f"{to} can't take audit #{audit_id}: not an active auditor, its "
+                            "practitioner, or already its auditor."
+                        )
+                elif choices:
+                    chosen = choices[0]
+                else:
+                    return f"There is no other auditor who could take audit #{audit_id}."
+                await allocation.reassign(
+                    session,
+                    tenant_id=tenant_id,
+                    audit=audit,
+                    auditor_id=chosen.id,
+                    actor_id=None,
+                    today=today,
+                    now=now,
+                )
+                return chosen.name, chosen.load
+        finally:
+            await engine.dispose()
+
+    outcome = asyncio.run(go())
+    if isinstance(outcome, str):
+        err.print(f"[red]{escape(outcome)}[/red]")
+        raise typer.Exit(1)
+    name, load = outcome
+    console.print(
+        f"Audit #{audit_id} reassigned to {escape(name)} (who had {load} open). "
+        "Their card is queued: the running bot sends it."
+    )
+
+
+@audit_app.command("new")
+def audit_new(
+    case: Annotated[str, typer.Option("--case", help="The case reference (never a name).")],
+    kind: Annotated[
+        str,
+        typer.Option(help="thematic, multi_agency, senior_manager, team_manager or collaborative."),
+    ],
+    auditor: Annotated[str, typer.Option(help="The auditor's email.")],
+    due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD: a future working day.")],
+    theme: Annotated[str, typer.Option(help="The theme (needed for a thematic audit).")] = "",
+    tenant: TenantOption = None,
+) -> None:
+    """Create one audit of any kind and send the auditor the assigned card."""
+    from bot import allocation
+    from cards.audit_assigned import AuditForm
+    from storage.db import make_engine, make_sessions, transaction
+
+    settings = load_settings()
+    tenant_id = _tenant_for(settings, tenant)
+    now = datetime.now(UTC)
+    today = now.astimezone(settings.zone).date()
+    form = AuditForm(case_ref=case, kind=kind, theme=theme, auditor=auditor, due_on=due)
+
+    async def go() -> str | tuple[int, list[str]]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(make_sessions(engine)) as session:
+                checked = await allocation.check_new_audit(
+                    session,
+                    tenant_id=tenant_id,
+                    form=form,
+                    today=today,
+                    case_ref_pattern=settings.case_ref_pattern,
+                )
+                if isinstance(checked, str):
+                    return checked
+                made, told = await allocation.create_audit(
+                    session, tenant_id=tenant_id, new=checked, actor_id=None, today=today, now=now
+                )
+                assert made.id is not None
+                return made.id, told
+        finally:
+            await engine.dispose()
+
+    outcome = asyncio.run(go())
+    if isinstance(outcome, str):
+        err.print(f"[red]Nothing was created:[/red] {escape(outcome)}")
+        raise typer.Exit(1)
+    audit_id, told = outcome
+    who = ", ".join(told) if told else "nobody yet (they have no chat with the bot)"
+    console.print(f"Audit #{audit_id} created. Cards queued for {escape(who)}.")
 
 
 @manifest_app.command("build")

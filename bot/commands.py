@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import tracking
+from bot import allocation, briefings, channels, feedback, guide, tracking
 from bot.rules.dates import MAX_AHEAD, parse_day
 from bot.rules.permissions import team_scope
 from bot.rules.roles import MANAGERS, ROLE_LABELS, Role
 from bot.rules.workdays import is_working_day
+from bot.stats import show_stats
 from bot.turn import Reply as Reply
 from bot.turn import Request as Request
 from cards.action_done import action_status_card
@@ -35,6 +36,11 @@ UNREACHABLE_PAGE = 20
 
 Handler = Callable[[Request], Awaitable[Reply]]
 
+# Where Teams shows a command in its menu (the manifest's commandLists scopes).
+EVERYWHERE = ("personal", "team", "groupChat")
+PERSONAL = ("personal",)
+CHANNEL = ("team",)
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -46,6 +52,8 @@ class Command:
     roles: frozenset[Role] | None = None
     # How help shows it typed; a command that needs more than its name gets no help button.
     example: str | None = None
+    # The scopes whose command menu offers it (at most 10 a scope); any command works when typed.
+    menu: tuple[str, ...] = EVERYWHERE
 
     def allowed(self, person_roles: frozenset[str]) -> bool:
         return self.roles is None or bool(self.roles & person_roles)
@@ -255,16 +263,52 @@ COMMANDS: tuple[Command, ...] = (
         aliases=("audits", "my audit"),
     ),
     Command(
+        "feedback",
+        "Feedback forms you still owe on audits of your cases",
+        feedback.show_feedback,
+        roles=frozenset({Role.PRACTITIONER}),
+        menu=PERSONAL,
+    ),
+    Command(
         "done",
         "Mark one of your actions done, for example done 12",
         mark_done,
         example="done 12",
+        menu=(),
     ),
     Command(
         "team",
         "Your team's overdue actions, what waits for you, audits done this month and who is away",
         show_team,
         roles=MANAGERS | {Role.QA},
+        menu=PERSONAL,
+    ),
+    Command(
+        "stats",
+        "This month so far: compliance, grades, actions, feedback",
+        show_stats,
+        aliases=("digest",),
+        roles=MANAGERS | {Role.QA},
+    ),
+    Command(
+        "guide",
+        "This week's audit steps, with your open audits",
+        guide.show_guide,
+        roles=frozenset({Role.AUDITOR}),
+        menu=PERSONAL,
+    ),
+    Command(
+        "briefing",
+        "The latest Best Practice Briefing",
+        briefings.show_briefing,
+        aliases=("briefings",),
+    ),
+    Command(
+        "briefing new",
+        "Write a Best Practice Briefing for staff channels",
+        briefings.new_briefing,
+        roles=frozenset({Role.QA}),
+        menu=CHANNEL,
     ),
     Command(
         "away until",
@@ -272,13 +316,43 @@ COMMANDS: tuple[Command, ...] = (
         set_away,
         aliases=("away",),
         example="away until 24 Dec",
+        menu=PERSONAL,
     ),
-    Command("back", "Start your reminders again after leave", set_back, aliases=("i'm back",)),
+    Command(
+        "back",
+        "Start your reminders again after leave",
+        set_back,
+        aliases=("i'm back",),
+        menu=PERSONAL,
+    ),
     Command(
         "unreachable",
         "People I can't reach (they removed or blocked the app), to follow up",
         show_unreachable,
         roles=frozenset({Role.QA}),
+        menu=(),
+    ),
+    Command(
+        "audit new",
+        "Create one audit of any kind (QA)",
+        allocation.show_new_audit_form,
+        roles=frozenset({Role.QA}),
+        menu=(),
+    ),
+    Command(
+        "use this channel for",
+        "In a channel: post QA digests or briefings here, for example use this channel for briefings",
+        channels.use_channel,
+        roles=frozenset({Role.QA, Role.ADMIN}),
+        example="use this channel for briefings",
+        menu=CHANNEL,
+    ),
+    Command(
+        "stop using this channel",
+        "In a channel: stop posting QA digests and briefings here",
+        channels.stop_using_channel,
+        roles=frozenset({Role.QA, Role.ADMIN}),
+        menu=CHANNEL,
     ),
 )
 

@@ -28,6 +28,7 @@ from bot.connector import FrozenJson
 from bot.roster import RosterSync
 from bot.settings import Settings
 from bot.turn import Reply, Request
+from cards.channels import team_welcome_card
 from cards.common import card_json
 from cards.notices import (
     did_you_mean_card,
@@ -110,10 +111,20 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             elif not text:
                 reply = Reply(card=error_card(_NO_TEXT), summary="Type help to see what I can do")
             else:
-                reply = await self._run_command(session, tenant_id, person, text)
+                conversation = turn_context.activity.conversation
+                reply = await self._run_command(
+                    session, tenant_id, person, text, conversation.id if conversation else None
+                )
         await self._send(turn_context, tenant_id, person, reply)
 
-    async def _run_command(self, session: Any, tenant_id: str, person: Staff, text: str) -> Reply:
+    async def _run_command(
+        self,
+        session: Any,
+        tenant_id: str,
+        person: Staff,
+        text: str,
+        conversation_id: str | None = None,
+    ) -> Reply:
         parsed = parse(text)
         if parsed.command is None:
             return Reply(
@@ -133,6 +144,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             args=parsed.args,
             raw_args=parsed.raw_args,
             now=self.deps.clock(),
+            conversation_id=conversation_id,
         )
         return await parsed.command.handler(request)
 
@@ -251,6 +263,15 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         await self._store_only(turn_context)
+        activity = turn_context.activity
+        added = activity.members_added or []
+        if conversation_type(activity) == "channel" and any(
+            member.id == activity.recipient.id for member in added
+        ):
+            # Added to a team: offer to post digests or briefings in this channel.
+            await turn_context.send_activity(
+                _attachment_activity(team_welcome_card(), "QA Loop has joined this team")
+            )
         await super().on_conversation_update_activity(turn_context)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:

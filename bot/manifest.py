@@ -29,6 +29,9 @@ class CommandLike(Protocol):
     @property
     def help(self) -> str: ...
 
+    @property
+    def menu(self) -> tuple[str, ...]: ...
+
 
 def command_list_entries(commands: Sequence[CommandLike]) -> list[dict[str, str]]:
     """Teams commandLists items for the command table; ValueError if Teams would reject them."""
@@ -58,7 +61,7 @@ def render_manifest(
     commands: Sequence[CommandLike],
     template: Path = MANIFEST_DIR / "manifest.json",
 ) -> dict[str, Any]:
-    """The manifest with the app id filled in and every scope's commands taken from `commands`."""
+    """The manifest with the app id filled in and each scope's menu taken from `commands`."""
     if not _GUID.fullmatch(app_id):
         raise ValueError(
             f"app id {app_id!r} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); "
@@ -68,10 +71,10 @@ def render_manifest(
     if unfilled := _PLACEHOLDER.search(text):
         raise ValueError(f"{template} has a placeholder this build does not fill: {unfilled[0]}")
     manifest: dict[str, Any] = json.loads(text)
-    entries = command_list_entries(commands)
     for bot in manifest["bots"]:
         for command_list in bot["commandLists"]:
-            command_list["commands"] = [dict(entry) for entry in entries]
+            offered = [c for c in commands if set(command_list["scopes"]) & set(c.menu)]
+            command_list["commands"] = command_list_entries(offered)
     return manifest
 
 

@@ -7,7 +7,7 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,8 @@ class JobDeps:
 class Planned:
     """One delivery a job would make; enqueued as it is, or printed by a dry run."""
 
-    recipient_staff_id: int
+    # None for a post to a channel.
+    recipient_staff_id: int | None
     recipient_name: str
     conversation_ref_id: int
     conversation_id: str
@@ -78,10 +79,16 @@ class Job:
     days: str
     # A run missed while no replica was up is made on start-up until this local time; None: never.
     catch_up_until: time | None = None
+    # Of the days `days` names, the ones it runs on (e.g. the month's first working day); None: all.
+    runs_on: Callable[[date], bool] | None = None
+    # The run key's period from the local date, e.g. the month "2026-11" for a monthly job, so it
+    # runs once that month; None: the date itself (a daily job).
+    period_of: Callable[[date], str] | None = None
 
     def period(self, now: datetime, zone: ZoneInfo) -> str:
-        """The run key's period: the local date (every job so far runs at most daily)."""
-        return now.astimezone(zone).date().isoformat()
+        """The run key's period: the local date, or what `period_of` makes of it."""
+        day = now.astimezone(zone).date()
+        return self.period_of(day) if self.period_of is not None else day.isoformat()
 
 
 @dataclass(frozen=True, slots=True)

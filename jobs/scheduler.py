@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.guide import is_first_working_day_of_week, iso_week
+from bot.rules.briefing import is_briefing_day
+from bot.rules.digest import is_first_working_day_of_quarter, previous_quarter
+from bot.rules.moderation import is_first_working_day_of_month, sampled_month
 from bot.settings import Settings
-from jobs import housekeeping, reminders
+from jobs import briefing, digest, housekeeping, moderation, reminders, step_guide
 from jobs.runs import Job, Outcome, run_job
 from storage import job_runs
 from storage.db import SessionMaker
@@ -22,6 +26,7 @@ log = logging.getLogger(__name__)
 # A stalled loop must not silently skip a run: APScheduler's default grace is one second.
 MISFIRE_GRACE_S = 15 * 60
 HOUSEKEEPING_AT = time(3, 15)
+MODERATION_AT = time(8, 30)
 # How often a replica looks for a run that should have happened and is not done.
 CATCH_UP_EVERY_MIN = 10
 
@@ -37,6 +42,53 @@ JOBS: dict[str, Job] = {
             catch_up_until=time(17, 0),
         ),
         Job("housekeeping", housekeeping.run, at=lambda s: HOUSEKEEPING_AT, days="*"),
+        Job(
+            "moderation_sample",
+            moderation.run,
+            at=lambda s: MODERATION_AT,
+            days="mon-fri",
+            catch_up_until=time(17, 0),
+            runs_on=is_first_working_day_of_month,
+            # Run once per sampled month: the one before the run.
+            period_of=sampled_month,
+        ),
+        Job(
+            "monthly_digest",
+            digest.monthly_digest,
+            at=lambda s: s.digest_time,
+            days="mon-fri",
+            catch_up_until=time(17, 0),
+            runs_on=is_first_working_day_of_month,
+            # The month the digest is about: the one before the run.
+            period_of=sampled_month,
+        ),
+        Job(
+            "quarterly_report",
+            digest.quarterly_report,
+            at=lambda s: s.digest_time,
+            days="mon-fri",
+            catch_up_until=time(17, 0),
+            runs_on=is_first_working_day_of_quarter,
+            period_of=lambda day: previous_quarter(day).key,
+        ),
+        Job(
+            "step_guide",
+            step_guide.run,
+            at=lambda s: s.step_guide_time,
+            days="mon-fri",
+            catch_up_until=time(17, 0),
+            runs_on=is_first_working_day_of_week,
+            period_of=iso_week,
+        ),
+        Job(
+            "briefing",
+            briefing.run,
+            at=lambda s: s.briefing_time,
+            days="tue",
+            catch_up_until=time(17, 0),
+            runs_on=is_briefing_day,
+            period_of=lambda day: f"{day:%Y-%m}",
+        ),
     )
 }
 
@@ -64,11 +116,38 @@ class DailyTrigger(CronTrigger):  # type: ignore[misc]
         return later
 
 
+class SelectedDaysTrigger(DailyTrigger):
+    """A daily trigger that fires only on the days `runs_on` accepts, e.g. the first working day
+    of the month (which cron cannot say: bank holidays move it)."""
+
+    # Far enough for any monthly or quarterly rule; a rule that never accepts a day never fires.
+    LOOK_AHEAD_DAYS = 400
+
+    def __init__(self, *, runs_on: Callable[[date], bool], **cron: object) -> None:
+        super().__init__(**cron)
+        self.runs_on = runs_on
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        zone: tzinfo = self.timezone
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        for _ in range(self.LOOK_AHEAD_DAYS):
+            if fire is None or self.runs_on(fire.astimezone(zone).date()):
+                return fire
+            next_day = datetime.combine(
+                fire.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone
+            )
+            fire = super().get_next_fire_time(None, next_day)
+        return None
+
+
 def trigger_for(job: Job, settings: Settings) -> DailyTrigger:
     at = job.at(settings)
-    return DailyTrigger(
-        day_of_week=job.days, hour=at.hour, minute=at.minute, timezone=settings.zone
-    )
+    cron = {"day_of_week": job.days, "hour": at.hour, "minute": at.minute}
+    if job.runs_on is not None:
+        return SelectedDaysTrigger(runs_on=job.runs_on, timezone=settings.zone, **cron)
+    return DailyTrigger(timezone=settings.zone, **cron)
 
 
 def scheduled_at(job: Job, settings: Settings, day: datetime) -> datetime | None:

@@ -19,9 +19,16 @@ def test_close_misspellings_get_a_suggestion_and_nonsense_does_not() -> None:
     assert parse("what is the weather").suggestion is None
 
 
-def test_the_manifest_lists_exactly_the_command_table_in_every_scope() -> None:
+def test_each_scopes_menu_is_the_command_table_rows_marked_for_it() -> None:
     manifest = render_manifest(app_id="3f2504e0-4f89-11d3-9a0c-0305e82c3301", commands=COMMANDS)
     titles = checked_manifest_commands(manifest)
     assert set(titles) == {"personal", "team", "groupChat"}
-    for scope_titles in titles.values():
-        assert scope_titles == [c.name for c in COMMANDS]
+    for scope, scope_titles in titles.items():
+        assert scope_titles == [c.name for c in COMMANDS if scope in c.menu]
+        assert 0 < len(scope_titles) <= 10
+    # Channel-only commands are not offered in a personal chat, and the reverse.
+    assert (
+        "use this channel for" in titles["team"]
+        and "use this channel for" not in titles["personal"]
+    )
+    assert "away until" in titles["personal"] and "away until" not in titles["team"]

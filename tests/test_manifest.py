@@ -23,6 +23,7 @@ class FakeCommand:
     name: str
     help: str
     roles: frozenset[str] | None = None
+    menu: tuple[str, ...] = ("personal", "team", "groupChat")
 
 
 COMMANDS = [

@@ -83,7 +83,9 @@ def test_every_registered_job_fires_at_most_once_on_each_clock_change_day() -> N
     for job in JOBS.values():
         for day in (SPRING_FORWARD, FALL_BACK):
             fires = per_local_day(fire_times(trigger_for(job, settings), day))
-            assert max(fires.values(), default=0) == 1, job.name
+            # A job on chosen days only (the month's first working day) may not fire that week.
+            expected = {0, 1} if job.runs_on is not None else {1}
+            assert max(fires.values(), default=0) in expected, job.name
 
 
 # --- qaloop run-job -------------------------------------------------------------------------------
@@ -162,7 +164,8 @@ async def test_an_unknown_job_or_date_is_refused_with_what_would_work(
 ) -> None:
     code, out, err = await qaloop(database_url, "run-job", "remindres")
     assert code == 2 and out == ""
-    assert "No job called “remindres”" in said(err) and "housekeeping, reminders" in said(err)
+    assert "No job called “remindres”" in said(err)
+    assert f"The jobs are: {', '.join(sorted(JOBS))}." in said(err)
 
     code, _, err = await qaloop(database_url, "run-job", "reminders", "--as-of", "26/11/2026")
     assert code == 2 and "YYYY-MM-DD" in said(err)

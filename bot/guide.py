@@ -1,0 +1,191 @@
+"""The weekly step guide for auditors: its content file, the week it covers, and `guide`.
+
+The steps live in content/step_guide.md so the QA team can change them without code: a "# "
+title, an optional introduction, then a "## " heading for each step with the text under it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.rules.reminders import AuditDue
+from bot.rules.workdays import is_working_day
+from bot.turn import Reply, Request
+from cards.guide import (
+    GuideAudit,
+    GuideStep,
+    StepGuide,
+    guide_unavailable_card,
+    step_guide_card,
+    step_guide_summary,
+)
+from storage import reminders
+
+log = logging.getLogger(__name__)
+
+STEP_GUIDE_FILE = Path(__file__).resolve().parent.parent / "content" / "step_guide.md"
+MAX_STEPS = 12
+TITLE_LIMIT = 200
+TEXT_LIMIT = 1500
+# Open audits of any due date: the card shows this week's first, then what is coming up.
+FAR_AHEAD = date.max
+_HEADING = re.compile(r"^(#+)(?:\s+(.*))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class GuideProblem:
+    line: int
+    message: str
+
+
+class GuideFileError(ValueError):
+    """The content file cannot be used; every problem with its line number."""
+
+    def __init__(self, path: Path, problems: list[GuideProblem]) -> None:
+        listed = "; ".join(f"line {p.line}: {p.message}" for p in problems)
+        super().__init__(f"{path.name}: {listed}")
+        self.problems = problems
+
+
+def parse_step_guide(text: str, *, path: Path = STEP_GUIDE_FILE) -> StepGuide:
+    """Read the guide, reporting every problem at once (GuideFileError)."""
+    problems: list[GuideProblem] = []
+    title: str | None = None
+    intro: list[str] = []
+    steps: list[tuple[int, str, list[str]]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        marker = _HEADING.match(line)
+        if marker is None and line.startswith("#"):
+            problems.append(
+                GuideProblem(
+                    number, "Use “# ” for the title and “## ” for each step, with a space."
+                )
+            )
+        elif marker is not None and len(marker[1]) == 2:
+            if title is None:
+                problems.append(GuideProblem(number, "The title (a “# ” line) must come first."))
+            steps.append((number, (marker[2] or "").strip(), []))
+        elif marker is not None and len(marker[1]) == 1:
+            if title is not None:
+                problems.append(GuideProblem(number, "Only one title (“# ” line) is allowed."))
+            else:
+                title = (marker[2] or "").strip()
+                if not title:
+                    problems.append(GuideProblem(number, "The title is empty."))
+                elif len(title) > TITLE_LIMIT:
+                    problems.append(
+                        GuideProblem(number, f"The title can be up to {TITLE_LIMIT} characters.")
+                    )
+        elif marker is not None:
+            problems.append(GuideProblem(number, "Only “# ” (title) and “## ” (step) headings."))
+        elif steps:
+            steps[-1][2].append(line)
+        elif title is not None:
+            intro.append(line)
+        else:
+            problems.append(GuideProblem(number, "The file must start with the title, “# …”."))
+    if title is None and not problems:
+        problems.append(GuideProblem(1, "The file must start with the title, “# …”."))
+    if not steps:
+        problems.append(GuideProblem(1, "There are no steps: start each with a “## ” line."))
+    if len(steps) > MAX_STEPS:
+        problems.append(GuideProblem(steps[MAX_STEPS][0], f"Keep to {MAX_STEPS} steps or fewer."))
+    for number, heading, lines in steps:
+        if not heading:
+            problems.append(GuideProblem(number, "This step has no heading after “## ”."))
+        elif len(heading) > TITLE_LIMIT:
+            problems.append(
+                GuideProblem(number, f"A step heading can be up to {TITLE_LIMIT} characters.")
+            )
+        if not lines:
+            problems.append(GuideProblem(number, "This step has no text under its heading."))
+        elif len(" ".join(lines)) > TEXT_LIMIT:
+            problems.append(
+                GuideProblem(number, f"A step's text can be up to {TEXT_LIMIT:,} characters.")
+            )
+    if problems:
+        raise GuideFileError(path, sorted(problems, key=lambda p: p.line))
+    assert title is not None
+    return StepGuide(
+        title=title,
+        intro=" ".join(intro),
+        steps=tuple(GuideStep(heading, " ".join(lines)) for _, heading, lines in steps),
+    )
+
+
+def load_step_guide(path: Path = STEP_GUIDE_FILE) -> StepGuide:
+    """Read the file each time, so an edit shows in the next guide without a restart."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GuideFileError(
+            path, [GuideProblem(0, f"cannot be read ({type(exc).__name__})")]
+        ) from exc
+    return parse_step_guide(text, path=path)
+
+
+def iso_week(day: date) -> str:
+    """The step guide's period, as in "2026-W48"."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_end(day: date) -> date:
+    """The Sunday of `day`'s ISO week."""
+    return day + timedelta(days=7 - day.isoweekday())
+
+
+def first_working_day_of_week(day: date) -> date | None:
+    """The first working day (Monday, or later after a bank holiday) of `day`'s week; None in a
+    week with none (Christmas can come close, but never takes a whole week)."""
+    monday = day - timedelta(days=day.weekday())
+    for offset in range(5):
+        candidate = monday + timedelta(days=offset)
+        if is_working_day(candidate):
+            return candidate
+    return None
+
+
+def is_first_working_day_of_week(day: date) -> bool:
+    """The `step_guide` job's `runs_on`: Monday, or the Tuesday after a bank holiday Monday."""
+    return first_working_day_of_week(day) == day
+
+
+async def show_guide(request: Request) -> Reply:
+    """`guide`: this week's steps and the asker's open audits (case references: private)."""
+    try:
+        guide = load_step_guide()
+    except GuideFileError as exc:
+        log.error("step guide unavailable: %s", exc)
+        message = "The step guide can't be shown just now."
+        return Reply(card=guide_unavailable_card(), summary=message, error=message)
+    assert request.person.id is not None
+    due = await reminders.open_audits(
+        session=request.session,
+        tenant_id=request.tenant_id,
+        due_by=FAR_AHEAD,
+        auditor_id=request.person.id,
+    )
+    audits = [guide_audit(a) for a in due]
+    card = step_guide_card(
+        guide, audits=audits, today=request.today, week_ends=week_end(request.today)
+    )
+    return Reply(card=card, summary=step_guide_summary(len(audits)), private=True)
+
+
+def guide_audit(audit: AuditDue) -> GuideAudit:
+    return GuideAudit(
+        id=audit.id,
+        case_ref=audit.case_ref,
+        kind=audit.kind,
+        theme=audit.theme,
+        state=audit.state,
+        due_on=audit.due_on,
+    )

@@ -1,0 +1,448 @@
+"""The digest as a file: Markdown to read, CSV for Excel, or a self-contained HTML page with charts
+(inline SVG) that prints well. `qaloop report` writes them; no case reference is in any of them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from html import escape
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.rules.digest import (
+    GOOD_OR_BETTER,
+    OVERALL,
+    RATING_LABELS,
+    RATINGS,
+    STANDARDS,
+    Digest,
+    Period,
+    digest,
+    overdue_point,
+    percent,
+)
+from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, Grade
+from cards.common import label
+from cards.digest import STANDARD_SHORT, meetings_line
+from storage import digest as figures
+from storage.db import SessionMaker
+
+Format = Literal["md", "csv", "html"]
+CSV_HEADER = ("section", "group", "measure", "value")
+# Excel reads a UTF-8 file as such only when it starts with a byte order mark.
+BOM = "\ufeff"
+
+
+async def load_digest(
+    *, sessions: SessionMaker, tenant_id: str, period: Period, zone: ZoneInfo, now: datetime
+) -> Digest:
+    """Everyone's figures for a closed period."""
+    async with sessions() as session:
+        counts = await figures.counts(
+            session=session,
+            tenant_id=tenant_id,
+            period=period,
+            zone=zone,
+            overdue=overdue_point(period, zone, now),
+        )
+    return digest(counts, title="All teams", team_ids=None, today=now.astimezone(zone).date())
+
+
+def render(d: Digest, fmt: Format, *, made_on: date) -> str:
+    if fmt == "csv":
+        return to_csv(d)
+    if fmt == "html":
+        return to_html(d, made_on=made_on)
+    return to_markdown(d, made_on=made_on)
+
+
+# --- rows: one list of (section, group, measure, value) that every format draws on ----------------
+
+
+def rows(d: Digest) -> Iterator[tuple[str, str, str, str]]:
+    """Every figure as a tidy row; shares are percentages to one decimal place, or empty."""
+    for c in [*d.compliance, d.compliance_total]:
+        yield "compliance", c.team, "due", str(c.due)
+        yield "compliance", c.team, "on_time", str(c.on_time)
+        yield "compliance", c.team, "completed", str(c.completed)
+        yield "compliance", c.team, "on_time_percent", _pc(c.share)
+    for key in (OVERALL, *(s.value for s in STANDARDS)):
+        for grade, count in d.grades.of(key):
+            yield "grades", key, grade.value, str(count)
+    for p in d.trend:
+        month = p.month.strftime("%Y-%m")
+        yield "trend", month, "graded", str(p.graded)
+        yield "trend", month, "good_or_better", str(p.good_or_better)
+        yield "trend", month, "good_or_better_percent", _pc(p.share)
+    m = d.meetings
+    yield "meetings", "All", "inadequate", str(m.inadequate)
+    yield "meetings", "All", "held_in_time", str(m.in_time)
+    yield "meetings", "All", "held_late", str(m.late)
+    yield "meetings", "All", "not_held_overdue", str(m.not_held_overdue)
+    yield "meetings", "All", "not_held_not_due", str(m.not_held_not_due)
+    for a in [*d.actions, d.actions_total]:
+        yield "actions", a.team, "opened", str(a.opened)
+        yield "actions", a.team, "done", str(a.closed)
+        yield "actions", a.team, "overdue", str(a.overdue)
+    f = d.feedback
+    yield "feedback", "All", "audits_with_practitioner", str(f.audits)
+    yield "feedback", "All", "responses", str(f.responses)
+    yield "feedback", "All", "response_percent", _pc(f.rate)
+    for name in RATINGS:
+        value = f.averages[name]
+        yield "feedback", "All", f"average_{name}", "" if value is None else f"{value:.2f}"
+    for kind, agreements in (("by_standard", d.by_standard), ("by_auditor", d.by_auditor)):
+        for agreement in agreements:
+            name = agreement.name
+            yield f"moderation_{kind}", name, "agreed", str(agreement.agreed)
+            yield f"moderation_{kind}", name, "judged", str(agreement.judged)
+            yield f"moderation_{kind}", name, "agreement_percent", _pc(agreement.share)
+    for o in d.overrides:
+        group = f"audit {o.audit_id}"
+        yield "overrides", group, "team", o.team
+        yield "overrides", group, "auditor", o.auditor
+        yield "overrides", group, "overall", o.overall
+        yield "overrides", group, "inadequate_standards", " ".join(o.inadequate)
+
+
+def _pc(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}"
+
+
+def to_csv(d: Digest) -> str:
+    """UTF-8 with a byte order mark, CRLF line ends and a header row: Excel opens it as it is."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for row in rows(d):
+        writer.writerow([_no_formula(cell) for cell in row])
+    return BOM + out.getvalue()
+
+
+def _no_formula(cell: str) -> str:
+    """A stored name starting with = + - or @ would be a formula in Excel: make it text."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+
+
+# --- Markdown ---------------------------------------------------------------------------------------
+
+
+def _md_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return [line(header), line(["---"] * len(header)), *(line(r) for r in body), ""]
+
+
+def to_markdown(d: Digest, *, made_on: date) -> str:
+    out = [f"# QA figures: {d.period.label}", "", f"{d.title}. Made on {made_on.isoformat()}.", ""]
+    total = d.compliance_total
+    out += ["## Audits completed on time", ""]
+    out.append(
+        f"{total.on_time} of {total.due} audits due were completed on time ({percent(total.share)})."
+        if total.due
+        else "No audits were due."
+    )
+    out.append("")
+    out += _md_table(
+        ["Team", "Due", "On time", "Completed", "%"],
+        [
+            [c.team, str(c.due), str(c.on_time), str(c.completed), percent(c.share)]
+            for c in d.compliance
+        ],
+    )
+    out += ["## Grades", "", f"Good or better: {percent(d.good_or_better)}.", ""]
+    out += _md_table(
+        ["", *(GRADE_LABELS[g] for g in Grade)],
+        [
+            [STANDARD_SHORT[key], *(str(n) for _, n in d.grades.of(key))]
+            for key in (OVERALL, *(s.value for s in STANDARDS))
+        ],
+    )
+    out += ["## Good or better over six months", ""]
+    out += _md_table(
+        ["Month", "Graded", "Good or better", "%"],
+        [[p.label, str(p.graded), str(p.good_or_better), percent(p.share)] for p in d.trend],
+    )
+    out += ["## Inadequate audits and action meetings", "", meetings_line(d.meetings), ""]
+    out += ["## Actions", ""]
+    out += _md_table(
+        ["Team", "Opened", "Done", "Overdue"],
+        [[a.team, str(a.opened), str(a.closed), str(a.overdue)] for a in d.actions]
+        + [["All", *(str(v) for v in _actions_total(d))]],
+    )
+    f = d.feedback
+    out += ["## Practitioner feedback", ""]
+    out.append(f"{f.responses} of {f.audits} practitioners gave feedback ({percent(f.rate)}).")
+    out.append("")
+    out += _md_table(
+        ["Question", "Average (1–5)"],
+        [[RATING_LABELS[n], _avg(f.averages[n])] for n in RATINGS],
+    )
+    out += ["## Moderation agreement", ""]
+    out += _md_table(
+        ["Standard", "Agreed", "%"],
+        [
+            [STANDARD_SHORT.get(a.name, a.name), f"{a.agreed} of {a.judged}", percent(a.share)]
+            for a in d.by_standard
+        ],
+    )
+    out += _md_table(
+        ["Auditor", "Agreed", "%"],
+        [[a.name, f"{a.agreed} of {a.judged}", percent(a.share)] for a in d.by_auditor],
+    )
+    out += ["## Limiting judgement overrides to look at", ""]
+    out += _md_table(
+        ["Audit", "Team", "Auditor", "Overall", "Inadequate standards"],
+        [
+            [
+                f"#{o.audit_id}",
+                o.team,
+                o.auditor,
+                label(GRADE_LABELS, o.overall),
+                ", ".join(label(STANDARD_LABELS, s) for s in o.inadequate),
+            ]
+            for o in d.overrides
+        ],
+    )
+    return "\n".join(out)
+
+
+def _actions_total(d: Digest) -> tuple[int, int, int]:
+    t = d.actions_total
+    return t.opened, t.closed, t.overdue
+
+
+def _avg(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+# --- HTML with inline SVG charts ------------------------------------------------------------------
+
+_CSS = """
+body { font-family: "Segoe UI", Arial, sans-serif; color: #222; margin: 2rem auto; max-width: 60rem;
+  line-height: 1.4; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #bbb; padding: .2rem .6rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #eee; }
+svg { display: block; margin: .5rem 0; max-width: 100%; height: auto; }
+svg text { font: 12px "Segoe UI", Arial, sans-serif; fill: #222; }
+.subtle { color: #555; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  section { break-inside: avoid; page-break-inside: avoid; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .bar, .line, .dot { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+@page { margin: 15mm; }
+"""
+_GRADE_FILL = {
+    Grade.OUTSTANDING: "#2e7d32",
+    Grade.GOOD: "#1565c0",
+    Grade.REQUIRES_IMPROVEMENT: "#ef6c00",
+    Grade.INADEQUATE: "#c62828",
+}
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _html_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in header)
+    lines = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in body)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table>"
+
+
+def bar_chart_svg(title: str, bars: Sequence[tuple[str, float, str]], *, unit: str = "") -> str:
+    """Vertical bars (label, value, fill) with their values written on them."""
+    width, height, top, bottom, left = 480, 220, 24, 40, 30
+    plot = height - top - bottom
+    top_value = max((v for _, v, _ in bars), default=0) or 1
+    step = (width - left) / max(len(bars), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{_e(title)}</title>",
+        f'<line x1="{left}" y1="{top + plot}" x2="{width}" y2="{top + plot}" stroke="#888"/>',
+    ]
+    for n, (name, value, fill) in enumerate(bars):
+        bar_height = plot * value / top_value
+        x = left + n * step + step * 0.15
+        y = top + plot - bar_height
+        parts.append(
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" '
+            f'height="{bar_height:.1f}" fill="{fill}"><title>{_e(name)}: {_e(_num(value))}{unit}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x + step * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle">{_e(_num(value))}{unit}</text>'
+        )
+        parts.append(
+            f'<text x="{x + step * 0.35:.1f}" y="{top + plot + 16}" text-anchor="middle">{_e(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_chart_svg(title: str, points: Sequence[tuple[str, float | None]]) -> str:
+    """A percentage line (0–100) over labelled months; a month without a value is a gap."""
+    width, height, top, bottom, left = 480, 220, 20, 40, 40
+    plot = height - top - bottom
+    step = (width - left - 20) / max(len(points) - 1, 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart line-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f"<title>{_e(title)}</title>",
+    ]
+    for tick in (0, 50, 100):
+        y = top + plot * (1 - tick / 100)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}%</text>'
+        )
+    segment: list[str] = []
+    segments: list[list[str]] = []
+    for n, (name, value) in enumerate(points):
+        x = left + n * step
+        parts.append(
+            f'<text x="{x:.1f}" y="{top + plot + 16}" text-anchor="middle">{_e(name)}</text>'
+        )
+        if value is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            continue
+        y = top + plot * (1 - value)
+        segment.append(f"{x:.1f},{y:.1f}")
+        parts.append(
+            f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#1565c0">'
+            f"<title>{_e(name)}: {round(100 * value)}%</title></circle>"
+        )
+    if segment:
+        segments.append(segment)
+    for s in segments:
+        parts.append(
+            f'<polyline class="line" points="{" ".join(s)}" fill="none" stroke="#1565c0" stroke-width="2"/>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def to_html(d: Digest, *, made_on: date) -> str:
+    title = f"QA figures: {d.period.label}"
+    total = d.compliance_total
+    sections = []
+    sections.append(
+        "<section><h2>Audits completed on time</h2>"
+        + f"<p>{_e(total.on_time)} of {_e(total.due)} audits due were completed on time "
+        f"({_e(percent(total.share))}).</p>"
+        + bar_chart_svg(
+            "Audits completed on time, % by team",
+            [(c.team, round(100 * (c.share or 0)), "#1565c0") for c in d.compliance],
+            unit="%",
+        )
+        + _html_table(
+            ["Team", "Due", "On time", "Completed", "%"],
+            [
+                [c.team, str(c.due), str(c.on_time), str(c.completed), percent(c.share)]
+                for c in d.compliance
+            ],
+        )
+        + "</section>"
+    )
+    mix = d.grades.of(OVERALL)
+    sections.append(
+        "<section><h2>Grades</h2>"
+        + f"<p>Good or better ({_e(', '.join(GRADE_LABELS[g] for g in GOOD_OR_BETTER))}): "
+        f"{_e(percent(d.good_or_better))}.</p>"
+        + bar_chart_svg("Overall grades", [(GRADE_LABELS[g], n, _GRADE_FILL[g]) for g, n in mix])
+        + _html_table(
+            ["", *(GRADE_LABELS[g] for g in Grade)],
+            [
+                [STANDARD_SHORT[key], *(str(n) for _, n in d.grades.of(key))]
+                for key in (OVERALL, *(s.value for s in STANDARDS))
+            ],
+        )
+        + "</section>"
+    )
+    sections.append(
+        "<section><h2>Good or better over six months</h2>"
+        + line_chart_svg("Share graded good or better", [(p.label, p.share) for p in d.trend])
+        + _html_table(
+            ["Month", "Graded", "Good or better", "%"],
+            [[p.label, str(p.graded), str(p.good_or_better), percent(p.share)] for p in d.trend],
+        )
+        + "</section>"
+    )
+    sections.append(
+        "<section><h2>Inadequate audits and action meetings</h2>"
+        f"<p>{_e(meetings_line(d.meetings))}</p></section>"
+    )
+    t = d.actions_total
+    sections.append(
+        "<section><h2>Actions</h2>"
+        + _html_table(
+            ["Team", "Opened", "Done", "Overdue"],
+            [[a.team, str(a.opened), str(a.closed), str(a.overdue)] for a in d.actions]
+            + [["All", str(t.opened), str(t.closed), str(t.overdue)]],
+        )
+        + "</section>"
+    )
+    f = d.feedback
+    sections.append(
+        "<section><h2>Practitioner feedback</h2>"
+        f"<p>{_e(f.responses)} of {_e(f.audits)} practitioners gave feedback "
+        f"({_e(percent(f.rate))}).</p>"
+        + _html_table(
+            ["Question", "Average (1–5)"],
+            [[RATING_LABELS[n], _avg(f.averages[n])] for n in RATINGS],
+        )
+        + "</section>"
+    )
+    sections.append(
+        "<section><h2>Moderation agreement</h2>"
+        + _html_table(
+            ["Standard", "Agreed", "%"],
+            [
+                [STANDARD_SHORT.get(a.name, a.name), f"{a.agreed} of {a.judged}", percent(a.share)]
+                for a in d.by_standard
+            ],
+        )
+        + _html_table(
+            ["Auditor", "Agreed", "%"],
+            [[a.name, f"{a.agreed} of {a.judged}", percent(a.share)] for a in d.by_auditor],
+        )
+        + "</section>"
+    )
+    sections.append(
+        "<section><h2>Limiting judgement overrides to look at</h2>"
+        + _html_table(
+            ["Audit", "Team", "Auditor", "Overall", "Inadequate standards"],
+            [
+                [
+                    f"#{o.audit_id}",
+                    o.team,
+                    o.auditor,
+                    label(GRADE_LABELS, o.overall),
+                    ", ".join(label(STANDARD_LABELS, s) for s in o.inadequate),
+                ]
+                for o in d.overrides
+            ],
+        )
+        + "</section>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        f'<h1>{_e(title)}</h1><p class="subtle">{_e(d.title)}. Made on '
+        f"{_e(made_on.isoformat())}.</p>" + "".join(sections) + "</body></html>\n"
+    )

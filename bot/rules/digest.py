@@ -1,0 +1,585 @@
+"""The digest's figures: periods (month, quarter, month so far, the six-month trend) and how the
+counts the database gives per team become a team's, a service's or everyone's figures.
+
+Pure: storage/digest.py counts, grouped by team, in SQL; this module adds them up for a scope and
+says what each figure means. Nothing here carries a case reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.rules.grades import AuditState, Grade, Standard
+from bot.rules.workdays import add_working_days, is_working_day
+
+TREND_MONTHS = 6
+MEETING_WITHIN_WORKING_DAYS = 3
+QUARTER_STARTS = (1, 4, 7, 10)
+GOOD_OR_BETTER = (Grade.OUTSTANDING, Grade.GOOD)
+GRADES = tuple(Grade)
+STANDARDS = tuple(Standard)
+# A moderator agrees or not with each standard and with the overall grade.
+OVERALL = "overall"
+JUDGEMENTS = (*(s.value for s in Standard), OVERALL)
+RATINGS = ("involved", "helped_see_good", "understand_grade", "actions_clear")
+RATING_LABELS = {
+    "involved": "I was involved",
+    "helped_see_good": "It helped me see what good looks like",
+    "understand_grade": "I understand the grade and why",
+    "actions_clear": "The actions are clear and achievable",
+}
+COMPLETED = (AuditState.COMPLETED, AuditState.MODERATED)
+NOT_DUE = (AuditState.CANCELLED, AuditState.DECLINED)
+
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|[qQ]([1-4]))$")
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Local dates from `start` to `end`, both included."""
+
+    kind: Literal["month", "quarter", "month_so_far"]
+    start: date
+    end: date
+
+    @property
+    def key(self) -> str:
+        """ "2026-10" or "2026-Q3": the CLI's --period and the run's dedupe key."""
+        if self.kind == "quarter":
+            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    @property
+    def label(self) -> str:
+        month = f"{_MONTH_NAMES[self.start.month - 1]} {self.start.year}"
+        if self.kind == "quarter":
+            last = _MONTH_NAMES[self.end.month - 1][:3]
+            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year} ({_MONTH_NAMES[self.start.month - 1][:3]}–{last})"
+        if self.kind == "month_so_far":
+            return f"{month} so far"
+        return month
+
+    def months(self) -> list[date]:
+        """The first day of each month the period touches."""
+        first, result = self.start.replace(day=1), []
+        while first <= self.end:
+            result.append(first)
+            first = next_month(first)
+        return result
+
+
+def next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def month_start(day: date, back: int = 0) -> date:
+    """The first of `day`'s month, or of the month `back` months before it."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month(first: date) -> Period:
+    return Period("month", first, next_month(first) - timedelta(days=1))
+
+
+def quarter(year: int, number: int) -> Period:
+    start = date(year, 3 * (number - 1) + 1, 1)
+    return Period("quarter", start, month_start(start, -3) - timedelta(days=1))
+
+
+def previous_month(today: date) -> Period:
+    return month(month_start(today, 1))
+
+
+def previous_quarter(today: date) -> Period:
+    start = month_start(today.replace(month=3 * ((today.month - 1) // 3) + 1), 3)
+    return quarter(start.year, (start.month - 1) // 3 + 1)
+
+
+def month_so_far(today: date) -> Period:
+    return Period("month_so_far", today.replace(day=1), today)
+
+
+def parse_period(text: str, kind: Literal["month", "quarter"]) -> Period | None:
+    """ "2026-10" for a month, "2026-Q3" for a quarter; None if it is not one of the kind."""
+    found = _PERIOD.match(text.strip())
+    if found is None:
+        return None
+    year, month_number, quarter_number = found.groups()
+    if kind == "month" and month_number:
+        return month(date(int(year), int(month_number), 1))
+    if kind == "quarter" and quarter_number:
+        return quarter(int(year), int(quarter_number))
+    return None
+
+
+def trend_window(period: Period, months: int = TREND_MONTHS) -> list[date]:
+    """The first days of the `months` months ending with the period's last month, oldest first."""
+    last = month_start(period.end)
+    return [month_start(last, back) for back in range(months - 1, -1, -1)]
+
+
+def first_working_day(first: date) -> date:
+    day = first
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def is_first_working_day_of_month(day: date) -> bool:
+    return day == first_working_day(day.replace(day=1))
+
+
+def is_first_working_day_of_quarter(day: date) -> bool:
+    return day.month in QUARTER_STARTS and is_first_working_day_of_month(day)
+
+
+def local_start(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant `day` begins in `zone`."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def bounds(period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The period as UTC instants [from, to): timestamps are compared in UTC, dates are local."""
+    return local_start(period.start, zone), local_start(period.end + timedelta(days=1), zone)
+
+
+def on_time_cutoffs(period: Period, zone: ZoneInfo) -> dict[date, datetime]:
+    """For each due date in the period, the UTC instant an audit due that day is late from."""
+    days = (period.end - period.start).days + 1
+    return {
+        period.start + timedelta(days=n): local_start(period.start + timedelta(days=n + 1), zone)
+        for n in range(days)
+    }
+
+
+def meeting_due(completed_on: date) -> date:
+    """An inadequate audit's action meeting is due within 3 working days (bank holidays skipped)."""
+    return add_working_days(completed_on, MEETING_WITHIN_WORKING_DAYS)
+
+
+@dataclass(frozen=True, slots=True)
+class OverduePoint:
+    """Actions are overdue `as_of` a date if due before it and not done or cancelled by `cutoff`."""
+
+    as_of: date
+    cutoff: datetime
+
+
+def overdue_point(period: Period, zone: ZoneInfo, now: datetime) -> OverduePoint:
+    """For a closed period, the close of its last day; for the month so far, now."""
+    if period.kind == "month_so_far":
+        return OverduePoint(period.end, now)
+    after = period.end + timedelta(days=1)
+    return OverduePoint(after, local_start(after, zone))
+
+
+# --- what the database counts, by team -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRow:
+    id: int
+    name: str
+    service_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceCount:
+    """Audits due in the period (not cancelled or declined), and how many were done on time."""
+
+    team_id: int
+    due: int
+    on_time: int
+    # Completed at any time, late or on time.
+    completed: int
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCount:
+    """Completed audits of the period with each grade: "overall" and each standard."""
+
+    team_id: int
+    # {"overall": {"good": 3, ...}, "heart": {...}, ...}
+    counts: Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class TrendCount:
+    team_id: int
+    month: date
+    graded: int
+    good_or_better: int
+
+
+@dataclass(frozen=True, slots=True)
+class InadequateAudit:
+    """An audit graded inadequate in the period; no case reference, only what the count needs."""
+
+    team_id: int
+    completed_on: date
+    meeting_due_on: date | None
+    held_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCount:
+    """Actions by their owner's team: opened and done in the period, overdue at its close."""
+
+    team_id: int
+    opened: int
+    closed: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackCount:
+    """Completed audits with a practitioner, the responses to them and their latest ratings' sums."""
+
+    team_id: int
+    audits: int
+    responses: int
+    sums: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationCount:
+    """Decided moderations of one auditor's audits in one team: agreements and judgements made."""
+
+    team_id: int
+    auditor_id: int
+    auditor_name: str
+    agreed: Mapping[str, int]
+    judged: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A completed audit with an inadequate standard and a better overall grade."""
+
+    audit_id: int
+    team_id: int
+    auditor_name: str
+    overall: str
+    inadequate: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Everything the database counted for one period, by team."""
+
+    period: Period
+    trend_months: list[date]
+    teams: list[TeamRow]
+    compliance: list[ComplianceCount] = field(default_factory=list)
+    grades: list[GradeCount] = field(default_factory=list)
+    trend: list[TrendCount] = field(default_factory=list)
+    inadequate: list[InadequateAudit] = field(default_factory=list)
+    actions: list[ActionCount] = field(default_factory=list)
+    feedback: list[FeedbackCount] = field(default_factory=list)
+    moderation: list[ModerationCount] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
+
+
+# --- the figures, for a scope ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TeamCompliance:
+    team: str
+    due: int
+    on_time: int
+    completed: int
+
+    @property
+    def share(self) -> float | None:
+        return share(self.on_time, self.due)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeMix:
+    """Counts by grade, best first, for "overall" and each standard."""
+
+    counts: Mapping[str, Mapping[str, int]]
+
+    def of(self, key: str) -> list[tuple[Grade, int]]:
+        row = self.counts.get(key, {})
+        return [(g, row.get(g, 0)) for g in GRADES]
+
+    def total(self, key: str = OVERALL) -> int:
+        return sum(self.counts.get(key, {}).values())
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    month: date
+    graded: int
+    good_or_better: int
+
+    @property
+    def share(self) -> float | None:
+        """None for a month with no graded audits: a gap in the line, not a zero."""
+        return share(self.good_or_better, self.graded)
+
+    @property
+    def label(self) -> str:
+        return f"{_MONTH_NAMES[self.month.month - 1][:3]} {self.month.year}"
+
+
+@dataclass(frozen=True, slots=True)
+class Meetings:
+    """Inadequate audits and their action meetings: held in time, held late, not (yet) held."""
+
+    inadequate: int
+    in_time: int
+    late: int
+    not_held_overdue: int
+    not_held_not_due: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamActions:
+    team: str
+    opened: int
+    closed: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackFigures:
+    audits: int
+    responses: int
+    averages: Mapping[str, float | None]
+
+    @property
+    def rate(self) -> float | None:
+        return share(self.responses, self.audits)
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """Moderators' agreement with one auditor's (or on one standard's) judgements."""
+
+    name: str
+    agreed: int
+    judged: int
+
+    @property
+    def share(self) -> float | None:
+        return share(self.agreed, self.judged)
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideLine:
+    audit_id: int
+    team: str
+    auditor: str
+    overall: str
+    inadequate: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One scope's figures for one period: what the cards and reports show."""
+
+    title: str
+    period: Period
+    compliance: list[TeamCompliance]
+    grades: GradeMix
+    trend: list[TrendPoint]
+    meetings: Meetings
+    actions: list[TeamActions]
+    feedback: FeedbackFigures
+    by_auditor: list[Agreement]
+    by_standard: list[Agreement]
+    overrides: list[OverrideLine]
+
+    @property
+    def compliance_total(self) -> TeamCompliance:
+        return TeamCompliance(
+            "All",
+            sum(c.due for c in self.compliance),
+            sum(c.on_time for c in self.compliance),
+            sum(c.completed for c in self.compliance),
+        )
+
+    @property
+    def actions_total(self) -> TeamActions:
+        return TeamActions(
+            "All",
+            sum(a.opened for a in self.actions),
+            sum(a.closed for a in self.actions),
+            sum(a.overdue for a in self.actions),
+        )
+
+    @property
+    def good_or_better(self) -> float | None:
+        mix = self.grades.counts.get(OVERALL, {})
+        return share(sum(mix.get(g, 0) for g in GOOD_OR_BETTER), self.grades.total())
+
+    @property
+    def is_empty(self) -> bool:
+        return (
+            not self.compliance
+            and self.grades.total() == 0
+            and self.meetings.inadequate == 0
+            and not self.actions
+            and self.feedback.audits == 0
+            and not self.by_auditor
+        )
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def percent(value: float | None) -> str:
+    """ "83%", or "–" where there is nothing to divide by."""
+    return "–" if value is None else f"{round(100 * value)}%"
+
+
+def teams_in(
+    teams: Iterable[TeamRow], kind: Literal["all", "service", "team"], scope_id: int | None
+) -> set[int] | None:
+    """The team ids a scope covers; None for all of them."""
+    if kind == "all":
+        return None
+    if kind == "service":
+        return {t.id for t in teams if t.service_id == scope_id}
+    return {scope_id} if scope_id is not None else set()
+
+
+def digest(counts: Counts, *, title: str, team_ids: Collection[int] | None, today: date) -> Digest:
+    """The figures for the teams in `team_ids` (None: all); `today` judges meetings not yet held."""
+
+    def wanted(team_id: int) -> bool:
+        return team_ids is None or team_id in team_ids
+
+    names = {t.id: t.name for t in counts.teams}
+    return Digest(
+        title=title,
+        period=counts.period,
+        compliance=sorted(
+            (
+                TeamCompliance(names.get(c.team_id, "?"), c.due, c.on_time, c.completed)
+                for c in counts.compliance
+                if wanted(c.team_id) and c.due
+            ),
+            key=lambda c: c.team,
+        ),
+        grades=_grade_mix(c for c in counts.grades if wanted(c.team_id)),
+        trend=_trend(counts.trend_months, (t for t in counts.trend if wanted(t.team_id))),
+        meetings=_meetings((a for a in counts.inadequate if wanted(a.team_id)), today),
+        actions=sorted(
+            (
+                TeamActions(names.get(a.team_id, "?"), a.opened, a.closed, a.overdue)
+                for a in counts.actions
+                if wanted(a.team_id) and (a.opened or a.closed or a.overdue)
+            ),
+            key=lambda a: a.team,
+        ),
+        feedback=_feedback(f for f in counts.feedback if wanted(f.team_id)),
+        by_auditor=_by_auditor(m for m in counts.moderation if wanted(m.team_id)),
+        by_standard=_by_standard([m for m in counts.moderation if wanted(m.team_id)]),
+        overrides=[
+            OverrideLine(
+                o.audit_id, names.get(o.team_id, "?"), o.auditor_name, o.overall, o.inadequate
+            )
+            for o in sorted(counts.overrides, key=lambda o: o.audit_id)
+            if wanted(o.team_id)
+        ],
+    )
+
+
+def _grade_mix(rows: Iterable[GradeCount]) -> GradeMix:
+    total: dict[str, dict[str, int]] = {key: dict.fromkeys(GRADES, 0) for key in JUDGEMENTS}
+    for row in rows:
+        for key, by_grade in row.counts.items():
+            for grade, count in by_grade.items():
+                total.setdefault(key, {})[grade] = total.get(key, {}).get(grade, 0) + count
+    return GradeMix({k: {Grade(g): n for g, n in v.items()} for k, v in total.items()})
+
+
+def _trend(window: list[date], rows: Iterable[TrendCount]) -> list[TrendPoint]:
+    graded = dict.fromkeys(window, 0)
+    good = dict.fromkeys(window, 0)
+    for row in rows:
+        if row.month in graded:
+            graded[row.month] += row.graded
+            good[row.month] += row.good_or_better
+    return [TrendPoint(m, graded[m], good[m]) for m in window]
+
+
+def _meetings(audits: Iterable[InadequateAudit], today: date) -> Meetings:
+    total = in_time = late = overdue = not_due = 0
+    for audit in audits:
+        total += 1
+        due = audit.meeting_due_on or meeting_due(audit.completed_on)
+        if audit.held_on is not None:
+            if audit.held_on <= due:
+                in_time += 1
+            else:
+                late += 1
+        elif due < today:
+            overdue += 1
+        else:
+            not_due += 1
+    return Meetings(total, in_time, late, overdue, not_due)
+
+
+def _feedback(rows: Iterable[FeedbackCount]) -> FeedbackFigures:
+    audits = responses = 0
+    sums = dict.fromkeys(RATINGS, 0)
+    for row in rows:
+        audits += row.audits
+        responses += row.responses
+        for name in RATINGS:
+            sums[name] += row.sums.get(name, 0)
+    return FeedbackFigures(
+        audits, responses, {name: sums[name] / responses if responses else None for name in RATINGS}
+    )
+
+
+def _by_auditor(rows: Iterable[ModerationCount]) -> list[Agreement]:
+    agreed: dict[int, int] = {}
+    judged: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for row in rows:
+        names[row.auditor_id] = row.auditor_name
+        agreed[row.auditor_id] = agreed.get(row.auditor_id, 0) + sum(row.agreed.values())
+        judged[row.auditor_id] = judged.get(row.auditor_id, 0) + sum(row.judged.values())
+    return sorted(
+        (Agreement(names[a], agreed[a], judged[a]) for a in names if judged[a]),
+        key=lambda a: (a.name, a.judged),
+    )
+
+
+def _by_standard(rows: list[ModerationCount]) -> list[Agreement]:
+    result = []
+    for key in JUDGEMENTS:
+        judged = sum(r.judged.get(key, 0) for r in rows)
+        if judged:
+            result.append(Agreement(key, sum(r.agreed.get(key, 0) for r in rows), judged))
+    return result

@@ -1,0 +1,129 @@
+"""The `monthly_digest` and `quarterly_report` jobs: last period's figures to the QA channel(s), and
+(monthly) each team manager their own team's figures in their personal chat.
+
+Registered to fire every working day; each plans deliveries only on the first working day of its
+month (of January, April, July or October for the quarter), so no special trigger is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from bot.rules.digest import (
+    Counts,
+    Digest,
+    Period,
+    digest,
+    is_first_working_day_of_month,
+    is_first_working_day_of_quarter,
+    overdue_point,
+    previous_month,
+    previous_quarter,
+)
+from cards.common import card_json
+from cards.digest import digest_card, digest_summary
+from jobs.runs import JobDeps, Planned
+from storage import digest as figures
+from storage import reminders
+
+log = logging.getLogger(__name__)
+
+MONTHLY_KIND = "qa_digest"
+QUARTERLY_KIND = "qa_quarterly"
+ALL_TEAMS = "All teams"
+
+
+async def monthly_digest(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
+    """On the month's first working day: last month's digest; nothing on other days."""
+    today = now.astimezone(deps.zone).date()
+    if not is_first_working_day_of_month(today):
+        log.info("monthly_digest: %s is not the month's first working day", today)
+        return []
+    return await _plan(deps, previous_month(today), now, MONTHLY_KIND, team_managers=True)
+
+
+async def quarterly_report(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
+    """On the first working day of a quarter: the last quarter's digest, to the QA channel only."""
+    today = now.astimezone(deps.zone).date()
+    if not is_first_working_day_of_quarter(today):
+        log.info("quarterly_report: %s is not a quarter's first working day", today)
+        return []
+    return await _plan(deps, previous_quarter(today), now, QUARTERLY_KIND, team_managers=False)
+
+
+async def _plan(
+    deps: JobDeps, period: Period, now: datetime, kind: str, *, team_managers: bool
+) -> list[Planned]:
+    """Nothing here writes, so a dry run is the same plan."""
+    tenant_id, zone = deps.tenant_id, deps.zone
+    today = now.astimezone(zone).date()
+    async with deps.sessions() as session:
+        counts = await figures.counts(
+            session=session,
+            tenant_id=tenant_id,
+            period=period,
+            zone=zone,
+            overdue=overdue_point(period, zone, now),
+        )
+        channels = await figures.digest_channels(session=session, tenant_id=tenant_id)
+        managers = (
+            await figures.team_managers(session=session, tenant_id=tenant_id)
+            if team_managers
+            else []
+        )
+        chats = await reminders.personal_chats(session=session, tenant_id=tenant_id)
+    planned: list[Planned] = []
+    if not channels:
+        log.warning(
+            "%s for %s in tenant %s: no channel is chosen for QA digests; "
+            "team managers still get their own figures",
+            kind,
+            period.key,
+            tenant_id,
+        )
+    whole = digest(counts, title=ALL_TEAMS, team_ids=None, today=today)
+    card, summary = card_json(digest_card(whole)), digest_summary(whole)
+    for channel in channels:
+        planned.append(
+            Planned(
+                # A channel is nobody's: a 403 there must not mark a person unreachable.
+                recipient_staff_id=None,
+                recipient_name=channel.name,
+                conversation_ref_id=channel.conversation_ref_id,
+                conversation_id=channel.conversation_id,
+                kind=kind,
+                summary=summary,
+                card=card,
+                dedupe_key=f"{kind}:{period.key}:channel:{channel.conversation_ref_id}",
+            )
+        )
+    names = {t.id: t.name for t in counts.teams}
+    missing = 0
+    for manager in managers:
+        chat = chats.get(manager.staff_id)
+        if chat is None:
+            missing += 1
+            continue
+        mine = _team_digest(counts, manager.team_id, names.get(manager.team_id), today)
+        planned.append(
+            Planned(
+                recipient_staff_id=manager.staff_id,
+                recipient_name=manager.name,
+                conversation_ref_id=chat.conversation_ref_id,
+                conversation_id=chat.conversation_id,
+                kind=kind,
+                summary=digest_summary(mine),
+                card=card_json(digest_card(mine)),
+                dedupe_key=f"{kind}:{period.key}:staff:{manager.staff_id}",
+            )
+        )
+    if missing:
+        log.warning("%d team managers have no chat with the bot for their team's figures", missing)
+    return planned
+
+
+def _team_digest(counts: Counts, team_id: int, name: str | None, today: date) -> Digest:
+    return digest(
+        counts, title=f"Team {name}" if name else "Your team", team_ids={team_id}, today=today
+    )

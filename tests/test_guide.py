@@ -1,0 +1,189 @@
+"""The weekly step guide: the content file the QA team edits, the `step_guide` job on the week's
+first working day to auditors with open audits, and `guide`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.guide import (
+    STEP_GUIDE_FILE,
+    GuideFileError,
+    first_working_day_of_week,
+    is_first_working_day_of_week,
+    iso_week,
+    load_step_guide,
+    parse_step_guide,
+    show_guide,
+)
+from bot.settings import Settings
+from jobs import step_guide
+from jobs.runs import Job, JobDeps
+from jobs.runs import run_job as run_for_tenants
+from storage.db import SessionMaker, transaction
+from tests.action_helpers import PATTI, button, buttons
+from tests.audit_helpers import DIEGO, LYNNE, add_assigned_audit, audit_council
+from tests.channel_helpers import person, personal_chat, request
+from tests.chat import TENANT, Chat, card_text
+
+MONDAY = datetime(2026, 11, 30, 8, 45, tzinfo=UTC)
+
+
+def test_the_shipped_guide_follows_the_framework() -> None:
+    guide = load_step_guide()
+    titles = [s.title for s in guide.steps]
+    assert titles[:6] == [
+        "The case is chosen at random",
+        "Book the collaborative audit",
+        "Review against the six practice standards",
+        "Grade with limiting judgements in mind",
+        "Agree SMART actions",
+        "If practice is inadequate",
+    ]
+    assert "within 3 working days" in guide.steps[5].text
+    assert "The practitioner's feedback" in titles
+
+
+def test_a_broken_guide_file_names_every_problem_with_its_line(tmp_path: Path) -> None:
+    text = "Intro before the title\n# Guide\n## \n#Step without a space\n## Fine\nText.\n## Empty\n"
+    with pytest.raises(GuideFileError) as raised:
+        parse_step_guide(text, path=tmp_path / "step_guide.md")
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (1, "The file must start with the title, “# …”."),
+        (3, "This step has no heading after “## ”."),
+        (3, "This step has no text under its heading."),
+        (4, "Use “# ” for the title and “## ” for each step, with a space."),
+        (7, "This step has no text under its heading."),
+    ]
+    assert str(raised.value).startswith("step_guide.md: line 1:")
+    assert STEP_GUIDE_FILE.name == "step_guide.md"
+
+
+def test_the_first_working_day_moves_after_a_bank_holiday() -> None:
+    assert first_working_day_of_week(date(2026, 12, 2)) == date(2026, 11, 30)
+    # Easter Monday 2026 is 6 April: the guide comes on the Tuesday.
+    assert first_working_day_of_week(date(2026, 4, 9)) == date(2026, 4, 7)
+    assert is_first_working_day_of_week(date(2026, 4, 7))
+    assert not is_first_working_day_of_week(date(2026, 4, 6))
+    assert iso_week(date(2026, 11, 30)) == "2026-W49"
+    assert iso_week(date(2027, 1, 1)) == "2026-W53"
+
+
+async def test_the_job_sends_each_auditor_with_open_audits_their_guide_once_a_week(
+    sessions: SessionMaker, settings: Settings
+) -> None:
+    council = await audit_council(sessions)
+    this_week = await add_assigned_audit(
+        sessions, council, auditor="patti", due_on=date(2026, 12, 3)
+    )
+    overdue = await add_assigned_audit(
+        sessions,
+        council,
+        auditor="patti",
+        case_index=1,
+        due_on=date(2026, 11, 20),
+        state="in_progress",
+    )
+    later = await add_assigned_audit(
+        sessions, council, auditor="patti", case_index=2, due_on=date(2027, 1, 8)
+    )
+    await add_assigned_audit(
+        sessions,
+        council,
+        team="South",
+        auditor="diego",
+        due_on=date(2026, 12, 4),
+        state="completed",
+    )
+    await add_assigned_audit(
+        sessions, council, team="East", auditor="joni", due_on=date(2026, 12, 4)
+    )
+    async with transaction(sessions) as session:
+        for key in ("patti", "diego", "alex", "lynne"):
+            await personal_chat(sessions, await person(session, council.id(key)))
+    # Joni has an open audit but no chat with the bot yet; Diego's audit is completed; Alex and
+    # Lynne have nothing open.
+
+    planned = await step_guide.run(deps=JobDeps(sessions, settings, TENANT), now=MONDAY)
+
+    [guide] = planned
+    assert guide.recipient_staff_id == council.id("patti")
+    assert guide.dedupe_key == f"step_guide:{council.id('patti')}:2026-W49"
+    assert guide.summary == "Your audit steps this week, and your 3 open audits"
+    refs = [c.case_ref for c in council.cases["North"]]
+    assert not any(r in guide.summary for r in refs)
+    shown = card_text(guide.card)
+    assert "Your audit steps this week" in shown and "1. The case is chosen at random" in shown
+    week, coming = shown.split("Your audits this week")[1].split("Coming up")
+    assert refs[1] in week and "Overdue: was due Fri 20 Nov" in week
+    assert refs[0] in week and "Due Thu 3 Dec" in week
+    assert refs[2] in coming and "Due Fri 8 Jan 2027" in coming
+    grading = [b["data"] for b in buttons(guide.card) if b["title"] == "Record grades"]
+    assert grading == [
+        {"action": "open_grading", "audit_id": overdue.id},
+        {"action": "open_grading", "audit_id": this_week.id},
+        {"action": "open_grading", "audit_id": later.id},
+    ]
+
+    # Not on the Tuesday: the guide comes on the week's first working day only.
+    assert (
+        await step_guide.run(
+            deps=JobDeps(sessions, settings, TENANT), now=MONDAY.replace(day=1, month=12)
+        )
+        == []
+    )
+
+
+async def test_away_auditors_are_skipped_and_a_second_run_sends_nothing_more(
+    sessions: SessionMaker, settings: Settings
+) -> None:
+    council = await audit_council(sessions)
+    await add_assigned_audit(sessions, council, auditor="patti", due_on=date(2026, 12, 3))
+    await add_assigned_audit(
+        sessions, council, team="South", auditor="diego", due_on=date(2026, 12, 3)
+    )
+    async with transaction(sessions) as session:
+        for key in ("patti", "diego"):
+            await personal_chat(sessions, await person(session, council.id(key)))
+        diego = await person(session, council.id("diego"))
+        diego.away_until = date(2026, 12, 4)
+        session.add(diego)
+    job = Job("step_guide", step_guide.run, at=lambda s: s.step_guide_time, days="mon-fri")
+
+    [first] = await run_for_tenants(job, sessions=sessions, settings=settings, now=MONDAY)
+    [second] = await run_for_tenants(job, sessions=sessions, settings=settings, now=MONDAY)
+
+    assert first.state == "ran" and first.queued == 1
+    assert [p.recipient_name for p in first.planned] == [PATTI.name]
+    assert second.state == "taken"
+    assert DIEGO.name not in [p.recipient_name for p in first.planned]
+
+
+async def test_guide_shows_the_asker_their_steps_and_audits_privately(
+    sessions: SessionMaker,
+) -> None:
+    council = await audit_council(sessions)
+    audit = await add_assigned_audit(
+        sessions, council, team="South", auditor="diego", due_on=date(2026, 12, 3)
+    )
+    async with transaction(sessions) as session:
+        diego = await person(session, council.id("diego"))
+        reply = await show_guide(request(session, diego))
+    assert reply.private
+    shown = card_text(reply.content())
+    assert council.cases["South"][0].case_ref in shown
+    assert button(reply.content(), "Record grades") == {
+        "action": "open_grading",
+        "audit_id": audit.id,
+    }
+    assert council.cases["South"][0].case_ref not in reply.summary
+
+
+async def test_over_http_guide_is_for_auditors_only(chat: Chat, sessions: SessionMaker) -> None:
+    await audit_council(sessions)
+    refused = await chat.say("guide", who=LYNNE)
+    assert "not available for your role" in refused.text
+    answer = await chat.say("guide", who=PATTI)
+    assert "Your audit steps this week" in answer.text
