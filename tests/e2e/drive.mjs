@@ -29,7 +29,8 @@
 //                                       containing "in") that has the button; in a channel the
 //                                       newest thread is on top, so give "in" there
 //   {"choose": "option title", "field": "label", "in": "card text"}   ChoiceSet (compact or expanded)
-//   {"fill": "value", "field": "label or placeholder", "in": "card text"}   Input.Text
+//   {"fill": "value", "field": "label or placeholder", "in": "card text"}   Input.Text, or
+//                                       Input.Date by its label with the value as YYYY-MM-DD
 //   {"pause": "label"}                  print "@@pause <label as JSON>" on stderr and wait for a line
 //                                       on stdin, e.g. while the test triggers a proactive job (the
 //                                       page shows only what arrives while it is open); needs the
@@ -575,10 +576,12 @@ async function main() {
         const card = await requireCard(step.in);
         const field = step.field === undefined
           ? card.getByRole("textbox")
-          : card.getByRole("textbox", { name: String(step.field) }).or(card.getByPlaceholder(String(step.field)));
+          : card.getByRole("textbox", { name: String(step.field) })
+            .or(card.getByPlaceholder(String(step.field)))
+            .or(card.getByLabel(String(step.field), { exact: true })); // date inputs: YYYY-MM-DD
         if ((await field.count()) === 0) throw new StepFailure(`no text input${step.field ? ` ${JSON.stringify(step.field)}` : ""} in the card`);
         await markBaseline();
-        await field.last().fill(String(step.fill));
+        await field.filter({ visible: true }).last().fill(String(step.fill));
       } else if ("pause" in step) {
         await markBaseline();
         process.stderr.write(`@@pause ${JSON.stringify(step.pause)}\n`);
