@@ -30,3 +30,4 @@ check: setup
 bench: setup
 	.venv/bin/python -m tests.bench.bench_my_actions
 	.venv/bin/python -m tests.bench.bench_fanout
+	.venv/bin/python -m tests.bench.bench_digest
