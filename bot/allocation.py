@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import notify, refresh
+from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Reason, Text
 from bot.rules import allocation as rules
 from bot.rules.dates import MAX_AHEAD, parse_day
@@ -40,6 +40,7 @@ from cards.audit_assigned import (
 from cards.common import card_json, label, uk_date
 from cards.notices import error_card
 from storage import allocation as store
+from storage import audits
 from storage.imports import DEFAULT_CASE_REF_PATTERN
 from storage.models import Audit, SentCard, Staff
 
@@ -217,21 +218,21 @@ class ReassignAudit(Payload):
 
 async def on_decline(request: Request, payload: DeclineAudit) -> Reply:
     verb, audit_id = "decline_audit", payload.audit_id
-    audit = await store.audit_for_update(
+    audit = await audits.audit_for_update(
         session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
     )
     if audit is None:
-        return _refuse(request, verb, audit_id, "not_found", _NOT_FOUND)
+        return flows.refused(request, verb, audit_id, "not_found", _NOT_FOUND)
     if audit.auditor_id != request.person.id:
         message = "Only the audit's auditor can say they can't do it."
-        return _refuse(request, verb, audit_id, "not_auditor", message, denied=True)
+        return flows.refused(request, verb, audit_id, "not_auditor", message, denied=True)
     if audit.state not in OPEN_AUDIT_STATES:
         message = {
             AuditState.DECLINED: "You've already passed this audit back to the QA team.",
             AuditState.CANCELLED: "This audit was cancelled, so there is nothing to do.",
         }.get(AuditState(audit.state), "This audit is already completed.")
-        return _refuse(request, verb, audit_id, f"already_{audit.state}", message)
-    store.decline(request.session, audit, actor_id=_me(request), reason=payload.reason)
+        return flows.refused(request, verb, audit_id, f"already_{audit.state}", message)
+    store.decline(request.session, audit, actor_id=flows.me(request), reason=payload.reason)
     view = await _view(request, audit_id)
     card = audit_declined_card(
         view, choices=await _choices(request.session, audit), today=request.today
@@ -260,12 +261,12 @@ async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
     verb, audit_id = "reassign_audit", payload.audit_id
     if Role.QA not in request.person.role_set:
         message = "Only the QA team can reassign an audit."
-        return _refuse(request, verb, audit_id, "not_qa", message, denied=True)
-    audit = await store.audit_for_update(
+        return flows.refused(request, verb, audit_id, "not_qa", message, denied=True)
+    audit = await audits.audit_for_update(
         session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
     )
     if audit is None:
-        return _refuse(request, verb, audit_id, "not_found", _NOT_FOUND)
+        return flows.refused(request, verb, audit_id, "not_found", _NOT_FOUND)
     if audit.state != AuditState.DECLINED:
         view = await _view(request, audit_id)
         if audit.state in OPEN_AUDIT_STATES:
@@ -274,18 +275,18 @@ async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
             message = "This audit was cancelled, so there is nothing to reassign."
         else:
             message = "This audit is already completed."
-        return _refuse(request, verb, audit_id, f"already_{audit.state}", message)
+        return flows.refused(request, verb, audit_id, f"already_{audit.state}", message)
     choices = await _choices(request.session, audit)
     chosen = next((c for c in choices if c.id == payload.auditor_id), None)
     if chosen is None:
         message = "They can't take this audit. Please choose someone from the list."
-        return _refuse(request, verb, audit_id, "not_eligible", message)
+        return flows.refused(request, verb, audit_id, "not_eligible", message)
     await reassign(
         request.session,
         tenant_id=request.tenant_id,
         audit=audit,
         auditor_id=chosen.id,
-        actor_id=_me(request),
+        actor_id=flows.me(request),
         today=request.today,
         now=request.now,
         except_activity_id=request.reply_to_id,
@@ -456,7 +457,7 @@ async def on_create(request: Request, payload: CreateAudit) -> Reply:
     verb = "create_audit"
     if Role.QA not in request.person.role_set:
         message = "Only the QA team can create an audit."
-        return _refuse(request, verb, None, "not_qa", message, denied=True)
+        return flows.refused(request, verb, None, "not_qa", message, denied=True)
     form = AuditForm(
         case_ref=payload.case_ref,
         kind=payload.kind,
@@ -468,14 +469,7 @@ async def on_create(request: Request, payload: CreateAudit) -> Reply:
         request.session, tenant_id=request.tenant_id, form=form, today=request.today
     )
     if isinstance(checked, str):
-        store.refusal(
-            request.session,
-            tenant_id=request.tenant_id,
-            actor_id=_me(request),
-            verb=verb,
-            entity_id=None,
-            reason="bad_input",
-        )
+        flows.log_refusal(request, verb, None, "bad_input")
         card = new_audit_form(
             form, auditors=await _form_auditors(request), today=request.today, message=checked
         )
@@ -484,7 +478,7 @@ async def on_create(request: Request, payload: CreateAudit) -> Reply:
         request.session,
         tenant_id=request.tenant_id,
         new=checked,
-        actor_id=_me(request),
+        actor_id=flows.me(request),
         today=request.today,
         now=request.now,
     )
@@ -612,7 +606,7 @@ async def _answer(request: Request, audit_id: int, message: str) -> Reply:
     if Role.QA in request.person.role_set and view.auditor_id != request.person.id:
         card = audit_declined_card(view, choices=[], today=request.today)
     else:
-        card = audit_assigned_card(view, recipient_id=_me(request), today=request.today)
+        card = audit_assigned_card(view, recipient_id=flows.me(request), today=request.today)
     return Reply(card=card, summary=message)
 
 
@@ -627,27 +621,6 @@ async def _refresh(request: Request, audit_id: int, change: str) -> None:
     )
 
 
-def _refuse(
-    request: Request,
-    verb: str,
-    audit_id: int | None,
-    reason: str,
-    message: str,
-    *,
-    denied: bool = False,
-) -> Reply:
-    store.refusal(
-        request.session,
-        tenant_id=request.tenant_id,
-        actor_id=_me(request),
-        verb=verb,
-        entity_id=audit_id,
-        reason=reason,
-        denied=denied,
-    )
-    return Reply(card=error_card(message), summary=message, error=message)
-
-
 async def _view(request: Request, audit_id: int) -> AssignedView:
     view = await store.assigned_view(
         session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
@@ -658,11 +631,6 @@ async def _view(request: Request, audit_id: int) -> AssignedView:
 
 def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _me(request: Request) -> int:
-    assert request.person.id is not None
-    return request.person.id
 
 
 def _stamp(now: datetime) -> str:

@@ -46,7 +46,7 @@ from cards.briefing import (
 )
 from cards.common import card_json, uk_date
 from cards.notices import error_card, usage_card
-from storage import actions, audit_log, briefings, channels, outbox
+from storage import actions, audit_log, briefings, channels, outbox, staff
 from storage.channels import Purpose
 from storage.models import Briefing, ConversationRef
 
@@ -109,7 +109,9 @@ async def new_briefing(request: Request) -> Reply:
     """`briefing new` (QA): the authoring form."""
     if refused := _refuse_non_author(request, "new_briefing"):
         return refused
-    return Reply(card=briefing_form_card(), summary="New Best Practice Briefing")
+    # A draft is the author's until it is published: asked in a channel, the form goes to their
+    # personal chat, so the team does not watch it being written.
+    return Reply(card=briefing_form_card(), summary="New Best Practice Briefing", private=True)
 
 
 # --- card actions -------------------------------------------------------------------------------
@@ -450,9 +452,7 @@ async def import_briefing(
     except BriefingFileError as exc:
         problems += exc.problems
         parsed = None
-    author = await briefings.author_by_email(
-        session=session, tenant_id=tenant_id, email=author_email
-    )
+    author = await staff.active_by_email(session=session, tenant_id=tenant_id, email=author_email)
     if author is None:
         problems.append(FileProblem(0, f"--author {author_email}: nobody with that email here."))
     elif not author.role_set & AUTHORS:

@@ -526,6 +526,7 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
     from bot import allocation
     from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
     from storage import allocation as store
+    from storage import audits
     from storage.db import make_engine, make_sessions, transaction
 
     settings = load_settings()
@@ -537,7 +538,7 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
         engine = make_engine(settings.database_url)
         try:
             async with transaction(make_sessions(engine)) as session:
-                audit = await store.audit_for_update(
+                audit = await audits.audit_for_update(
                     session=session, tenant_id=tenant_id, audit_id=audit_id
                 )
                 if audit is None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import notify, refresh
+from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.grades import AuditState
 from bot.turn import Reply, Request
@@ -26,7 +26,6 @@ from cards.feedback import (
     feedback_owed_card,
     feedback_thanks_card,
 )
-from cards.notices import error_card
 from storage import actions, reminders, staff
 from storage import feedback as store
 from storage.models import Audit, Feedback, SentCard
@@ -136,16 +135,16 @@ async def on_submit_feedback(request: Request, payload: SubmitFeedback) -> Reply
             else "Your answers changed since this form was opened, so nothing was changed. "
             "Here they are now."
         )
-        _refuse(request, verb, payload.audit_id, "stale_version")
+        flows.log_refusal(request, verb, payload.audit_id, "stale_version")
         return Reply(
             card=feedback_thanks_card(about, given, today=request.today, notice=notice),
             summary=notice,
         )
     if given is not None and given.editable_until is None:
-        return _refused(request, verb, payload.audit_id, "window_closed", WINDOW_CLOSED)
+        return flows.refused(request, verb, payload.audit_id, "window_closed", WINDOW_CLOSED)
     answers = _answers(payload)
     if answers is None:
-        _refuse(request, verb, payload.audit_id, "missing_ratings")
+        flows.log_refusal(request, verb, payload.audit_id, "missing_ratings")
         values = payload.model_dump(include={*RATINGS, "worked_well", "could_be_better"})
         form = feedback_form_card(
             about, today=request.today, version=current, values=values, message=MISSING
@@ -155,7 +154,7 @@ async def on_submit_feedback(request: Request, payload: SubmitFeedback) -> Reply
         request.session,
         tenant_id=request.tenant_id,
         audit_id=payload.audit_id,
-        practitioner_id=_me(request),
+        practitioner_id=flows.me(request),
         feedback=feedback,
         version=current + 1,
         answers=answers,
@@ -191,7 +190,7 @@ async def on_open_feedback(request: Request, payload: OpenFeedback, *, verb: str
         form = feedback_form_card(about, today=request.today)
         return Reply(card=form, summary=feedback_form_summary())
     if given.editable_until is None:
-        _refuse(request, verb, payload.audit_id, "window_closed")
+        flows.log_refusal(request, verb, payload.audit_id, "window_closed")
         card = feedback_thanks_card(about, given, today=request.today, notice=WINDOW_CLOSED)
         return Reply(card=card, summary=WINDOW_CLOSED)
     if verb == "give_feedback":
@@ -249,11 +248,11 @@ async def _audit_for(request: Request, verb: str, audit_id: int) -> store.AuditF
         session=request.session, tenant_id=request.tenant_id, audit_id=audit_id, lock=True
     )
     if found is None:
-        return _refused(request, verb, audit_id, "not_found", NOT_FOUND)
+        return flows.refused(request, verb, audit_id, "not_found", NOT_FOUND)
     if found.audit.practitioner_id != request.person.id:
-        return _refused(request, verb, audit_id, "not_practitioner", NOT_YOURS, denied=True)
+        return flows.refused(request, verb, audit_id, "not_practitioner", NOT_YOURS, denied=True)
     if found.audit.state not in FEEDBACK_STATES:
-        return _refused(request, verb, audit_id, f"audit_{found.audit.state}", NOT_FINISHED)
+        return flows.refused(request, verb, audit_id, f"audit_{found.audit.state}", NOT_FINISHED)
     return found
 
 
@@ -321,33 +320,6 @@ def _answers(payload: SubmitFeedback) -> Answers | None:
         worked_well=payload.worked_well or None,
         could_be_better=payload.could_be_better or None,
     )
-
-
-def _refuse(
-    request: Request, verb: str, audit_id: int, reason: str, *, denied: bool = False
-) -> None:
-    actions.refusal(
-        request.session,
-        tenant_id=request.tenant_id,
-        actor_id=_me(request),
-        verb=verb,
-        entity="audit",
-        entity_id=audit_id,
-        reason=reason,
-        denied=denied,
-    )
-
-
-def _refused(
-    request: Request, verb: str, audit_id: int, reason: str, message: str, *, denied: bool = False
-) -> Reply:
-    _refuse(request, verb, audit_id, reason, denied=denied)
-    return Reply(card=error_card(message), summary=message, error=message)
-
-
-def _me(request: Request) -> int:
-    assert request.person.id is not None
-    return request.person.id
 
 
 ACTIONS: dict[str, CardAction] = {

@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import feedback, inadequate, notify, refresh
+from bot import feedback, flows, inadequate, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.grades import (
     GRADE_LABELS,
@@ -51,8 +51,7 @@ from cards.grading import (
     grading_form_card,
     working_card,
 )
-from cards.notices import error_card
-from storage import actions, grading
+from storage import actions, audits, grading
 from storage.models import Audit, SentCard
 
 ACTION_ASSIGNED = "action_assigned"
@@ -186,7 +185,7 @@ async def on_open_grading(request: Request, payload: OpenGrading) -> Reply:
         return found
     audit = found
     if audit.state == AuditState.ASSIGNED:
-        grading.start(request.session, audit, actor_id=_me(request))
+        grading.start(request.session, audit, actor_id=flows.me(request))
         await _refresh(request, audit, "started")
     view = await _view(request, payload.audit_id)
     card = grading_form_card(view, draft=GradesDraft.of(view), message=None, today=request.today)
@@ -229,7 +228,7 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
     changed = grading.save_grades(
         request.session,
         audit,
-        actor_id=_me(request),
+        actor_id=flows.me(request),
         grades={s: g for s, g in grades.items() if g is not None},
         overall_grade=payload.overall_grade,
         limiting_reason=reason,
@@ -316,7 +315,7 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
     action = await grading.add_action(
         session,
         audit,
-        actor_id=_me(request),
+        actor_id=flows.me(request),
         standard=payload.standard.value,
         what=payload.what,
         measure=payload.measure,
@@ -371,7 +370,7 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
             "Please save the grades before completing the audit.",
         )
     session, tenant_id = request.session, request.tenant_id
-    grading.complete(session, audit, actor_id=_me(request), now=request.now)
+    grading.complete(session, audit, actor_id=flows.me(request), now=request.now)
     asked = await feedback.ask_for_feedback(
         session, tenant_id=tenant_id, audit=audit, today=request.today
     )
@@ -383,7 +382,7 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
             session,
             tenant_id=tenant_id,
             audit=audit,
-            actor_id=_me(request),
+            actor_id=flows.me(request),
             today=request.today,
             now=request.now,
         )
@@ -402,22 +401,12 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
 
 async def _audit_for(request: Request, verb: str, audit_id: int) -> Audit | Reply:
     """The audit (locked) if the person may grade it and it is still open; else the answer."""
-    audit = await grading.audit_for_update(
+    audit = await audits.audit_for_update(
         session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
     )
     if audit is None:
         message = "I can't find that audit. It may have been removed."
-        actions.refusal(
-            request.session,
-            tenant_id=request.tenant_id,
-            actor_id=_me(request),
-            verb=verb,
-            entity="audit",
-            entity_id=audit_id,
-            reason="not_found",
-            denied=False,
-        )
-        return Reply(card=error_card(message), summary=message, error=message)
+        return flows.refused(request, verb, audit_id, "not_found", message)
     if audit.auditor_id != request.person.id and Role.QA not in request.person.role_set:
         view = await _view(request, audit_id)
         message = (
@@ -493,7 +482,7 @@ def _refuse(
     denied: bool = False,
 ) -> Reply:
     _log_refusal(request, verb, audit, reason, denied=denied)
-    return Reply(card=error_card(message), summary=message, error=message)
+    return flows.error_reply(message)
 
 
 def _log_refusal(
@@ -518,14 +507,11 @@ def _log_refusal_id(
     denied: bool = False,
     fields: list[str] | None = None,
 ) -> None:
-    actions.refusal(
-        request.session,
-        tenant_id=request.tenant_id,
-        actor_id=_me(request),
-        verb=verb,
-        entity="audit",
-        entity_id=audit_id,
-        reason=reason if fields is None else f"{reason}: {', '.join(fields)}",
+    flows.log_refusal(
+        request,
+        verb,
+        audit_id,
+        reason if fields is None else f"{reason}: {', '.join(fields)}",
         denied=denied,
     )
 
@@ -549,11 +535,6 @@ async def _refresh(request: Request, audit: Audit, change: str) -> None:
         change_key=f"{change}:{request.now:%Y%m%dT%H%M%S%f}",
         except_activity_id=request.reply_to_id,
     )
-
-
-def _me(request: Request) -> int:
-    assert request.person.id is not None
-    return request.person.id
 
 
 # The owner's card about a new action, rebuilt when the action changes (done, more time, ...).

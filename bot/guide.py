@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.rules.reminders import AuditDue
-from bot.rules.workdays import is_working_day
 from bot.turn import Reply, Request
 from cards.guide import (
     GuideAudit,
@@ -140,22 +139,6 @@ def iso_week(day: date) -> str:
 def week_end(day: date) -> date:
     """The Sunday of `day`'s ISO week."""
     return day + timedelta(days=7 - day.isoweekday())
-
-
-def first_working_day_of_week(day: date) -> date | None:
-    """The first working day (Monday, or later after a bank holiday) of `day`'s week; None in a
-    week with none (Christmas can come close, but never takes a whole week)."""
-    monday = day - timedelta(days=day.weekday())
-    for offset in range(5):
-        candidate = monday + timedelta(days=offset)
-        if is_working_day(candidate):
-            return candidate
-    return None
-
-
-def is_first_working_day_of_week(day: date) -> bool:
-    """The `step_guide` job's `runs_on`: Monday, or the Tuesday after a bank holiday Monday."""
-    return first_working_day_of_week(day) == day
 
 
 async def show_guide(request: Request) -> Reply:

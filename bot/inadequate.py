@@ -17,7 +17,7 @@ from microsoft_teams.cards import AdaptiveCard
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import notify, refresh
+from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.dates import MAX_AHEAD, parse_day
 from bot.rules.grades import ActionState
@@ -43,8 +43,7 @@ from cards.inadequate import (
     meeting_action_card,
     visit_summary,
 )
-from cards.notices import error_card
-from storage import actions, staff
+from storage import actions, audits, staff
 from storage import inadequate as store
 from storage.models import Action, Audit, SentCard, Staff
 
@@ -254,7 +253,7 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
         return found
     audit, step = found
     if not await _may_record_meeting(request, audit, step):
-        return _refuse(
+        return flows.refused(
             request,
             verb,
             payload.audit_id,
@@ -279,14 +278,14 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
     form = payload.form()
     checked = await _check_meeting(request, audit, form)
     if isinstance(checked, Problem):
-        _log_refusal(request, verb, payload.audit_id, checked.reason)
+        flows.log_refusal(request, verb, payload.audit_id, checked.reason)
         view = await _view(request, audit.id or 0)
         card = inadequate_alert_card(
             view, today=request.today, meeting_form=form, problem=checked.message
         )
         return Reply(card=card, summary=checked.message)
     held_on, attendees, allocated = checked
-    me = _me(request)
+    me = flows.me(request)
     await store.record_meeting(
         session,
         tenant_id=tenant_id,
@@ -408,7 +407,7 @@ async def _check_draft(request: Request, n: int, draft: Draft) -> Problem | Allo
     owner = None
     session, tenant_id = request.session, request.tenant_id
     if draft.owner_email:
-        owner = await store.active_by_email(
+        owner = await staff.active_by_email(
             session=session, tenant_id=tenant_id, email=draft.owner_email
         )
         if owner is None:
@@ -418,7 +417,7 @@ async def _check_draft(request: Request, n: int, draft: Draft) -> Problem | Allo
                 "Choose someone from the list, or check the address.",
             )
     elif draft.owner.isdigit():
-        owner = await store.active_by_id(
+        owner = await staff.active_by_id(
             session=session, tenant_id=tenant_id, staff_id=int(draft.owner)
         )
     if owner is None:
@@ -465,7 +464,7 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
         return found
     audit, step = found
     if not await _may_record_visit(request, audit, step):
-        return _refuse(
+        return flows.refused(
             request,
             verb,
             payload.audit_id,
@@ -503,7 +502,7 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
             )
     if problem is not None or visited is None:
         assert problem is not None
-        _log_refusal(request, verb, payload.audit_id, problem.reason)
+        flows.log_refusal(request, verb, payload.audit_id, problem.reason)
         view = await _view(request, audit.id or 0)
         if payload.card == "visit":
             card = child_visit_card(view, today=today, visit_form=form, problem=problem.message)
@@ -513,7 +512,7 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
             )
         return Reply(card=card, summary=problem.message)
     note = f"Visited on {uk_date(visited)}" + (f": {form.note}" if form.note else "")
-    me = _me(request)
+    me = flows.me(request)
     actions.mark_done(request.session, step, actor_id=me, now=request.now, note=note)
     withdrawn = await actions.withdraw_extensions(
         request.session, step, actor_id=me, now=request.now
@@ -555,9 +554,9 @@ async def _audit_and_step(
 ) -> tuple[Audit, Action] | Reply:
     """The audit and its meeting or visit action, both locked; else why not."""
     session, tenant_id = request.session, request.tenant_id
-    audit = await store.audit_for_update(session=session, tenant_id=tenant_id, audit_id=audit_id)
+    audit = await audits.audit_for_update(session=session, tenant_id=tenant_id, audit_id=audit_id)
     if audit is None:
-        return _refuse(
+        return flows.refused(
             request,
             verb,
             audit_id,
@@ -569,7 +568,7 @@ async def _audit_and_step(
     )
     if step is None:
         what = "action meeting" if source == store.MEETING else "child visit"
-        return _refuse(
+        return flows.refused(
             request, verb, audit_id, f"no_{source}", f"This audit has no {what} to record."
         )
     return audit, step
@@ -606,36 +605,8 @@ async def _unchanged(
     request: Request, payload: VisitDone | MeetingHeld, verb: str, reason: str, message: str
 ) -> Reply:
     """A repeat or a press on a card showing an old state: the card afresh, saying where it is."""
-    _log_refusal(request, verb, payload.audit_id, reason)
+    flows.log_refusal(request, verb, payload.audit_id, reason)
     return await _answer(request, payload, message)
-
-
-def _refuse(
-    request: Request,
-    verb: str,
-    audit_id: int,
-    reason: str,
-    message: str,
-    *,
-    denied: bool = False,
-) -> Reply:
-    _log_refusal(request, verb, audit_id, reason, denied=denied)
-    return Reply(card=error_card(message), summary=message, error=message)
-
-
-def _log_refusal(
-    request: Request, verb: str, audit_id: int, reason: str, *, denied: bool = False
-) -> None:
-    actions.refusal(
-        request.session,
-        tenant_id=request.tenant_id,
-        actor_id=_me(request),
-        verb=verb,
-        entity="audit",
-        entity_id=audit_id,
-        reason=reason,
-        denied=denied,
-    )
 
 
 async def _refresh(request: Request, subjects: list[str], change: str) -> None:
@@ -647,11 +618,6 @@ async def _refresh(request: Request, subjects: list[str], change: str) -> None:
         change_key=f"{change}:{request.now:%Y%m%dT%H%M%S%f}",
         except_activity_id=request.reply_to_id,
     )
-
-
-def _me(request: Request) -> int:
-    assert request.person.id is not None
-    return request.person.id
 
 
 def _and(names: list[str]) -> str:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 from microsoft_teams.cards import AdaptiveCard
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import notify, refresh
+from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.grades import AuditState
 from bot.turn import Reply, Request
@@ -28,9 +28,8 @@ from cards.moderation import (
     moderation_outcome_card,
     moderation_outcome_summary,
 )
-from cards.notices import error_card
 from jobs.moderation import KIND as MODERATION_REQUEST
-from storage import actions, staff
+from storage import actions, audits, staff
 from storage import moderation as store
 from storage.models import Moderation, SentCard
 
@@ -66,25 +65,25 @@ async def on_moderate_audit(request: Request, payload: ModerateAudit) -> Reply:
     verb, audit_id = "moderate_audit", payload.audit_id
     session, tenant_id = request.session, request.tenant_id
     # The audit before its moderation, in the same order as anything else that changes an audit.
-    audit = await store.audit_for_update(session=session, tenant_id=tenant_id, audit_id=audit_id)
+    audit = await audits.audit_for_update(session=session, tenant_id=tenant_id, audit_id=audit_id)
     moderation = await store.moderation_of(
         session=session, tenant_id=tenant_id, audit_id=audit_id, lock=True
     )
     if audit is None or moderation is None:
-        return _refused(request, verb, audit_id, "not_found", NOT_FOUND)
+        return flows.refused(request, verb, audit_id, "not_found", NOT_FOUND)
     if moderation.moderator_id != request.person.id:
-        return _refused(request, verb, audit_id, "not_moderator", NOT_YOURS, denied=True)
+        return flows.refused(request, verb, audit_id, "not_moderator", NOT_YOURS, denied=True)
     shown = await _shown(session, tenant_id, audit_id)
     if moderation.decided_at is not None:
-        _refuse(request, verb, audit_id, "already_moderated")
+        flows.log_refusal(request, verb, audit_id, "already_moderated")
         notice = "Already moderated. Nothing was changed."
         return Reply(card=await _moderated(request, shown, moderation, notice), summary=notice)
     if audit.state != AuditState.COMPLETED:
         message = f"This audit is {audit.state.replace('_', ' ')} now, so it can't be moderated."
-        return _refused(request, verb, audit_id, f"audit_{audit.state}", message)
+        return flows.refused(request, verb, audit_id, f"audit_{audit.state}", message)
     agreement = payload.agreement()
     if not all(agreement.values()) and not payload.comment:
-        _refuse(request, verb, audit_id, "comment_needed")
+        flows.log_refusal(request, verb, audit_id, "comment_needed")
         values = payload.model_dump(include={*(f"agree_{k}" for k in JUDGEMENTS), "comment"})
         form = moderation_card(shown, today=request.today, values=values, message=COMMENT_NEEDED)
         return Reply(card=form, summary=COMMENT_NEEDED)
@@ -172,29 +171,6 @@ async def _moderated(
 ) -> AdaptiveCard:
     decision = await _decision(request, moderation)
     return moderated_card(shown, decision, today=request.today, notice=notice)
-
-
-def _refuse(
-    request: Request, verb: str, audit_id: int, reason: str, *, denied: bool = False
-) -> None:
-    assert request.person.id is not None
-    actions.refusal(
-        request.session,
-        tenant_id=request.tenant_id,
-        actor_id=request.person.id,
-        verb=verb,
-        entity="audit",
-        entity_id=audit_id,
-        reason=reason,
-        denied=denied,
-    )
-
-
-def _refused(
-    request: Request, verb: str, audit_id: int, reason: str, message: str, *, denied: bool = False
-) -> Reply:
-    _refuse(request, verb, audit_id, reason, denied=denied)
-    return Reply(card=error_card(message), summary=message, error=message)
 
 
 ACTIONS: dict[str, CardAction] = {

@@ -15,12 +15,12 @@ from bot.rules.digest import (
     Digest,
     Period,
     digest,
-    is_first_working_day_of_month,
     is_first_working_day_of_quarter,
     overdue_point,
     previous_month,
     previous_quarter,
 )
+from bot.rules.workdays import is_first_working_day_of_month
 from cards.common import card_json
 from cards.digest import digest_card, digest_summary
 from jobs.runs import JobDeps, Planned

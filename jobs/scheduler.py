@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.guide import is_first_working_day_of_week, iso_week
+from bot.guide import iso_week
 from bot.rules.briefing import is_briefing_day
 from bot.rules.digest import is_first_working_day_of_quarter, previous_quarter
-from bot.rules.moderation import is_first_working_day_of_month, sampled_month
+from bot.rules.moderation import sampled_month
+from bot.rules.workdays import is_first_working_day_of_month, is_first_working_day_of_week
 from bot.settings import Settings
 from jobs import briefing, digest, housekeeping, moderation, reminders, step_guide
 from jobs.runs import Job, Outcome, run_job

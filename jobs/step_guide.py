@@ -10,11 +10,11 @@ from datetime import datetime
 from bot.guide import (
     FAR_AHEAD,
     guide_audit,
-    is_first_working_day_of_week,
     iso_week,
     load_step_guide,
     week_end,
 )
+from bot.rules.workdays import is_first_working_day_of_week
 from cards.common import card_json
 from cards.guide import GuideAudit, step_guide_card, step_guide_summary
 from jobs.runs import JobDeps, Planned

@@ -287,7 +287,7 @@ def refusal(
     actor_id: int,
     verb: str,
     entity: str,
-    entity_id: int,
+    entity_id: int | str | None,
     reason: str,
     denied: bool,
 ) -> None:

@@ -15,7 +15,7 @@ from bot.rules.allocation import Auditor, Candidate, Plan
 from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
 from bot.rules.roles import MANAGERS, Role
 from cards.audit_assigned import AssignedView, AuditorChoice
-from storage import audit_log
+from storage import audit_log, audits
 from storage.models import Allocation, Audit, Case, ConversationRef, Staff, Team
 
 # Who may be given an audit made by hand: auditors, and managers doing their own kind of audit.
@@ -223,17 +223,6 @@ async def open_audit_of(
     return result.first()
 
 
-async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
-    """The audit, locked until the transaction ends (on PostgreSQL; SQLite has one writer)."""
-    result = await session.exec(
-        select(Audit)
-        .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
-
-
 def decline(session: AsyncSession, audit: Audit, *, actor_id: int, reason: str) -> None:
     before = _snapshot(audit)
     audit.state = AuditState.DECLINED
@@ -249,28 +238,6 @@ def reassign(session: AsyncSession, audit: Audit, *, actor_id: int | None, audit
     audit.declined_reason = None
     session.add(audit)
     _log(session, audit, actor_id, "audit.reassigned", before)
-
-
-def refusal(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    actor_id: int | None,
-    verb: str,
-    entity_id: int | str | None,
-    reason: str,
-    denied: bool = False,
-) -> None:
-    """ "denied.<verb>" for the wrong person, "refused.<verb>" for anything else."""
-    audit_log.record(
-        session,
-        tenant_id=tenant_id,
-        actor_id=actor_id,
-        event=f"{'denied' if denied else 'refused'}.{verb}",
-        entity="audit",
-        entity_id=entity_id,
-        after={"reason": reason},
-    )
 
 
 async def case_by_ref(*, session: AsyncSession, tenant_id: str, case_ref: str) -> Case | None:
@@ -328,14 +295,7 @@ async def assigned_view(
     *, session: AsyncSession, tenant_id: str, audit_id: int
 ) -> AssignedView | None:
     """What the assigned card and its copies show about an audit."""
-    row = (
-        await session.exec(
-            select(Audit, Case.case_ref, Team.name)
-            .join(Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id))
-            .join(Team, and_(col(Team.id) == col(Audit.team_id), col(Team.tenant_id) == tenant_id))
-            .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
-        )
-    ).first()
+    row = await audits.with_case_and_team(session=session, tenant_id=tenant_id, audit_id=audit_id)
     if row is None:
         return None
     audit, case_ref, team_name = row

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
 from cards.views import AuditItem, Page
 from storage import staff
-from storage.models import Audit, Case
+from storage.models import Audit, Case, Team
 
 _SHOWN = (*OPEN_AUDIT_STATES, AuditState.COMPLETED, AuditState.MODERATED)
 
@@ -67,3 +67,29 @@ async def my_audits(
             )
         )
     return items, Page(offset=offset, size=size, total=total)
+
+
+async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
+    """The audit, locked until the transaction ends (on PostgreSQL; SQLite has one writer)."""
+    result = await session.exec(
+        select(Audit)
+        .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def with_case_and_team(
+    *, session: AsyncSession, tenant_id: str, audit_id: int
+) -> tuple[Audit, str, str] | None:
+    """The audit with its case reference and its team's name."""
+    row = (
+        await session.exec(
+            select(Audit, Case.case_ref, Team.name)
+            .join(Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id))
+            .join(Team, and_(col(Team.id) == col(Audit.team_id), col(Team.tenant_id) == tenant_id))
+            .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

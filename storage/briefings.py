@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.briefing import DRAFT, PUBLISHED, READY, BriefingText
 from storage import audit_log
-from storage.models import Briefing, Case, Staff
+from storage.models import Briefing, Case
 
 
 def _fields(briefing: Briefing) -> dict[str, Any]:
@@ -135,15 +135,3 @@ async def known_case_refs(
         )
     )
     return sorted(set(result.all()))
-
-
-async def author_by_email(*, session: AsyncSession, tenant_id: str, email: str) -> Staff | None:
-    """An active person in this tenant by email (any case), for `qaloop briefing import`."""
-    result = await session.exec(
-        select(Staff).where(
-            Staff.tenant_id == tenant_id,
-            func.lower(Staff.email) == email.strip().lower(),
-            col(Staff.active).is_(True),
-        )
-    )
-    return result.first()

@@ -1,6 +1,6 @@
 """Queries and changes for grading an audit: the audit as its cards show it, the likely owners of
 its actions, saving grades, adding actions and completing it. Each change writes its audit-log row
-in the caller's transaction; the caller has locked the audit with `audit_for_update`."""
+in the caller's transaction; the caller has locked the audit with `audits.audit_for_update`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import ActionState, AuditState, Standard
@@ -20,17 +20,6 @@ from storage import audit_log, staff
 from storage.models import Action, Audit, Case, Staff
 
 SOURCE_AUDIT = "audit"
-
-
-async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
-    """The audit, locked until the transaction ends (on PostgreSQL; SQLite has one writer)."""
-    result = await session.exec(
-        select(Audit)
-        .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
 
 
 async def grading_view(
@@ -134,13 +123,13 @@ async def active_person(
 ) -> Staff | None:
     """An active person of the tenant, by id or by email (case-insensitive)."""
     if email:
-        where: Any = func.lower(Staff.email) == email.strip().lower()
-    elif staff_id is not None:
-        where = Staff.id == staff_id
-    else:
+        return await staff.active_by_email(session=session, tenant_id=tenant_id, email=email)
+    if staff_id is None:
         return None
     result = await session.exec(
-        select(Staff).where(Staff.tenant_id == tenant_id, col(Staff.active).is_(True), where)
+        select(Staff).where(
+            Staff.tenant_id == tenant_id, col(Staff.active).is_(True), Staff.id == staff_id
+        )
     )
     return result.first()
 

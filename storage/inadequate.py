@@ -8,30 +8,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import Standard
 from bot.rules.permissions import SERVICE_LEADS
 from bot.rules.roles import Role
 from cards.inadequate import AlertView, Allocated, MeetingRecord, Owner, Step
-from storage import audit_log, staff
-from storage.models import Action, ActionMeeting, Audit, AuditLog, Case, Staff, Team
+from storage import audit_log, audits, staff
+from storage.models import Action, ActionMeeting, Audit, AuditLog, Staff, Team
 
 MEETING = "action_meeting"
 VISIT = "child_visit"
 FROM_MEETING = "meeting"
-
-
-async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
-    """The audit, locked until the transaction ends, so two records of its meeting cannot race."""
-    result = await session.exec(
-        select(Audit)
-        .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
 
 
 async def service_of(*, session: AsyncSession, tenant_id: str, audit: Audit) -> int | None:
@@ -223,22 +212,6 @@ async def record_meeting(
     return meeting
 
 
-async def active_by_email(*, session: AsyncSession, tenant_id: str, email: str) -> Staff | None:
-    result = await session.exec(
-        select(Staff).where(
-            Staff.tenant_id == tenant_id,
-            func.lower(Staff.email) == email.strip().lower(),
-            col(Staff.active).is_(True),
-        )
-    )
-    return result.first()
-
-
-async def active_by_id(*, session: AsyncSession, tenant_id: str, staff_id: int) -> Staff | None:
-    person = await staff.by_id(session=session, tenant_id=tenant_id, staff_id=staff_id)
-    return person if person is not None and person.active else None
-
-
 async def audit_of_action(*, session: AsyncSession, tenant_id: str, action_id: int) -> int | None:
     result = await session.exec(
         select(Action.audit_id).where(Action.tenant_id == tenant_id, Action.id == action_id)
@@ -250,14 +223,7 @@ async def alert_view(
     *, session: AsyncSession, tenant_id: str, audit_id: int, zone: ZoneInfo
 ) -> AlertView | None:
     """The audit as its alert card shows it, with where the meeting and the visit stand."""
-    row = (
-        await session.exec(
-            select(Audit, Case.case_ref, Team.name)
-            .join(Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id))
-            .join(Team, and_(col(Team.id) == col(Audit.team_id), col(Team.tenant_id) == tenant_id))
-            .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
-        )
-    ).first()
+    row = await audits.with_case_and_team(session=session, tenant_id=tenant_id, audit_id=audit_id)
     if row is None:
         return None
     audit, case_ref, team_name = row

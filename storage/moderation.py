@@ -179,16 +179,6 @@ async def audits_to_moderate(
     }
 
 
-async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
-    result = await session.exec(
-        select(Audit)
-        .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return result.first()
-
-
 async def moderation_of(
     *, session: AsyncSession, tenant_id: str, audit_id: int, lock: bool = False
 ) -> Moderation | None:

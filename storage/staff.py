@@ -102,6 +102,23 @@ async def by_id(*, session: AsyncSession, tenant_id: str, staff_id: int) -> Staf
     return person if person is not None and person.tenant_id == tenant_id else None
 
 
+async def active_by_id(*, session: AsyncSession, tenant_id: str, staff_id: int) -> Staff | None:
+    person = await by_id(session=session, tenant_id=tenant_id, staff_id=staff_id)
+    return person if person is not None and person.active else None
+
+
+async def active_by_email(*, session: AsyncSession, tenant_id: str, email: str) -> Staff | None:
+    """An active person of the tenant by email (any case)."""
+    result = await session.exec(
+        select(Staff).where(
+            Staff.tenant_id == tenant_id,
+            func.lower(Staff.email) == email.strip().lower(),
+            col(Staff.active).is_(True),
+        )
+    )
+    return result.first()
+
+
 async def standing(*, session: AsyncSession, tenant_id: str, person: Staff) -> Person:
     """What the permission rules need: roles, team, service (their own or their team's), manager."""
     assert person.id is not None

@@ -71,6 +71,21 @@ async def post_card(
     activity_id: str,
 ) -> None:
     """A card the outbox has posted to the person's chat, as the delivery engine records it."""
+    await post_cards(
+        sessions, tenant_id, person, kind=kind, subjects=[subject], activity_id=activity_id
+    )
+
+
+async def post_cards(
+    sessions: SessionMaker,
+    tenant_id: str,
+    person: Person,
+    *,
+    kind: str,
+    subjects: list[str],
+    activity_id: str,
+) -> None:
+    """One card posted to the person's chat, recorded under each of its subjects."""
     async with transaction(sessions) as session:
         ref = (
             await session.exec(
@@ -80,7 +95,7 @@ async def post_card(
             )
         ).one()
         assert ref.id is not None
-        session.add(
+        session.add_all(
             SentCard(
                 tenant_id=tenant_id,
                 subject=subject,
@@ -88,6 +103,7 @@ async def post_card(
                 activity_id=activity_id,
                 kind=kind,
             )
+            for subject in subjects
         )
 
 

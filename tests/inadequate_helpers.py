@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
-
 from bot.inadequate import respond_to_inadequate
 from storage.db import SessionMaker, transaction
-from storage.models import Audit, ConversationRef, SentCard
+from storage.models import Audit
 from tests.action_helpers import NOW
+from tests.assign_helpers import post_cards
 from tests.audit_helpers import AuditCouncil, add_assigned_audit
 from tests.chat import TENANT, Person
 
@@ -59,22 +58,6 @@ async def post_card(
     sessions: SessionMaker, person: Person, *, kind: str, subjects: list[str], activity_id: str
 ) -> None:
     """A card the outbox has posted to the person's chat, as the delivery engine records it."""
-    async with transaction(sessions) as session:
-        ref = (
-            await session.exec(
-                select(ConversationRef).where(
-                    ConversationRef.conversation_id == f"a:personal-{person.teams_id}"
-                )
-            )
-        ).one()
-        assert ref.id is not None
-        session.add_all(
-            SentCard(
-                tenant_id=TENANT,
-                subject=subject,
-                conversation_ref_id=ref.id,
-                activity_id=activity_id,
-                kind=kind,
-            )
-            for subject in subjects
-        )
+    await post_cards(
+        sessions, TENANT, person, kind=kind, subjects=subjects, activity_id=activity_id
+    )

@@ -18,8 +18,6 @@ import pytest
 from bot.rules.digest import (
     Digest,
     digest,
-    first_working_day,
-    is_first_working_day_of_month,
     is_first_working_day_of_quarter,
     meeting_due,
     month,
@@ -30,6 +28,7 @@ from bot.rules.digest import (
     trend_window,
 )
 from bot.rules.grades import Grade, Standard
+from bot.rules.workdays import first_working_day, is_first_working_day_of_month
 from bot.settings import Settings
 from bot.stats import NOT_FOR_YOU, show_stats
 from bot.turn import Request

@@ -11,13 +11,12 @@ import pytest
 from bot.guide import (
     STEP_GUIDE_FILE,
     GuideFileError,
-    first_working_day_of_week,
-    is_first_working_day_of_week,
     iso_week,
     load_step_guide,
     parse_step_guide,
     show_guide,
 )
+from bot.rules.workdays import first_working_day_of_week, is_first_working_day_of_week
 from bot.settings import Settings
 from jobs import step_guide
 from jobs.runs import Job, JobDeps

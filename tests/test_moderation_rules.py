@@ -12,10 +12,10 @@ from bot.rules.moderation import (
     assign_moderators,
     draw_sample,
     fingerprint,
-    is_first_working_day_of_month,
     sample_size,
     sampled_month,
 )
+from bot.rules.workdays import is_first_working_day_of_month
 
 SEED = "5eed"
 

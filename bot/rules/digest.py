@@ -15,7 +15,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.rules.grades import AuditState, Grade, Standard
-from bot.rules.workdays import add_working_days, is_working_day
+from bot.rules.workdays import add_working_days, is_first_working_day_of_month
 
 TREND_MONTHS = 6
 MEETING_WITHIN_WORKING_DAYS = 3
@@ -139,17 +139,6 @@ def trend_window(period: Period, months: int = TREND_MONTHS) -> list[date]:
     """The first days of the `months` months ending with the period's last month, oldest first."""
     last = month_start(period.end)
     return [month_start(last, back) for back in range(months - 1, -1, -1)]
-
-
-def first_working_day(first: date) -> date:
-    day = first
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
-def is_first_working_day_of_month(day: date) -> bool:
-    return day == first_working_day(day.replace(day=1))
 
 
 def is_first_working_day_of_quarter(day: date) -> bool:

@@ -11,9 +11,7 @@ import random
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-
-from bot.rules.workdays import is_working_day
+from datetime import date
 
 DEFAULT_RATE_PERCENT = 10
 
@@ -30,14 +28,6 @@ def sampled_month(today: date) -> str:
     """The month a run on `today` samples: the one before, as "2026-10" for any day in November."""
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     return f"{year:04d}-{month:02d}"
-
-
-def is_first_working_day_of_month(day: date) -> bool:
-    """When the month's sample is drawn: 1 Dec 2026, a Tuesday; 4 Jan 2027, after the holiday."""
-    first = day.replace(day=1)
-    while not is_working_day(first):
-        first += timedelta(days=1)
-    return day == first
 
 
 def new_seed() -> str:

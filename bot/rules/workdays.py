@@ -52,3 +52,32 @@ def working_days_between(earlier: date, later: date) -> int:
         if earlier < day <= later and day.isoweekday() <= 5
     )
     return weekdays - holidays_off
+
+
+def first_working_day(first: date) -> date:
+    """`first` if it is a working day, else the next one."""
+    day = first
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def is_first_working_day_of_month(day: date) -> bool:
+    """1 Dec 2026, a Tuesday; 4 Jan 2027, after the New Year holiday."""
+    return day == first_working_day(day.replace(day=1))
+
+
+def first_working_day_of_week(day: date) -> date | None:
+    """The first working day (Monday, or later after a bank holiday) of `day`'s week; None in a
+    week with none (Christmas can come close, but never takes a whole week)."""
+    monday = day - timedelta(days=day.weekday())
+    for offset in range(5):
+        candidate = monday + timedelta(days=offset)
+        if is_working_day(candidate):
+            return candidate
+    return None
+
+
+def is_first_working_day_of_week(day: date) -> bool:
+    """The `step_guide` job's `runs_on`: Monday, or the Tuesday after a bank holiday Monday."""
+    return first_working_day_of_week(day) == day
