@@ -165,7 +165,7 @@ async def send_assigned(
             tenant_id=tenant_id,
             person=auditor,
             kind=AUDIT_ASSIGNED,
-            key=f"{AUDIT_ASSIGNED}:{audit_id}:{view.auditor_id}:{_stamp(now)}",
+            key=f"{AUDIT_ASSIGNED}:{audit_id}:{view.auditor_id}:{flows.stamp(now)}",
             summary=ASSIGNED_SUMMARY,
             card=audit_assigned_card(view, recipient_id=view.auditor_id, today=today),
             subjects=subjects,
@@ -246,12 +246,12 @@ async def on_decline(request: Request, payload: DeclineAudit) -> Reply:
             tenant_id=request.tenant_id,
             person=person,
             kind=AUDIT_DECLINED,
-            key=f"{AUDIT_DECLINED}:{audit_id}:{person.id}:{_stamp(request.now)}",
+            key=f"{AUDIT_DECLINED}:{audit_id}:{person.id}:{flows.stamp(request.now)}",
             summary=DECLINED_SUMMARY,
             card=card,
             subjects=[refresh.audit_subject(audit_id)],
         )
-    await _refresh(request, audit_id, "declined")
+    await flows.refresh_posted(request, [refresh.audit_subject(audit_id)], "declined")
     then = "I've told the QA team" if told else "The QA team will see it"
     message = f"Thank you. {then}, and they will find someone else."
     return await _answer(request, audit_id, message)
@@ -317,7 +317,7 @@ async def reassign(
         tenant_id=tenant_id,
         subjects=[refresh.audit_subject(audit.id)],
         today=today,
-        change_key=f"reassigned:{_stamp(now)}",
+        change_key=f"reassigned:{flows.stamp(now)}",
         except_activity_id=except_activity_id,
     )
     return bool(told)
@@ -485,7 +485,7 @@ async def on_create(request: Request, payload: CreateAudit) -> Reply:
     assert audit.id is not None
     view = await _view(request, audit.id)
     said = f"Audit #{audit.id} created. " + (
-        f"I've told {_and(told)}."
+        f"I've told {flows.names_and(told)}."
         if told
         else "Nobody could be told yet: they will see it in my audits."
     )
@@ -610,31 +610,12 @@ async def _answer(request: Request, audit_id: int, message: str) -> Reply:
     return Reply(card=card, summary=message)
 
 
-async def _refresh(request: Request, audit_id: int, change: str) -> None:
-    await refresh.refresh_cards(
-        request.session,
-        tenant_id=request.tenant_id,
-        subjects=[refresh.audit_subject(audit_id)],
-        today=request.today,
-        change_key=f"{change}:{_stamp(request.now)}",
-        except_activity_id=request.reply_to_id,
-    )
-
-
 async def _view(request: Request, audit_id: int) -> AssignedView:
     view = await store.assigned_view(
         session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
     )
     assert view is not None
     return view
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _stamp(now: datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%S%f}"
 
 
 ACTIONS: dict[str, CardAction] = {

@@ -1,8 +1,12 @@
-"""Steps the card flows share: who is acting, and answering a request that changes nothing
-(logged as "denied.<verb>" for the wrong person, else "refused.<verb>")."""
+"""Steps the card flows share: who is acting, updating cards already posted after a change, and
+answering a request that changes nothing (logged as "denied.<verb>" for the wrong person, else
+"refused.<verb>")."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from bot import refresh
 from bot.turn import Reply, Request
 from cards.notices import error_card
 from storage import actions
@@ -11,6 +15,29 @@ from storage import actions
 def me(request: Request) -> int:
     assert request.person.id is not None
     return request.person.id
+
+
+def stamp(now: datetime) -> str:
+    """A moment as a dedupe-key part: two changes at different moments are different messages."""
+    return f"{now:%Y%m%dT%H%M%S%f}"
+
+
+def names_and(names: list[str]) -> str:
+    """ "Adele", "Adele and Isaiah", "Adele, Isaiah and Megan"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+async def refresh_posted(request: Request, subjects: list[str], change: str) -> None:
+    """Update every posted card showing `subjects` after `change`, except the one whose button
+    was pressed: the answer to the press updates that one."""
+    await refresh.refresh_cards(
+        request.session,
+        tenant_id=request.tenant_id,
+        subjects=subjects,
+        today=request.today,
+        change_key=f"{change}:{stamp(request.now)}",
+        except_activity_id=request.reply_to_id,
+    )
 
 
 def error_reply(message: str) -> Reply:

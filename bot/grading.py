@@ -186,7 +186,7 @@ async def on_open_grading(request: Request, payload: OpenGrading) -> Reply:
     audit = found
     if audit.state == AuditState.ASSIGNED:
         grading.start(request.session, audit, actor_id=flows.me(request))
-        await _refresh(request, audit, "started")
+        await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "started")
     view = await _view(request, payload.audit_id)
     card = grading_form_card(view, draft=GradesDraft.of(view), message=None, today=request.today)
     return Reply(card=card, summary="Record grades")
@@ -237,7 +237,7 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
         risk_identified=payload.risk_identified,
     )
     if changed:
-        await _refresh(request, audit, "graded")
+        await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "graded")
     view = await _view(request, payload.audit_id)
     then = (
         "Add an action for each standard that needs one, then complete the audit."
@@ -342,7 +342,9 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
             ),
             subjects=[refresh.action_subject(action.id)],
         )
-    await _refresh(request, audit, f"action_added:{action.id}")
+    await flows.refresh_posted(
+        request, [refresh.audit_subject(payload.audit_id)], f"action_added:{action.id}"
+    )
     due = uk_date(payload.due_on, today=request.today)
     who = "you" if owner.id == request.person.id else owner.display_name
     message = f"Action #{action.id} added ✓ for {who}, due {due}."
@@ -390,7 +392,7 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         if audit.meeting_due_on:
             alert += f" The action meeting is due by {uk_date(audit.meeting_due_on, today=request.today)}."
         said.append(alert)
-    await _refresh(request, audit, "completed")
+    await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "completed")
     view = await _view(request, payload.audit_id)
     card = completed_card(view, today=request.today, message=" ".join(said) or None)
     return Reply(card=card, summary=completed_line(view, today=request.today))
@@ -523,18 +525,6 @@ async def _view(request: Request, audit_id: int) -> GradingView:
     )
     assert view is not None
     return view
-
-
-async def _refresh(request: Request, audit: Audit, change: str) -> None:
-    assert audit.id is not None
-    await refresh.refresh_cards(
-        request.session,
-        tenant_id=request.tenant_id,
-        subjects=[refresh.audit_subject(audit.id)],
-        today=request.today,
-        change_key=f"{change}:{request.now:%Y%m%dT%H%M%S%f}",
-        except_activity_id=request.reply_to_id,
-    )
 
 
 # The owner's card about a new action, rebuilt when the action changes (done, more time, ...).

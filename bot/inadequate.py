@@ -339,7 +339,7 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
             subjects=[refresh.action_subject(action.id or 0)],
         ):
             told.append(item.owner.display_name)
-    await _refresh(request, changed, "meeting_held")
+    await flows.refresh_posted(request, changed, "meeting_held")
     count = len(allocated)
     message = (
         f"Meeting held ✓ {uk_date(held_on, today=request.today)} recorded, with "
@@ -347,7 +347,7 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
     )
     names = sorted(set(told))
     if names:
-        message += f" I've told {_and(names)}."
+        message += f" I've told {flows.names_and(names)}."
     return await _answer(request, payload, message)
 
 
@@ -517,7 +517,7 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
     withdrawn = await actions.withdraw_extensions(
         request.session, step, actor_id=me, now=request.now
     )
-    await _refresh(
+    await flows.refresh_posted(
         request,
         [
             refresh.audit_subject(audit.id or 0),
@@ -607,21 +607,6 @@ async def _unchanged(
     """A repeat or a press on a card showing an old state: the card afresh, saying where it is."""
     flows.log_refusal(request, verb, payload.audit_id, reason)
     return await _answer(request, payload, message)
-
-
-async def _refresh(request: Request, subjects: list[str], change: str) -> None:
-    await refresh.refresh_cards(
-        request.session,
-        tenant_id=request.tenant_id,
-        subjects=subjects,
-        today=request.today,
-        change_key=f"{change}:{request.now:%Y%m%dT%H%M%S%f}",
-        except_activity_id=request.reply_to_id,
-    )
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # Posted cards, built afresh when the meeting or visit changes (from these cards or elsewhere).

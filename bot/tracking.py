@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from microsoft_teams.cards import AdaptiveCard
 
-from bot import notify
+from bot import flows, notify
 from bot.refresh import (
     CONFIRM_DONE,
     EXTENSION_REQUEST,
@@ -24,7 +24,6 @@ from bot.refresh import (
     confirm_done_summary,
     extension_request_summary,
     extension_subject,
-    refresh_cards,
 )
 from bot.rules.dates import DateProblem, new_due_date_problem
 from bot.rules.grades import ActionState
@@ -90,9 +89,11 @@ async def mark_done(request: Request, *, action_id: int, note: str | None) -> Ou
     action, owner = found
     if action.state != ActionState.OPEN:
         return await _as_it_stands(request, Verb.MARK_DONE, action)
-    actions.mark_done(request.session, action, actor_id=_me(request), now=request.now, note=note)
+    actions.mark_done(
+        request.session, action, actor_id=flows.me(request), now=request.now, note=note
+    )
     withdrawn = await actions.withdraw_extensions(
-        request.session, action, actor_id=_me(request), now=request.now
+        request.session, action, actor_id=flows.me(request), now=request.now
     )
     status = await _status(request, action_id)
     approver = await staff.approver_for(
@@ -102,12 +103,14 @@ async def mark_done(request: Request, *, action_id: int, note: str | None) -> Ou
         request,
         approver,
         kind=CONFIRM_DONE,
-        key=f"{CONFIRM_DONE}:{action_id}:{_stamp(request)}",
+        key=f"{CONFIRM_DONE}:{action_id}:{flows.stamp(request.now)}",
         summary=confirm_done_summary(owner.display_name),
         card=confirm_done_card(status, today=request.today),
         subjects=[action_subject(action_id)],
     )
-    await _refresh(request, [action_subject(action_id), *map(extension_subject, withdrawn)], "done")
+    await flows.refresh_posted(
+        request, [action_subject(action_id), *map(extension_subject, withdrawn)], "done"
+    )
     if approver is None:
         then = "There is no manager set up to confirm it, so the QA team will."
     elif approver.id == request.person.id:
@@ -133,8 +136,8 @@ async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:
         return _unchanged(
             request, Verb.SNOOZE, action_id, "repeat", f"Already snoozed until {shown}. {still_due}"
         )
-    actions.snooze(request.session, action, actor_id=_me(request), until=until)
-    await _refresh(request, [action_subject(action_id)], "snoozed")
+    actions.snooze(request.session, action, actor_id=flows.me(request), until=until)
+    await flows.refresh_posted(request, [action_subject(action_id)], "snoozed")
     return Outcome(Result.CHANGED, f"Snoozed ✓ No reminder until {shown}. {still_due}")
 
 
@@ -180,7 +183,7 @@ async def request_extension(
             _date_problem(problem, new_due_on, action, today),
         )
     extension = await actions.request_extension(
-        request.session, action, actor_id=_me(request), new_due_on=new_due_on, reason=reason
+        request.session, action, actor_id=flows.me(request), new_due_on=new_due_on, reason=reason
     )
     assert extension.id is not None
     view = await _extension(request, extension.id)
@@ -196,7 +199,7 @@ async def request_extension(
         card=extension_request_card(view, today=today),
         subjects=[extension_subject(extension.id), action_subject(action_id)],
     )
-    await _refresh(request, [action_subject(action_id)], "extension_requested")
+    await flows.refresh_posted(request, [action_subject(action_id)], "extension_requested")
     if approver is None:
         who = "There is no manager set up for this action, so the QA team will decide."
     elif approver.id == request.person.id:
@@ -250,7 +253,12 @@ async def decide_extension(request: Request, *, request_id: int, approve: bool) 
             entity="extension_request",
         )
     actions.decide_extension(
-        request.session, extension, action, actor_id=_me(request), now=request.now, approve=approve
+        request.session,
+        extension,
+        action,
+        actor_id=flows.me(request),
+        now=request.now,
+        approve=approve,
     )
     view = await _extension(request, request_id)
     told = await _tell(
@@ -261,7 +269,7 @@ async def decide_extension(request: Request, *, request_id: int, approve: bool) 
         summary=f"Your request for more time was {'approved' if approve else 'declined'}",
         card=extension_decided_card(view, today=today),
     )
-    await _refresh(
+    await flows.refresh_posted(
         request,
         [action_subject(action_id), extension_subject(request_id)],
         "extension_approved" if approve else "extension_declined",
@@ -288,17 +296,17 @@ async def confirm_done(request: Request, *, action_id: int) -> Outcome:
     action, owner = found
     if action.state != ActionState.DONE:
         return await _as_it_stands(request, verb, action)
-    actions.confirm(request.session, action, actor_id=_me(request), now=request.now)
+    actions.confirm(request.session, action, actor_id=flows.me(request), now=request.now)
     status = await _status(request, action_id)
     told = await _tell(
         request,
         owner,
         kind=ACTION_CONFIRMED,
-        key=f"{ACTION_CONFIRMED}:{action_id}:{_stamp(request)}",
+        key=f"{ACTION_CONFIRMED}:{action_id}:{flows.stamp(request.now)}",
         summary="Your action was confirmed as done",
         card=action_confirmed_card(status, today=request.today),
     )
-    await _refresh(request, [action_subject(action_id)], "confirmed")
+    await flows.refresh_posted(request, [action_subject(action_id)], "confirmed")
     then = f" I've told {owner.display_name}." if told else ""
     when = uk_moment(request.now.astimezone(await _zone(request)), today=request.today)
     return Outcome(Result.CHANGED, f"Confirmed ✓ by {request.person.display_name}, {when}.{then}")
@@ -312,19 +320,19 @@ async def reopen(request: Request, *, action_id: int, reason: str | None) -> Out
     action, owner = found
     if action.state != ActionState.DONE:
         return await _as_it_stands(request, verb, action)
-    actions.reopen(request.session, action, actor_id=_me(request), reason=reason)
+    actions.reopen(request.session, action, actor_id=flows.me(request), reason=reason)
     status = await _status(request, action_id)
     told = await _tell(
         request,
         owner,
         kind=ACTION_REOPENED,
-        key=f"{ACTION_REOPENED}:{action_id}:{_stamp(request)}",
+        key=f"{ACTION_REOPENED}:{action_id}:{flows.stamp(request.now)}",
         summary="One of your actions is open again",
         card=action_reopened_card(
             status, reopened_by=request.person.display_name, reason=reason, today=request.today
         ),
     )
-    await _refresh(request, [action_subject(action_id)], "reopened")
+    await flows.refresh_posted(request, [action_subject(action_id)], "reopened")
     then = f" I've told {owner.display_name}." if told else ""
     due = uk_date(action.due_on, today=request.today)
     return Outcome(Result.CHANGED, f"Reopened: action #{action_id} is open again, due {due}.{then}")
@@ -408,7 +416,7 @@ def _refuse(
     actions.refusal(
         request.session,
         tenant_id=request.tenant_id,
-        actor_id=_me(request),
+        actor_id=flows.me(request),
         verb=verb.value,
         entity=entity,
         entity_id=entity_id,
@@ -474,17 +482,6 @@ async def _tell(
     )
 
 
-async def _refresh(request: Request, subjects: list[str], change: str) -> None:
-    await refresh_cards(
-        request.session,
-        tenant_id=request.tenant_id,
-        subjects=subjects,
-        today=request.today,
-        change_key=f"{change}:{_stamp(request)}",
-        except_activity_id=request.reply_to_id,
-    )
-
-
 async def _zone(request: Request) -> ZoneInfo:
     return await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
 
@@ -509,12 +506,3 @@ async def _extension(request: Request, request_id: int) -> ExtensionView:
     )
     assert view is not None
     return view
-
-
-def _me(request: Request) -> int:
-    assert request.person.id is not None
-    return request.person.id
-
-
-def _stamp(request: Request) -> str:
-    return f"{request.now:%Y%m%dT%H%M%S%f}"
