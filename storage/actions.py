@@ -18,6 +18,7 @@ from cards.action_done import ActionStatus
 from cards.extension import ExtensionView
 from cards.views import ActionItem, Page
 from storage import audit_log, staff
+from storage.db import locked
 from storage.models import Action, Audit, AuditLog, Case, ExtensionRequest, Staff, Tenant
 
 DEFAULT_ZONE = "Europe/London"
@@ -103,12 +104,9 @@ async def my_open_actions(
 async def action_for_update(
     *, session: AsyncSession, tenant_id: str, action_id: int
 ) -> Action | None:
-    """The action, locked until the transaction ends (on PostgreSQL; SQLite has one writer)."""
+    """The action, locked for this transaction (see storage.db.locked)."""
     result = await session.exec(
-        select(Action)
-        .where(Action.tenant_id == tenant_id, Action.id == action_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        locked(select(Action).where(Action.tenant_id == tenant_id, Action.id == action_id))
     )
     return result.first()
 
@@ -117,10 +115,11 @@ async def extension_for_update(
     *, session: AsyncSession, tenant_id: str, request_id: int
 ) -> ExtensionRequest | None:
     result = await session.exec(
-        select(ExtensionRequest)
-        .where(ExtensionRequest.tenant_id == tenant_id, ExtensionRequest.id == request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        locked(
+            select(ExtensionRequest).where(
+                ExtensionRequest.tenant_id == tenant_id, ExtensionRequest.id == request_id
+            )
+        )
     )
     return result.first()
 

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
 from cards.views import AuditItem, Page
 from storage import staff
+from storage.db import locked
 from storage.models import Audit, Case, Team
 
 _SHOWN = (*OPEN_AUDIT_STATES, AuditState.COMPLETED, AuditState.MODERATED)
@@ -70,12 +71,9 @@ async def my_audits(
 
 
 async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
-    """The audit, locked until the transaction ends (on PostgreSQL; SQLite has one writer)."""
+    """The audit, locked for this transaction (see storage.db.locked)."""
     result = await session.exec(
-        select(Audit)
-        .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        locked(select(Audit).where(Audit.tenant_id == tenant_id, Audit.id == audit_id))
     )
     return result.first()
 

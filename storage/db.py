@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 SessionMaker = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -48,3 +50,9 @@ async def transaction(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
     """A session whose work commits on success and rolls back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+def locked(query: SelectOfScalar[T]) -> SelectOfScalar[T]:
+    """`query`'s rows locked until the transaction ends (on PostgreSQL; SQLite has one writer) and
+    read afresh, so two presses at once cannot both change them."""
+    return query.with_for_update().execution_options(populate_existing=True)

@@ -16,6 +16,7 @@ from bot.rules.permissions import SERVICE_LEADS
 from bot.rules.roles import Role
 from cards.inadequate import AlertView, Allocated, MeetingRecord, Owner, Step
 from storage import audit_log, audits, staff
+from storage.db import locked
 from storage.models import Action, ActionMeeting, Audit, AuditLog, Staff, Team
 
 MEETING = "action_meeting"
@@ -89,7 +90,7 @@ async def response_action(
         .order_by(col(Action.id))
     )
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = locked(query)
     return (await session.exec(query)).first()
 
 

@@ -16,6 +16,7 @@ from bot.rules.moderation import Candidate
 from bot.rules.roles import Role
 from cards.moderation import AuditToModerate, Decision
 from storage import audit_log
+from storage.db import locked
 from storage.models import Audit, Case, Moderation, ModerationSample, Staff
 
 # Completed audits stay candidates once moderated, so the month's list (and its fingerprint)
@@ -186,7 +187,7 @@ async def moderation_of(
         Moderation.tenant_id == tenant_id, Moderation.audit_id == audit_id
     )
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = locked(query)
     return (await session.exec(query)).first()
 
 
