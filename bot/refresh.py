@@ -6,6 +6,7 @@ row, it builds the card afresh from the database, or None when it no longer can.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -101,6 +102,14 @@ REBUILDERS: dict[str, Rebuilder] = {
 }
 
 
+def rebuilder_for(kind: str) -> Rebuilder | None:
+    """How to rebuild a posted card of `kind`; None for one-off notices, never updated."""
+    # Feature modules register their kinds when imported, and bot.actions imports every one of
+    # them: so a process that has handled no turn (a CLI command, a job) still knows every kind.
+    importlib.import_module("bot.actions")
+    return REBUILDERS.get(kind)
+
+
 def register(kind: str, rebuilder: Rebuilder) -> None:
     """Let a feature module's posted cards of `kind` be rebuilt (called at its import)."""
     REBUILDERS[kind] = rebuilder
@@ -118,7 +127,7 @@ async def rebuilt_card(
     """The posted card `activity_id` in that conversation, built afresh, if it shows `subject` and
     its kind has a rebuilder; used to answer a button press with that same card."""
     for sent, where in await outbox.cards_showing(session, tenant_id=tenant_id, subject=subject):
-        rebuild = REBUILDERS.get(sent.kind)
+        rebuild = rebuilder_for(sent.kind)
         if (
             rebuild is not None
             and sent.activity_id == activity_id
@@ -151,7 +160,7 @@ async def refresh_cards(
             session, tenant_id=tenant_id, subject=subject
         ):
             posted = (sent.conversation_ref_id, sent.activity_id)
-            rebuild = REBUILDERS.get(sent.kind)
+            rebuild = rebuilder_for(sent.kind)
             if rebuild is None or posted in done or sent.activity_id == except_activity_id:
                 continue
             done.add(posted)
