@@ -24,8 +24,9 @@ from bot.rules.workdays import is_first_working_day_of_month
 from cards.common import card_json
 from cards.digest import digest_card, digest_summary
 from jobs.runs import JobDeps, Planned
+from storage import channels, reminders
 from storage import digest as figures
-from storage import reminders
+from storage.channels import Purpose
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,9 @@ async def _plan(
             zone=zone,
             overdue=overdue_point(period, zone, now),
         )
-        channels = await figures.digest_channels(session=session, tenant_id=tenant_id)
+        targets = await channels.channels_for(
+            session=session, tenant_id=tenant_id, purpose=Purpose.QA_DIGESTS
+        )
         managers = (
             await figures.team_managers(session=session, tenant_id=tenant_id)
             if team_managers
@@ -74,7 +77,7 @@ async def _plan(
         )
         chats = await reminders.personal_chats(session=session, tenant_id=tenant_id)
     planned: list[Planned] = []
-    if not channels:
+    if not targets:
         log.warning(
             "%s for %s in tenant %s: no channel is chosen for QA digests; "
             "team managers still get their own figures",
@@ -84,18 +87,19 @@ async def _plan(
         )
     whole = digest(counts, title=ALL_TEAMS, team_ids=None, today=today)
     card, summary = card_json(digest_card(whole)), digest_summary(whole)
-    for channel in channels:
+    for channel in targets:
+        assert channel.id is not None
         planned.append(
             Planned(
                 # A channel is nobody's: a 403 there must not mark a person unreachable.
                 recipient_staff_id=None,
-                recipient_name=channel.name,
-                conversation_ref_id=channel.conversation_ref_id,
+                recipient_name=channel.channel_name or "QA channel",
+                conversation_ref_id=channel.id,
                 conversation_id=channel.conversation_id,
                 kind=kind,
                 summary=summary,
                 card=card,
-                dedupe_key=f"{kind}:{period.key}:channel:{channel.conversation_ref_id}",
+                dedupe_key=f"{kind}:{period.key}:channel:{channel.id}",
             )
         )
     names = {t.id: t.name for t in counts.teams}

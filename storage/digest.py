@@ -51,8 +51,6 @@ from storage.models import (
     Action,
     ActionMeeting,
     Audit,
-    ChannelUse,
-    ConversationRef,
     Feedback,
     FeedbackVersion,
     Moderation,
@@ -60,8 +58,6 @@ from storage.models import (
     Team,
     UTCDateTime,
 )
-
-DIGEST_PURPOSE = "qa_digests"
 
 
 def _grade_column(key: str) -> Any:
@@ -465,44 +461,10 @@ async def overrides(
 
 
 @dataclass(frozen=True, slots=True)
-class Channel:
-    conversation_ref_id: int
-    conversation_id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
 class TeamManager:
     staff_id: int
     name: str
     team_id: int
-
-
-async def digest_channels(*, session: AsyncSession, tenant_id: str) -> list[Channel]:
-    """The channels chosen for the QA digests, oldest choice first."""
-    rows = await _all(
-        session,
-        sa.select(
-            col(ConversationRef.id),
-            col(ConversationRef.conversation_id),
-            col(ConversationRef.channel_name),
-        )
-        .join(
-            ChannelUse,
-            and_(
-                col(ChannelUse.conversation_ref_id) == col(ConversationRef.id),
-                col(ChannelUse.tenant_id) == tenant_id,
-            ),
-        )
-        .where(
-            col(ConversationRef.tenant_id) == tenant_id, col(ChannelUse.purpose) == DIGEST_PURPOSE
-        )
-        .order_by(col(ChannelUse.created_at), col(ChannelUse.id)),
-    )
-    return [
-        Channel(ref_id or 0, conversation, name or "QA channel")
-        for ref_id, conversation, name in rows
-    ]
 
 
 async def team_managers(*, session: AsyncSession, tenant_id: str) -> list[TeamManager]:
