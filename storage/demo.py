@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.briefing import second_tuesday
 from bot.rules.grades import ActionState, AuditKind, AuditState, Grade, Standard
 from bot.rules.roles import Role, format_roles
 from bot.rules.workdays import add_working_days, is_working_day
@@ -1105,7 +1106,8 @@ class _Demo:
 
     async def _briefings(self) -> None:
         """Last month's published briefing and the next one in draft."""
-        published = _second_tuesday(_month_start(self.today, 1))
+        last_month = _month_start(self.today, 1)
+        published = second_tuesday(last_month.year, last_month.month)
         briefings = [
             Briefing(
                 tenant_id=self.tenant,
@@ -1132,7 +1134,3 @@ def _weak_standards(audit: Audit) -> list[Standard]:
 def _id(row: Service | Team | Staff | Case | Audit | Action | Feedback) -> int:
     assert row.id is not None, "flush before using ids"
     return row.id
-
-
-def _second_tuesday(month: date) -> date:
-    return month + timedelta(days=(1 - month.weekday()) % 7 + 7)

@@ -236,20 +236,20 @@ def _shorten(text: str, limit: int = 60) -> str:
 
 def is_briefing_day(day: date) -> bool:
     """The `briefing` job's day: the month's second Tuesday."""
-    return day == _second_tuesday(day.year, day.month)
+    return day == second_tuesday(day.year, day.month)
 
 
 def scheduled_day(today: date) -> date:
     """The day the monthly `briefing` job next posts: the second Tuesday of this month, or of
     next month once this month's has passed."""
-    day = _second_tuesday(today.year, today.month)
+    day = second_tuesday(today.year, today.month)
     if day < today:
         year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-        day = _second_tuesday(year, month)
+        day = second_tuesday(year, month)
     return day
 
 
-def _second_tuesday(year: int, month: int) -> date:
+def second_tuesday(year: int, month: int) -> date:
     first = date(year, month, 1)
     first_tuesday = first + timedelta(days=(1 - first.weekday()) % 7)
     return first_tuesday + timedelta(days=7)
