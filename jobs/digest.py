@@ -1,8 +1,9 @@
 """The `monthly_digest` and `quarterly_report` jobs: last period's figures to the QA channel(s), and
 (monthly) each team manager their own team's figures in their personal chat.
 
-Registered to fire every working day; each plans deliveries only on the first working day of its
-month (of January, April, July or October for the quarter), so no special trigger is needed.
+The scheduler's trigger (`Job.runs_on`) is the only gate on the day: the jobs themselves report
+the period before whatever day they are given, so `qaloop run-job monthly_digest --as-of
+2026-11-03` recovers a missed 2 November run with October's figures.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from bot.rules.digest import (
     Digest,
     Period,
     digest,
-    is_first_working_day_of_quarter,
     overdue_point,
     previous_month,
     previous_quarter,
 )
-from bot.rules.workdays import is_first_working_day_of_month
 from cards.common import card_json
 from cards.digest import digest_card, digest_summary
 from jobs.runs import JobDeps, Planned
@@ -36,20 +35,14 @@ ALL_TEAMS = "All teams"
 
 
 async def monthly_digest(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
-    """On the month's first working day: last month's digest; nothing on other days."""
+    """Last month's digest (the month before `now`'s local date)."""
     today = now.astimezone(deps.zone).date()
-    if not is_first_working_day_of_month(today):
-        log.info("monthly_digest: %s is not the month's first working day", today)
-        return []
     return await _plan(deps, previous_month(today), now, MONTHLY_KIND, team_managers=True)
 
 
 async def quarterly_report(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
-    """On the first working day of a quarter: the last quarter's digest, to the QA channel only."""
+    """The last quarter's digest (the quarter before `now`'s local date), to the QA channel only."""
     today = now.astimezone(deps.zone).date()
-    if not is_first_working_day_of_quarter(today):
-        log.info("quarterly_report: %s is not a quarter's first working day", today)
-        return []
     return await _plan(deps, previous_quarter(today), now, QUARTERLY_KIND, team_managers=False)
 
 

@@ -14,7 +14,6 @@ from bot.guide import (
     load_step_guide,
     week_end,
 )
-from bot.rules.workdays import is_first_working_day_of_week
 from cards.common import card_json
 from cards.guide import GuideAudit, step_guide_card, step_guide_summary
 from jobs.runs import JobDeps, Planned
@@ -30,15 +29,13 @@ def dedupe_key(staff_id: int, week: str) -> str:
 
 
 async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
-    """Plan this week's guides; nothing here writes, so a dry run is the same plan.
+    """Plan the guides for `now`'s week; nothing here writes, so a dry run is the same plan.
 
-    Only on the week's first working day (Monday, or Tuesday after a bank holiday): the
-    scheduler may fire on every weekday, and the dedupe key keeps it to one guide a week.
+    The scheduler fires it on the week's first working day (Monday, or Tuesday after a bank
+    holiday); `qaloop run-job step_guide --as-of` any later day of the week recovers a missed
+    run. The dedupe key keeps it to one guide a person a week either way.
     """
     today = now.astimezone(deps.zone).date()
-    if not is_first_working_day_of_week(today):
-        log.info("step guide: %s is not the first working day of its week", today)
-        return []
     # A broken content file fails the run loudly (logged, retried by catch-up) rather than
     # sending a half guide.
     guide = load_step_guide()

@@ -35,7 +35,8 @@ from bot.turn import Request
 from cards.common import card_json, card_size
 from cards.digest import digest_card
 from jobs.digest import monthly_digest, quarterly_report
-from jobs.runs import JobDeps
+from jobs.runs import JobDeps, run_job
+from jobs.scheduler import JOBS, scheduled_at
 from storage import digest as figures
 from storage.db import SessionMaker, transaction
 from storage.models import (
@@ -538,13 +539,40 @@ async def test_without_a_channel_team_managers_still_get_theirs(
     assert "no channel is chosen" in caplog.text
 
 
-async def test_the_jobs_only_run_on_their_first_working_day(
+async def test_the_scheduler_fires_them_on_the_first_working_day_only(settings: Settings) -> None:
+    monthly, quarterly = JOBS["monthly_digest"], JOBS["quarterly_report"]
+    assert scheduled_at(monthly, settings, at(date(2026, 9, 1), 12)) == at(date(2026, 9, 1), 9)
+    assert scheduled_at(monthly, settings, at(date(2026, 9, 2), 12)) is None
+    # 1 January is a bank holiday and 2-3 January 2027 a weekend: the quarter starts on the 4th.
+    assert scheduled_at(quarterly, settings, at(date(2027, 1, 1), 12)) is None
+    assert scheduled_at(quarterly, settings, at(date(2027, 1, 4), 12)) == at(date(2027, 1, 4), 9)
+    assert scheduled_at(quarterly, settings, at(date(2026, 9, 1), 12)) is None
+
+
+async def test_a_missed_run_is_recovered_on_a_later_day_with_the_period_before_it(
     sessions: SessionMaker, settings: Settings, fixture: Fixture
 ) -> None:
+    """`qaloop run-job monthly_digest --as-of 2026-09-02`: the 1 September run was missed, and
+    the operator running it a day late gets August's digest under August's run key."""
     await add_chats(sessions, fixture, channel=True)
-    assert await monthly_digest(deps=deps(sessions, settings), now=at(date(2026, 9, 2), 9)) == []
-    assert await quarterly_report(deps=deps(sessions, settings), now=at(date(2026, 9, 1), 9)) == []
-    planned = await quarterly_report(deps=deps(sessions, settings), now=at(date(2026, 10, 1), 9))
+    late = at(date(2026, 9, 2), 10)
+    job = JOBS["monthly_digest"]
+    [outcome] = await run_job(
+        job, sessions=sessions, settings=settings, now=late, tenant_ids=[TENANT]
+    )
+    assert (outcome.period, outcome.state) == ("2026-08", "ran")
+    on_time = await monthly_digest(deps=deps(sessions, settings), now=at(date(2026, 9, 1), 9))
+    late_summaries = [p.summary for p in outcome.planned]
+    assert late_summaries == [p.summary for p in on_time]
+    assert "QA figures for August 2026: All teams" in late_summaries
+    assert outcome.queued == len(on_time) == 3
+
+    [again] = await run_job(
+        job, sessions=sessions, settings=settings, now=late, tenant_ids=[TENANT]
+    )
+    assert again.state == "taken"
+
+    planned = await quarterly_report(deps=deps(sessions, settings), now=at(date(2026, 10, 7), 9))
     assert [(p.kind, p.recipient_name) for p in planned] == [("qa_quarterly", "QA team")]
     assert "Q3 2026" in planned[0].summary
 

@@ -3,7 +3,7 @@ first working day to auditors with open audits, and `guide`."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from bot.settings import Settings
 from jobs import step_guide
 from jobs.runs import Job, JobDeps
 from jobs.runs import run_job as run_for_tenants
+from jobs.scheduler import JOBS, scheduled_at
 from storage.db import SessionMaker, transaction
 from tests.action_helpers import PATTI, button, buttons
 from tests.audit_helpers import DIEGO, LYNNE, add_assigned_audit, audit_council
@@ -68,6 +69,25 @@ def test_the_first_working_day_moves_after_a_bank_holiday() -> None:
     assert not is_first_working_day_of_week(date(2026, 4, 6))
     assert iso_week(date(2026, 11, 30)) == "2026-W49"
     assert iso_week(date(2027, 1, 1)) == "2026-W53"
+
+
+def test_the_scheduler_fires_the_guide_on_the_first_working_day_of_the_week_only(
+    settings: Settings,
+) -> None:
+    london = settings.zone
+    job = JOBS["step_guide"]
+
+    def noon(day: date) -> datetime:
+        return datetime.combine(day, time(12), tzinfo=london)
+
+    assert scheduled_at(job, settings, noon(date(2026, 11, 30))) == datetime(
+        2026, 11, 30, 8, 45, tzinfo=london
+    )
+    assert scheduled_at(job, settings, noon(date(2026, 12, 1))) is None
+    assert scheduled_at(job, settings, noon(date(2026, 4, 6))) is None  # Easter Monday
+    assert scheduled_at(job, settings, noon(date(2026, 4, 7))) == datetime(
+        2026, 4, 7, 8, 45, tzinfo=london
+    )
 
 
 async def test_the_job_sends_each_auditor_with_open_audits_their_guide_once_a_week(
@@ -126,13 +146,11 @@ async def test_the_job_sends_each_auditor_with_open_audits_their_guide_once_a_we
         {"action": "open_grading", "audit_id": later.id},
     ]
 
-    # Not on the Tuesday: the guide comes on the week's first working day only.
-    assert (
-        await step_guide.run(
-            deps=JobDeps(sessions, settings, TENANT), now=MONDAY.replace(day=1, month=12)
-        )
-        == []
+    # Run a day late (a missed Monday recovered with run-job): the same week's guide.
+    [late] = await step_guide.run(
+        deps=JobDeps(sessions, settings, TENANT), now=MONDAY.replace(day=1, month=12)
     )
+    assert late.dedupe_key == guide.dedupe_key
 
 
 async def test_away_auditors_are_skipped_and_a_second_run_sends_nothing_more(
