@@ -56,6 +56,11 @@ from storage.models import Audit, SentCard
 
 ACTION_ASSIGNED = "action_assigned"
 FORMS = (*(s.value for s in Standard), ANY)
+UNADDED = (
+    "The audit is not completed yet: an action is typed but not added. Press Add action to "
+    "keep it, or clear what you typed, then press Complete audit again."
+)
+UNADDED_HERE = "Typed but not added yet."
 EMAIL_LIMIT = 320
 ActionText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=ACTION_TEXT_LIMIT)]
 
@@ -64,8 +69,33 @@ class OpenGrading(Payload):
     audit_id: Id
 
 
+def drafts_sent(data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What each action form on the card held when a button sent them, by form."""
+    drafts = {
+        form: {
+            name: value[:2000]
+            for name in FIELDS
+            if isinstance(value := data.get(f"{name}_{form}"), str)
+        }
+        for form in FORMS
+    }
+    return {form: d for form, d in drafts.items() if d}
+
+
 class CompleteAudit(Payload):
     audit_id: Id
+    # The action forms as sent, so an action typed but not added is not lost on completing.
+    drafts: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_drafts(cls, data: Any) -> Any:
+        return {**data, "drafts": drafts_sent(data)} if isinstance(data, dict) else data
+
+    def unadded(self) -> dict[str, ActionDraft]:
+        """The forms with an action typed in them."""
+        drafts = {form: ActionDraft.of(values) for form, values in self.drafts.items()}
+        return {form: draft for form, draft in drafts.items() if draft.typed}
 
 
 class SaveGrades(Payload):
@@ -142,17 +172,7 @@ class AddAction(Payload):
     @model_validator(mode="before")
     @classmethod
     def _keep_drafts(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        drafts = {
-            form: {
-                name: value[:2000]
-                for name in FIELDS
-                if isinstance(value := data.get(f"{name}_{form}"), str)
-            }
-            for form in FORMS
-        }
-        return {**data, "drafts": {form: d for form, d in drafts.items() if d}}
+        return {**data, "drafts": drafts_sent(data)} if isinstance(data, dict) else data
 
     @field_validator("due_on", "standard", mode="before")
     @classmethod
@@ -371,6 +391,17 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
             "not_graded",
             "Please save the grades before completing the audit.",
         )
+    if unadded := payload.unadded():
+        _log_refusal(request, verb, audit, "action_not_added", fields=sorted(unadded))
+        return await _working(
+            request,
+            audit,
+            view,
+            message=UNADDED,
+            drafts=unadded,
+            problems={form: {"form": UNADDED_HERE} for form in unadded},
+            summary="The audit is not completed yet: an action is typed but not added",
+        )
     session, tenant_id = request.session, request.tenant_id
     grading.complete(session, audit, actor_id=flows.me(request), now=request.now)
     asked = await feedback.ask_for_feedback(
@@ -464,6 +495,7 @@ async def _working(
     message: str,
     drafts: dict[str, ActionDraft] | None = None,
     problems: dict[str, dict[str, str]] | None = None,
+    summary: str | None = None,
 ) -> Reply:
     owners = await grading.likely_owners(
         session=request.session, tenant_id=request.tenant_id, audit=audit
@@ -471,7 +503,9 @@ async def _working(
     card = working_card(
         view, owners=owners, today=request.today, drafts=drafts, problems=problems, message=message
     )
-    return Reply(card=card, summary=message if not problems else "The action was not added")
+    if summary is None:
+        summary = message if not problems else "The action was not added"
+    return Reply(card=card, summary=summary)
 
 
 def _refuse(

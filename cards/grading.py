@@ -269,7 +269,7 @@ def working_card(
             title="Complete audit",
             verb="complete_audit",
             data={"action": "complete_audit", "audit_id": view.id},
-            associated_inputs="none",
+            # The draft forms go too, so an action typed but not added is not lost.
             style="positive",
         ),
     ]

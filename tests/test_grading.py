@@ -529,6 +529,36 @@ async def test_completing_records_who_and_when_and_asks_the_practitioner_for_fee
     assert "Completed" in my_audits and "[Record grades]" not in my_audits
 
 
+async def test_an_action_typed_but_not_added_stops_completing_and_is_kept(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    _, audit_id, saved = await graded_with_plans_needing_improvement(chat, sessions)
+    assert saved.card is not None
+    offered = {i: e.get("value", "") for i, e in inputs(saved.card).items()}
+    typed = offered | {"what_plans": "Review the plan with the family", "measure_plans": "On file"}
+
+    pressed = await press(chat, button(saved.card, "Complete audit") | typed, who=DIEGO)
+
+    assert "The audit is not completed yet: an action is typed but not added" in pressed.text
+    assert "Typed but not added yet." in pressed.text
+    assert pressed.card is not None
+    kept = values(pressed.card)
+    assert (kept["what_plans"], kept["measure_plans"]) == (
+        "Review the plan with the family",
+        "On file",
+    )
+    assert (await audit_row(sessions, audit_id)).state == "in_progress"
+    assert await logged(sessions, "audit.completed") == []
+    assert await queued(sessions, "feedback_form") == []
+    [refused] = await logged(sessions, "refused.complete_audit")
+    assert refused.after == {"reason": "action_not_added: plans"}
+
+    # Cleared (the forms as first offered), it completes.
+    done = await press(chat, button(pressed.card, "Complete audit") | offered, who=DIEGO)
+    assert "Completed ✓ by Diego Siciliani" in done.text
+    assert (await audit_row(sessions, audit_id)).state == "completed"
+
+
 async def test_completing_an_inadequate_audit_alerts_the_managers(
     chat: Chat, sessions: SessionMaker
 ) -> None:
