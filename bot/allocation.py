@@ -72,6 +72,8 @@ class MonthPlan:
     due_on: date
     # Teams with fewer candidates than asked for, by name.
     short: dict[str, int]
+    # Auditors given nothing because they are away through the due date, by name.
+    away: tuple[str, ...] = ()
 
 
 async def plan_month(
@@ -91,11 +93,11 @@ async def plan_month(
     candidates = await store.candidates(
         session=session, tenant_id=tenant_id, since=since, ignore_allocation=ignore_allocation
     )
-    pool = await store.auditor_pool(
-        session=session, tenant_id=tenant_id, ignore_allocation=ignore_allocation
+    due_on = rules.last_working_day(month)
+    pool, away = await store.auditor_pool(
+        session=session, tenant_id=tenant_id, due_on=due_on, ignore_allocation=ignore_allocation
     )
     chosen = rules.plan(candidates, pool, per_team=per_team, seed=seed)
-    due_on = rules.last_working_day(month)
     names = await store.names(session=session, tenant_id=tenant_id)
     teams = await store.team_names(session=session, tenant_id=tenant_id)
     lines = tuple(
@@ -109,7 +111,8 @@ async def plan_month(
         for pick in chosen.picks
     )
     short = {teams.get(t, "?"): n for t, n in chosen.short.items()}
-    return MonthPlan(f"{month:%Y-%m}", chosen, lines, len(candidates), due_on, short)
+    away_names = tuple(s.display_name for s in away)
+    return MonthPlan(f"{month:%Y-%m}", chosen, lines, len(candidates), due_on, short, away_names)
 
 
 async def allocate(

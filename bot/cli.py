@@ -505,6 +505,11 @@ def _allocate(
         console.print(
             f"[yellow]{escape(team_name)}[/yellow] had {missing} fewer candidates than asked."
         )
+    if plan.away:
+        console.print(
+            f"Away until {plan.due_on:%d %b} or later, so given none: "
+            + ", ".join(escape(name) for name in plan.away)
+        )
     console.print(f"Seed: {escape(plan.plan.seed)}")
     console.print(f"Candidate fingerprint: {plan.plan.fingerprint}")
     if dry_run:

@@ -104,15 +104,25 @@ async def possible_auditors(*, session: AsyncSession, tenant_id: str) -> list[St
 
 
 async def auditor_pool(
-    *, session: AsyncSession, tenant_id: str, ignore_allocation: int | None = None
-) -> list[Auditor]:
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    due_on: date,
+    ignore_allocation: int | None = None,
+) -> tuple[list[Auditor], list[Staff]]:
+    """The auditors who can take an audit due on `due_on` with their loads, and those left out
+    because they are away through that day."""
     loads = await open_loads(
         session=session, tenant_id=tenant_id, ignore_allocation=ignore_allocation
     )
-    return [
+    everyone = await auditors(session=session, tenant_id=tenant_id)
+    away = [s for s in everyone if s.away_until is not None and s.away_until >= due_on]
+    pool = [
         Auditor(id=s.id or 0, team_id=s.team_id, load=loads.get(s.id or 0, 0))
-        for s in await auditors(session=session, tenant_id=tenant_id)
+        for s in everyone
+        if s not in away
     ]
+    return pool, away
 
 
 async def create_allocation(

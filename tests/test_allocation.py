@@ -22,7 +22,7 @@ from bot.rules.allocation import (
 )
 from storage import allocation as store
 from storage.db import SessionMaker, transaction
-from storage.models import Allocation, Audit, Case
+from storage.models import Allocation, Audit, Case, Staff
 from tests.action_helpers import chat, clock, logged, queued
 from tests.assign_helpers import assigned, audit_row, audits, qaloop
 from tests.audit_helpers import AuditCouncil, add_assigned_audit, audit_council, everyone_says_hello
@@ -209,8 +209,16 @@ async def test_cases_audited_within_the_window_are_left_out(sessions: SessionMak
     assert elsewhere == []
 
 
-async def test_auditors_and_their_open_load(sessions: SessionMaker) -> None:
+async def test_auditors_their_open_load_and_who_is_away_through_the_due_date(
+    sessions: SessionMaker,
+) -> None:
     council = await audit_council(sessions)
+    async with transaction(sessions) as session:
+        diego = await session.get(Staff, council.id("diego"))
+        patti = await session.get(Staff, council.id("patti"))
+        assert diego is not None and patti is not None
+        diego.away_until = date(2026, 12, 31)  # through the due date: given nothing
+        patti.away_until = date(2026, 12, 30)  # back on the due date: still in the pool
     await add_assigned_audit(sessions, council, auditor="joni", due_on=date(2026, 12, 18))
     await add_assigned_audit(
         sessions,
@@ -222,14 +230,16 @@ async def test_auditors_and_their_open_load(sessions: SessionMaker) -> None:
     )
 
     async with sessions() as session:
-        pool = await store.auditor_pool(session=session, tenant_id=council.tenant_id)
+        pool, away = await store.auditor_pool(
+            session=session, tenant_id=council.tenant_id, due_on=date(2026, 12, 31)
+        )
 
     assert {a.id: a.load for a in pool} == {
         council.id("alex"): 0,
-        council.id("diego"): 0,
         council.id("joni"): 1,
         council.id("patti"): 0,
     }
+    assert [s.id for s in away] == [council.id("diego")]
 
 
 # qaloop allocate
@@ -252,6 +262,24 @@ async def test_a_dry_run_prints_the_plan_and_seed_writes_nothing_and_repeats_its
     async with sessions() as session:
         assert (await session.exec(select(Allocation))).all() == []
     assert await audits(sessions) == []
+
+
+async def test_an_auditor_away_through_the_due_date_is_given_none_and_is_named(
+    sessions: SessionMaker, database_url: str, tmp_path: Path
+) -> None:
+    council = await audit_council(sessions)
+    async with transaction(sessions) as session:
+        diego = await session.get(Staff, council.id("diego"))
+        assert diego is not None
+        diego.away_until = date(2027, 1, 8)
+    args = ("allocate", "--month", "2026-12", "--per-team", "2", "--seed", "4242")
+
+    ran = await qaloop(database_url, tmp_path, *args, "--tenant", council.tenant_id)
+
+    assert ran.code == 0, ran.err
+    assert "Away until 31 Dec or later, so given none: Diego Siciliani" in ran.said
+    made = await audits(sessions)
+    assert len(made) == 6 and council.id("diego") not in {a.auditor_id for a in made}
 
 
 async def test_allocate_stores_the_seed_and_fingerprint_creates_audits_and_sends_the_cards(
