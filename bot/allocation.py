@@ -343,6 +343,7 @@ async def _choices(session: AsyncSession, audit: Audit) -> list[AuditorChoice]:
         people=people,
         team_id=audit.team_id,
         leave_out=(audit.practitioner_id, audit.auditor_id),
+        due_on=audit.due_on,
     )
 
 

@@ -61,6 +61,8 @@ class AuditorChoice:
     load: int
     # In the case's own team: offered last.
     same_team: bool
+    # Away through the audit's due date: offered after everyone else.
+    away_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +331,10 @@ def _decline_form(audit_id: int) -> AdaptiveCard:
 def _choice_title(choice: AuditorChoice) -> str:
     team = f", {choice.team}" if choice.team else ""
     same = " (same team)" if choice.same_team else ""
-    return f"{choice.name}{team}: {choice.load} open{same}"
+    away = (
+        f", away until {choice.away_until.day} {choice.away_until:%b}" if choice.away_until else ""
+    )
+    return f"{choice.name}{team}: {choice.load} open{same}{away}"
 
 
 def _state_line(state: str) -> str:

@@ -341,8 +341,10 @@ async def auditor_choices(
     people: Sequence[Staff],
     team_id: int | None,
     leave_out: Sequence[int | None] = (),
+    due_on: date | None = None,
 ) -> list[AuditorChoice]:
-    """`people` as choices with their open load: other teams first, then the least loaded."""
+    """`people` as choices with their open load: other teams first, then the least loaded; those
+    away through `due_on` last."""
     loads = await open_loads(session=session, tenant_id=tenant_id)
     teams = dict(
         (await session.exec(select(Team.id, Team.name).where(Team.tenant_id == tenant_id))).all()
@@ -354,11 +356,20 @@ async def auditor_choices(
             team=teams.get(person.team_id) if person.team_id else None,
             load=loads.get(person.id or 0, 0),
             same_team=team_id is not None and person.team_id == team_id,
+            away_until=(
+                person.away_until
+                if due_on is not None
+                and person.away_until is not None
+                and person.away_until >= due_on
+                else None
+            ),
         )
         for person in people
         if person.id not in leave_out
     ]
-    return sorted(choices, key=lambda c: (c.same_team, c.load, c.name, c.id))
+    return sorted(
+        choices, key=lambda c: (c.away_until is not None, c.same_team, c.load, c.name, c.id)
+    )
 
 
 async def recipient_of(

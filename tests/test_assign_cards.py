@@ -18,7 +18,8 @@ from cards.audit_assigned import (
     new_audit_form,
 )
 from cards.common import card_json, card_size
-from storage.db import SessionMaker
+from storage.db import SessionMaker, transaction
+from storage.models import Staff
 from tests.action_helpers import (
     NOW,
     PATTI,
@@ -205,6 +206,25 @@ async def test_diego_can_t_do_one_the_qa_team_is_told_and_patti_reassigns_it_to_
     assert "Passed on. This audit is now with Joni Sherman." in diego_card
     assert "[Record grades]" not in diego_card
     assert "collaborative audit with Joni Sherman" in card_text(updates["a1"].card)
+
+
+async def test_someone_away_through_the_due_date_is_offered_last_and_not_by_default(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await ready(chat, sessions)
+    async with transaction(sessions) as session:
+        joni = await session.get(Staff, council.id("joni"))
+        assert joni is not None
+        joni.away_until = date(2027, 1, 8)
+    audit_id = await assigned(sessions, council, auditor="diego")
+
+    await decline(chat, audit_id)
+
+    [to_patti] = await queued(sessions, "audit_declined")
+    choice = inputs(to_patti.card)[f"auditor_id_{audit_id}"]
+    offered = [c["title"] for c in choice["choices"]]
+    assert offered == ["Patti Fernandez: 0 open", "Joni Sherman, East: 0 open, away until 8 Jan"]
+    assert choice["value"] == str(council.id("patti"))
 
 
 async def test_only_the_auditor_can_say_they_can_t_do_it(
