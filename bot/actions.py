@@ -292,6 +292,7 @@ def _at(request: Request, offset: int) -> Request:
         tenant_id=request.tenant_id,
         person=request.person,
         today=request.today,
+        settings=request.settings,
         offset=offset,
         now=request.now,
     )

@@ -41,7 +41,6 @@ from cards.common import card_json, label, uk_date
 from cards.notices import error_card
 from storage import allocation as store
 from storage import audits
-from storage.imports import DEFAULT_CASE_REF_PATTERN
 from storage.models import Audit, SentCard, Staff
 
 AUDIT_ASSIGNED = "audit_assigned"
@@ -381,7 +380,7 @@ async def check_new_audit(
     tenant_id: str,
     form: AuditForm,
     today: date,
-    case_ref_pattern: str = DEFAULT_CASE_REF_PATTERN,
+    case_ref_pattern: str,
 ) -> NewAudit | str:
     """The audit the form describes, or what is wrong with it (the first problem)."""
     ref = form.case_ref.strip()
@@ -470,7 +469,11 @@ async def on_create(request: Request, payload: CreateAudit) -> Reply:
         due_on=payload.due_on,
     )
     checked = await check_new_audit(
-        request.session, tenant_id=request.tenant_id, form=form, today=request.today
+        request.session,
+        tenant_id=request.tenant_id,
+        form=form,
+        today=request.today,
+        case_ref_pattern=request.settings.case_ref_pattern,
     )
     if isinstance(checked, str):
         flows.log_refusal(request, verb, None, "bad_input")

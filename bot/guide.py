@@ -1,7 +1,8 @@
 """The weekly step guide for auditors: its content file, the week it covers, and `guide`.
 
-The steps live in content/step_guide.md so the QA team can change them without code: a "# "
-title, an optional introduction, then a "## " heading for each step with the text under it.
+The steps live in bot/content/step_guide.md, or the council's own file that
+QALOOP_STEP_GUIDE_FILE names, so the QA team can change them without code: a "# " title, an
+optional introduction, then a "## " heading for each step with the text under it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from storage import reminders
 
 log = logging.getLogger(__name__)
 
-STEP_GUIDE_FILE = Path(__file__).resolve().parent.parent / "content" / "step_guide.md"
+STEP_GUIDE_FILE = Path(__file__).resolve().parent / "content" / "step_guide.md"
 MAX_STEPS = 12
 TITLE_LIMIT = 200
 TEXT_LIMIT = 1500
@@ -119,8 +120,10 @@ def parse_step_guide(text: str, *, path: Path = STEP_GUIDE_FILE) -> StepGuide:
     )
 
 
-def load_step_guide(path: Path = STEP_GUIDE_FILE) -> StepGuide:
-    """Read the file each time, so an edit shows in the next guide without a restart."""
+def load_step_guide(path: Path | None = None) -> StepGuide:
+    """Read the file (the shipped guide if None) each time, so an edit shows in the next guide
+    without a restart."""
+    path = path or STEP_GUIDE_FILE
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -144,7 +147,7 @@ def week_end(day: date) -> date:
 async def show_guide(request: Request) -> Reply:
     """`guide`: this week's steps and the asker's open audits (case references: private)."""
     try:
-        guide = load_step_guide()
+        guide = load_step_guide(request.settings.step_guide_file)
     except GuideFileError as exc:
         log.error("step guide unavailable: %s", exc)
         message = "The step guide can't be shown just now."

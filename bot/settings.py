@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     send_rate: float = Field(25.0, gt=0, le=50)
     case_ref_pattern: str = r"^[A-Z]{0,3}-?\d{3,10}$"
     admin_contact: str = "your QA team"
+    # The council's own weekly step guide (Markdown, see bot/content/step_guide.md); unset, the
+    # guide shipped with QA Loop. Read afresh for every guide, so an edit needs no restart.
+    step_guide_file: Path | None = None
 
     reminders_time: time = time(9, 0)
     step_guide_time: time = time(8, 45)
@@ -69,6 +73,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("step_guide_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"step_guide_file {str(value)!r} is not a file")
         return value
 
     @field_validator("case_ref_pattern")

@@ -9,6 +9,7 @@ from typing import Any
 from microsoft_teams.cards import AdaptiveCard
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.settings import Settings
 from cards.common import card_json
 from storage.models import Staff, utcnow
 
@@ -21,6 +22,8 @@ class Request:
     tenant_id: str
     person: Staff
     today: date
+    # The running bot's settings (the council's case-reference pattern, its step guide file...).
+    settings: Settings
     args: str = ""
     offset: int = 0
     # The typed arguments with their case kept (args is lower case), for free text such as a note.

@@ -38,7 +38,7 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
     today = now.astimezone(deps.zone).date()
     # A broken content file fails the run loudly (logged, retried by catch-up) rather than
     # sending a half guide.
-    guide = load_step_guide()
+    guide = load_step_guide(deps.settings.step_guide_file)
     week = iso_week(today)
     async with deps.sessions() as session:
         people = await reminders.people(session=session, tenant_id=deps.tenant_id)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.settings import Settings
 from bot.turn import Request
 from storage import conversations
 from storage.db import SessionMaker, transaction
@@ -86,12 +87,14 @@ def request(
     conversation_id: str | None = None,
     today: date = TODAY,
     now: datetime = NOW,
+    settings: Settings | None = None,
 ) -> Request:
     return Request(
         session=session,
         tenant_id=person.tenant_id,
         person=person,
         today=today,
+        settings=settings or Settings(),
         args=args.lower(),
         raw_args=args,
         now=now,

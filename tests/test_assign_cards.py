@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.actions import ACTIONS
+from bot.allocation import check_new_audit
 from cards.audit_assigned import (
     AssignedView,
     AuditForm,
@@ -540,3 +541,34 @@ def test_the_cards_are_adaptive_1_5_show_people_s_text_literally_and_stay_small(
     assert evil in card_text(card_json(cards[0]))  # in a RichTextBlock's TextRun: no markdown
     assert "auditor" in inputs(card_json(cards[3]))  # 199 auditors: asked for by email
     assert inputs(card_json(cards[3]))["auditor"]["type"] == "Input.Text"
+
+
+async def test_the_council_s_own_case_reference_pattern_words_the_form_s_answer(
+    sessions: SessionMaker,
+) -> None:
+    council = await audit_council(sessions)
+    pattern = r"^NS\d{6}$"
+
+    async def check(case_ref: str) -> object:
+        form = AuditForm(
+            case_ref=case_ref, auditor=JONI.email, theme="Neglect", due_on="2026-12-18"
+        )
+        async with sessions() as session:
+            return await check_new_audit(
+                session,
+                tenant_id=council.tenant_id,
+                form=form,
+                today=date(2026, 11, 26),
+                case_ref_pattern=pattern,
+            )
+
+    not_a_ref = (
+        "That doesn't look like a case reference. Please use the case system's id, never a name."
+    )
+    not_found = (
+        "I can't find that case among the imported cases. Check the reference, or import it first."
+    )
+    assert await check("NS123456") == not_found
+    assert await check("C-99999") == not_a_ref  # a reference by the default pattern, not theirs
+    imported = await check(council.cases["South"][0].case_ref)  # imported: always found
+    assert not isinstance(imported, str)

@@ -435,6 +435,7 @@ async def stats_for(sessions: SessionMaker, fx: Fixture, who: str) -> tuple[str,
                 tenant_id=TENANT,
                 person=fx.staff[who],
                 today=date(2026, 8, 31),
+                settings=Settings(),
                 now=at(date(2026, 8, 31), 12),
             )
         )

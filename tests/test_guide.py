@@ -204,3 +204,28 @@ async def test_over_http_guide_is_for_auditors_only(chat: Chat, sessions: Sessio
     assert "not available for your role" in refused.text
     answer = await chat.say("guide", who=PATTI)
     assert "Your audit steps this week" in answer.text
+
+
+async def test_a_council_s_own_guide_file_is_used_by_the_command_and_the_job(
+    sessions: SessionMaker, settings: Settings, tmp_path: Path
+) -> None:
+    own = tmp_path / "our_guide.md"
+    own.write_text("# Northshire's audit week\n## Ring the practitioner\nOn Monday.\n")
+    ours = settings.model_copy(update={"step_guide_file": own})
+    council = await audit_council(sessions)
+    await add_assigned_audit(sessions, council, auditor="patti", due_on=date(2026, 12, 3))
+    async with transaction(sessions) as session:
+        patti = await person(session, council.id("patti"))
+        await personal_chat(sessions, patti)
+        reply = await show_guide(request(session, patti, settings=ours))
+
+    shown = card_text(reply.content())
+    assert "Northshire's audit week" in shown and "1. Ring the practitioner" in shown
+    assert "The case is chosen at random" not in shown
+    [guide] = await step_guide.run(deps=JobDeps(sessions, ours, TENANT), now=MONDAY)
+    assert "1. Ring the practitioner" in card_text(guide.card)
+
+
+def test_a_missing_guide_file_stops_the_bot_starting(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="is not a file"):
+        Settings(_env_file=None, step_guide_file=tmp_path / "nowhere.md")  # type: ignore[call-arg]

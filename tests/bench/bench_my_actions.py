@@ -32,6 +32,7 @@ from typing import Any
 import aiohttp
 
 from bot.commands import Request, show_my_actions
+from bot.settings import Settings
 from cards.common import card_json
 from storage import staff as staff_store
 from storage.db import make_engine, make_sessions
@@ -90,12 +91,19 @@ async def in_process(seeded: Seeded, profile: Profile) -> Latency:
                 session=session, tenant_id=seeded.tenant_id, aad_object_id=target.aad
             )
         assert person is not None, "the target person is missing from the seeded database"
+        settings = Settings(database_url=seeded.url)
 
         async def turn() -> tuple[float, int, str]:
             started = time.perf_counter()
             async with sessions() as session:
                 reply = await show_my_actions(
-                    Request(session=session, tenant_id=seeded.tenant_id, person=person, today=TODAY)
+                    Request(
+                        session=session,
+                        tenant_id=seeded.tenant_id,
+                        person=person,
+                        today=TODAY,
+                        settings=settings,
+                    )
                 )
                 body = json.dumps(card_json(reply.card))
             return (time.perf_counter() - started) * 1000, len(body), reply.summary
