@@ -37,6 +37,7 @@ from cards.notices import (
     private_reply_note_card,
     unknown_person_card,
 )
+from jobs import reminders as reminders_job
 from storage import conversations, staff
 from storage.db import SessionMaker, transaction
 from storage.models import Staff
@@ -169,26 +170,37 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
                     email=await _email_of(turn_context),
                 )
         kind = conversation_type(activity)
-        await self._save_reference(
+        chat = await self._save_reference(
             session, tenant_id, activity, person if kind == "personal" else None
         )
         if person is not None:
             await staff.mark_reachable(session=session, tenant_id=tenant_id, person=person)
+        if chat is not None and person is not None and person.id is not None:
+            await reminders_job.card_for_a_late_joiner(
+                session,
+                tenant_id=tenant_id,
+                staff_id=person.id,
+                conversation_ref_id=chat,
+                now=self.deps.clock(),
+                zone=self.deps.settings.zone,
+            )
         return person
 
     async def _save_reference(
         self, session: Any, tenant_id: str, activity: Activity, person: Staff | None
-    ) -> None:
+    ) -> int | None:
+        """Store where this conversation is; its id if it is a person's chat reaching them for
+        the first time."""
         key = (tenant_id, activity.conversation.id)
         seen = (activity.service_url, person.id if person else None)
         if self._stored.get(key) == seen:
-            return
+            return None
         reference = TurnContext.get_conversation_reference(activity)
         reference.activity_id = None  # a reference is where to reach someone, not one message
         data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         team = data.get("team") or {}
         channel = data.get("channel") or {}
-        await conversations.save_reference(
+        row, first = await conversations.store_reference(
             session=session,
             tenant_id=tenant_id,
             conversation_id=activity.conversation.id,
@@ -210,6 +222,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
 
         # Only once it is really stored: a turn that fails rolls the reference back too.
         event.listen(session.sync_session, "after_commit", remember, once=True)
+        return row.id if first else None
 
     async def _send(
         self, turn_context: TurnContext, tenant_id: str, person: Staff | None, reply: Reply

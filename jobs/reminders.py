@@ -25,13 +25,15 @@ from cards.common import card_json
 from cards.my_qa import my_qa_card, my_qa_summary
 from jobs.escalation import escalation_deliveries
 from jobs.runs import JobDeps, Planned
-from storage import actions, reminders
+from storage import actions, job_runs, outbox, reminders
 from storage.models import SentCard
 from storage.reminders import PersonalChat
 
 log = logging.getLogger(__name__)
 
 KIND = "my_qa"
+# The job's name in jobs.scheduler.JOBS, and in its run keys.
+JOB = "reminders"
 
 
 def dedupe_key(staff_id: int, day: date) -> str:
@@ -119,13 +121,77 @@ async def rebuild_my_qa(
     Unlike the morning's selection it keeps what changed since: an action snoozed or with more
     time asked for stays with its new state, and one done that day shows as done.
     """
+    zone = zone or await actions.display_zone(session=session, tenant_id=tenant_id)
+    found = await _bundle_of(session, tenant_id, staff_id, day, zone, keep_done=True)
+    if found is None:
+        return None
+    return card_json(my_qa_card(found)), my_qa_summary(found.count)
+
+
+async def card_for_a_late_joiner(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    staff_id: int,
+    conversation_ref_id: int,
+    now: datetime,
+    zone: ZoneInfo,
+) -> bool:
+    """Someone whose chat with the bot begins after this morning's run: today's card now, once.
+
+    Before the morning's run (or on a day with none) nothing: the run will include them. The
+    day's dedupe key keeps it to one card, whoever queues it first. True if one was queued.
+    """
+    today = now.astimezone(zone).date()
+    run = await job_runs.find(
+        session=session, tenant_id=tenant_id, job=JOB, period=today.isoformat()
+    )
+    if run is None:
+        return False
+    found = await _bundle_of(session, tenant_id, staff_id, today, zone, keep_done=False)
+    if found is None:
+        return False
+    chased = bundles(
+        people=[found.person],
+        actions=found.actions,
+        audits=found.audits,
+        feedback=found.feedback,
+        today=today,
+    )
+    if not chased:  # nothing due today, away, or not a day they work
+        return False
+    [due] = chased
+    log.info("a new chat after the morning's run: today's card for staff %s", staff_id)
+    return await outbox.enqueue(
+        session,
+        tenant_id=tenant_id,
+        dedupe_key=dedupe_key(staff_id, today),
+        kind=KIND,
+        conversation_ref_id=conversation_ref_id,
+        summary=my_qa_summary(due.count),
+        card=card_json(my_qa_card(due)),
+        recipient_staff_id=staff_id,
+        subjects=due.subjects,
+    )
+
+
+async def _bundle_of(
+    session: AsyncSession,
+    tenant_id: str,
+    staff_id: int,
+    day: date,
+    zone: ZoneInfo,
+    *,
+    keep_done: bool,
+) -> Bundle | None:
+    """Everything open for one person up to the day's horizon, unfiltered by the day's rules;
+    with `keep_done`, also their actions marked done that day."""
     found = await reminders.people(session=session, tenant_id=tenant_id, staff_id=staff_id)
     person = found.get(staff_id)
     if person is None:
         return None
-    zone = zone or await actions.display_zone(session=session, tenant_id=tenant_id)
     horizon = due_horizon(day)
-    bundle = Bundle(
+    return Bundle(
         person=person,
         day=day,
         actions=tuple(
@@ -134,7 +200,7 @@ async def rebuild_my_qa(
                 tenant_id=tenant_id,
                 due_by=horizon,
                 owner_id=staff_id,
-                done_between=reminders.local_day_bounds(day, zone),
+                done_between=reminders.local_day_bounds(day, zone) if keep_done else None,
             )
         ),
         audits=tuple(
@@ -152,7 +218,6 @@ async def rebuild_my_qa(
             )
         ),
     )
-    return card_json(my_qa_card(bundle)), my_qa_summary(bundle.count)
 
 
 async def rebuild_posted_my_qa(

@@ -35,7 +35,7 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job(
-            "reminders",
+            reminders.JOB,
             reminders.run,
             at=lambda s: s.reminders_time,
             days="mon-fri",
