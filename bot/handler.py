@@ -200,7 +200,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         team = data.get("team") or {}
         channel = data.get("channel") or {}
-        row, first = await conversations.store_reference(
+        saved = await conversations.save_reference(
             session=session,
             tenant_id=tenant_id,
             conversation_id=activity.conversation.id,
@@ -222,7 +222,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
 
         # Only once it is really stored: a turn that fails rolls the reference back too.
         event.listen(session.sync_session, "after_commit", remember, once=True)
-        return row.id if first else None
+        return saved.row.id if saved.first_for_person else None
 
     async def _send(
         self, turn_context: TurnContext, tenant_id: str, person: Staff | None, reply: Reply

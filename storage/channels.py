@@ -55,7 +55,7 @@ async def channel_reference(
     ref = dict(here.reference)
     ref["conversation"] = {**dict(ref.get("conversation") or {}), "id": channel_id}
     ref.pop("activityId", None)
-    return await conversations.save_reference(
+    saved = await conversations.save_reference(
         session=session,
         tenant_id=tenant_id,
         conversation_id=channel_id,
@@ -65,6 +65,7 @@ async def channel_reference(
         team_aad_group_id=here.team_aad_group_id,
         channel_name=here.channel_name,
     )
+    return saved.row
 
 
 async def uses_of(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -11,6 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit_log
 from storage.models import ConversationRef, utcnow
+
+
+class Saved(NamedTuple):
+    row: ConversationRef
+    # The first time this chat reaches its person (so they may be owed today's card).
+    first_for_person: bool
 
 
 async def save_reference(
@@ -25,38 +31,10 @@ async def save_reference(
     aad_object_id: str | None = None,
     team_aad_group_id: str | None = None,
     channel_name: str | None = None,
-) -> ConversationRef:
-    """Insert or refresh a reference; a changed serviceUrl is recorded in the audit log."""
-    row, _ = await store_reference(
-        session=session,
-        tenant_id=tenant_id,
-        conversation_id=conversation_id,
-        conversation_type=conversation_type,
-        service_url=service_url,
-        reference=reference,
-        staff_id=staff_id,
-        aad_object_id=aad_object_id,
-        team_aad_group_id=team_aad_group_id,
-        channel_name=channel_name,
-    )
-    return row
-
-
-async def store_reference(
-    *,
-    session: AsyncSession,
-    tenant_id: str,
-    conversation_id: str,
-    conversation_type: str,
-    service_url: str,
-    reference: dict[str, Any],
-    staff_id: int | None = None,
-    aad_object_id: str | None = None,
-    team_aad_group_id: str | None = None,
-    channel_name: str | None = None,
-) -> tuple[ConversationRef, bool]:
-    """save_reference, also saying whether this is the first time the conversation reaches its
-    person: a new row, or one stored before the person was known.
+) -> Saved:
+    """Insert or refresh a reference; a changed serviceUrl is recorded in the audit log. Says
+    whether this is the first time the conversation reaches its person: a new row, or one
+    stored before the person was known.
 
     Two turns from one new chat can race here (Teams sends the install event and the first
     message together), so the insert gives way to a row another turn has just written.
@@ -91,7 +69,7 @@ async def store_reference(
             entity_id=row.id,
             after={"type": conversation_type, "service_url": service_url},
         )
-        return row, staff_id is not None
+        return Saved(row, first_for_person=staff_id is not None)
     first_for_person = staff_id is not None and row.staff_id is None
     if row.service_url != service_url:
         audit_log.record(
@@ -112,7 +90,7 @@ async def store_reference(
     row.channel_name = channel_name or row.channel_name
     row.updated_at = utcnow()
     session.add(row)
-    return row, first_for_person
+    return Saved(row, first_for_person)
 
 
 async def _reference(

@@ -14,7 +14,7 @@ from tests.factories import small_council
 async def test_the_same_dedupe_key_is_queued_once(sessions: SessionMaker) -> None:
     council = await small_council(sessions)
     async with transaction(sessions) as session:
-        ref = await save_reference(
+        saved = await save_reference(
             session=session,
             tenant_id=council.tenant_id,
             conversation_id="a:1",
@@ -22,6 +22,7 @@ async def test_the_same_dedupe_key_is_queued_once(sessions: SessionMaker) -> Non
             service_url="http://127.0.0.1:1/",
             reference={},
         )
+        ref = saved.row
         assert ref.id is not None
         queued = [
             await outbox.enqueue(

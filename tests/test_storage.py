@@ -140,9 +140,9 @@ async def test_two_turns_storing_one_new_chat_at_once_both_succeed(sessions: Ses
     council = await small_council(sessions)
     alex = council.staff["alex"]
 
-    async def store(service_url: str) -> int:
+    async def store(service_url: str) -> tuple[int, bool]:
         async with transaction(sessions) as session:
-            row = await conversations.save_reference(
+            saved = await conversations.save_reference(
                 session=session,
                 tenant_id=council.tenant_id,
                 conversation_id="a:new-chat",
@@ -151,12 +151,14 @@ async def test_two_turns_storing_one_new_chat_at_once_both_succeed(sessions: Ses
                 reference={"serviceUrl": service_url},
                 staff_id=alex.id,
             )
-            return row.id or 0
+            return saved.row.id or 0, saved.first_for_person
 
-    first, second = await asyncio.gather(
+    (first, new_to_one), (second, new_to_other) = await asyncio.gather(
         store("https://smba.trafficmanager.net/uk/"), store("https://smba.trafficmanager.net/uk/")
     )
     assert first == second
+    # Only one of them says the chat is new, so only one turn may send a late joiner's card.
+    assert sorted([new_to_one, new_to_other]) == [False, True]
     async with sessions() as session:
         found = await conversations.personal_reference(
             session=session, tenant_id=council.tenant_id, staff_id=alex.id or 0
