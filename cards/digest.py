@@ -15,6 +15,8 @@ from microsoft_teams.cards import (
     ColumnDefinition,
     Fact,
     FactSet,
+    HorizontalBarChart,
+    HorizontalBarChartDataValue,
     LineChart,
     LineChartData,
     LineChartValue,
@@ -22,8 +24,6 @@ from microsoft_teams.cards import (
     TableCell,
     TableRow,
     TextBlock,
-    VerticalBarChart,
-    VerticalBarChartDataValue,
 )
 
 from bot.rules.digest import (
@@ -156,14 +156,14 @@ def _grades(d: Digest) -> list[CardElement]:
     )
     fallback = table(["Grade", "Audits"], [[GRADE_LABELS[g], str(n)] for g, n in mix])
     parts.append(
-        VerticalBarChart(
+        HorizontalBarChart(
             title="Overall grades",
             show_title=True,
-            x_axis_title="Grade",
-            y_axis_title="Audits",
-            show_bar_values=True,
+            # A bar per grade with its count beside it and no axis: whole audits never tick
+            # 0.25, 0.5, and each grade's name shows in full rather than cut to "Requires…".
+            display_mode="AbsoluteNoAxis",
             data=[
-                VerticalBarChartDataValue(x=GRADE_LABELS[g], y=n, color=GRADE_COLOURS[g])
+                HorizontalBarChartDataValue(x=GRADE_LABELS[g], y=n, color=GRADE_COLOURS[g])
                 for g, n in mix
             ],
             fallback=fallback,
@@ -198,7 +198,8 @@ def _trend(d: Digest) -> list[CardElement]:
                 LineChartData(
                     legend="Good or better",
                     values=[
-                        LineChartValue(x=p.label, y=round(100 * (p.share or 0))) for p in points
+                        LineChartValue(x=p.short_label, y=round(100 * (p.share or 0)))
+                        for p in points
                     ],
                 )
             ],

@@ -520,7 +520,7 @@ async def test_monthly_digest_goes_to_the_channel_and_each_team_manager(
     assert "1 of 1 audits due" in card_text(planned[1].card)
     assert "2 of 4 audits due" in card_text(planned[2].card)
     charts = {e["type"] for e in planned[0].card["body"] if e["type"].startswith("Chart.")}
-    assert charts == {"Chart.VerticalBar", "Chart.Line"}
+    assert charts == {"Chart.HorizontalBar", "Chart.Line"}
     assert all(
         e.get("fallback", {}).get("type") == "Table"
         for e in planned[0].card["body"]

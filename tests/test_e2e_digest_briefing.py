@@ -35,12 +35,13 @@ def _squash(text: str) -> str:
 
 # What only the drawn charts put on the page (their SVG axis and bar labels). The playground
 # (0.2.28) does not show a chart's title even with showTitle, so the axes are what to look for.
-# The bar chart: the y-axis title, its ticks, each grade's bar value and label, the x-axis title.
+# The bar chart: each grade's name in full, then its count beside the bar (no axis, so no
+# fractional ticks); the figures in words above it have commas.
 BAR_CHART = re.compile(
-    r"Audits 0( \d+(\.\d+)?)+ \d+ Outstanding \d+ Good \d+ Requires improvement \d+ Inadequate Grade"
+    r"Outstanding \d+ Good \d+ Requires improvement \d+ Inadequate \d+ By practice standard"
 )
-# The line chart: y ticks 0 to 100 (y_min and y_max), then six months along the x axis.
-LINE_CHART = re.compile(r"0 25 50 75 100( [A-Z][a-z]{2} \d{4}){6}")
+# The line chart: y ticks 0 to 100 (y_min and y_max), then six months (Jun, Jul...) along the x axis.
+LINE_CHART = re.compile(r"0 25 50 75 100( [A-Z][a-z]{2}){6} ")
 # The tables the charts fall back to where they do not render: in the card, not on the page.
 BAR_FALLBACK = "Grade Audits Outstanding"
 LINE_FALLBACK = "Month Graded Good or better"

@@ -334,7 +334,12 @@ class TrendPoint:
 
     @property
     def label(self) -> str:
-        return f"{_MONTH_NAMES[self.month.month - 1][:3]} {self.month.year}"
+        return f"{self.short_label} {self.month.year}"
+
+    @property
+    def short_label(self) -> str:
+        """The month alone ("Jun"): what fits under a narrow chart's axis uncut."""
+        return _MONTH_NAMES[self.month.month - 1][:3]
 
 
 @dataclass(frozen=True, slots=True)
