@@ -31,3 +31,4 @@ bench: setup
 	.venv/bin/python -m tests.bench.bench_my_actions
 	.venv/bin/python -m tests.bench.bench_fanout
 	.venv/bin/python -m tests.bench.bench_digest
+	.venv/bin/python -m tests.bench.bench_startup
