@@ -32,13 +32,15 @@ from cards.audit_assigned import (
     AuditForm,
     AuditorChoice,
     audit_assigned_card,
+    audit_cancel_card,
+    audit_cancelled_card,
     audit_copy_card,
     audit_created_card,
     audit_declined_card,
     new_audit_form,
 )
 from cards.common import card_json, label, uk_date
-from cards.notices import error_card
+from cards.notices import error_card, usage_card
 from storage import allocation as store
 from storage import audits
 from storage.models import Audit, SentCard, Staff
@@ -210,6 +212,16 @@ class DeclineAudit(Payload):
     inputs: ClassVar[tuple[str, ...]] = ("reason",)
 
 
+class CancelAudit(Payload):
+    audit_id: Id
+    cancel_reason: Reason
+    problems: ClassVar[dict[str, str]] = {
+        "cancel_reason": "Please say why it is cancelled, in up to 2,000 characters."
+    }
+    item_key: ClassVar[str] = "audit_id"
+    inputs: ClassVar[tuple[str, ...]] = ("cancel_reason",)
+
+
 class ReassignAudit(Payload):
     audit_id: Id
     auditor_id: Id
@@ -294,6 +306,91 @@ async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
         except_activity_id=request.reply_to_id,
     )
     return await _answer(request, audit_id, f"Reassigned ✓ {chosen.name} has it now.")
+
+
+# Cancelling an audit that will not be done: `audit cancel 12`, the QA team's card, the CLI.
+
+CANCELLABLE = (*OPEN_AUDIT_STATES, AuditState.DECLINED)
+_NOT_CANCELLABLE = {
+    AuditState.CANCELLED: "This audit is already cancelled.",
+    AuditState.COMPLETED: "This audit is completed, so it can't be cancelled.",
+    AuditState.MODERATED: "This audit is completed, so it can't be cancelled.",
+}
+
+
+async def show_cancel_form(request: Request) -> Reply:
+    """`audit cancel 12` (QA): the audit and a reason to give, before anything changes."""
+    if Role.QA not in request.person.role_set:
+        message = "audit cancel is for the QA team."
+        return Reply(card=error_card(message), summary=message)
+    typed = request.args.strip().removeprefix("#")
+    if not typed.isdigit() or len(typed) > 9 or int(typed) == 0:
+        message = "Which audit? For example: audit cancel 12 (its number is on its cards)."
+        return Reply(card=usage_card(message), summary="Which audit?")
+    audit_id = int(typed)
+    view = await store.assigned_view(
+        session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
+    )
+    if view is None:
+        return Reply(card=error_card(_NOT_FOUND), summary=_NOT_FOUND)
+    if view.state not in CANCELLABLE:
+        message = _NOT_CANCELLABLE.get(AuditState(view.state), _NOT_FOUND)
+        return Reply(card=error_card(message), summary=message)
+    card = audit_cancel_card(view, today=request.today)
+    return Reply(card=card, summary=f"Cancel audit #{audit_id}?", private=True)
+
+
+async def on_cancel(request: Request, payload: CancelAudit) -> Reply:
+    verb, audit_id = "cancel_audit", payload.audit_id
+    if Role.QA not in request.person.role_set:
+        message = "Only the QA team can cancel an audit."
+        return flows.refused(request, verb, audit_id, "not_qa", message, denied=True)
+    audit = await audits.audit_for_update(
+        session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
+    )
+    if audit is None:
+        return flows.refused(request, verb, audit_id, "not_found", _NOT_FOUND)
+    if audit.state not in CANCELLABLE:
+        message = _NOT_CANCELLABLE.get(AuditState(audit.state), _NOT_FOUND)
+        return flows.refused(request, verb, audit_id, f"already_{audit.state}", message)
+    await cancel(
+        request.session,
+        tenant_id=request.tenant_id,
+        audit=audit,
+        actor_id=flows.me(request),
+        reason=payload.cancel_reason,
+        today=request.today,
+        now=request.now,
+        except_activity_id=request.reply_to_id,
+    )
+    view = await _view(request, audit_id)
+    card = audit_cancelled_card(view, reason=payload.cancel_reason, today=request.today)
+    return Reply(card=card, summary=f"Audit #{audit_id} cancelled")
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit: Audit,
+    actor_id: int | None,
+    reason: str,
+    today: date,
+    now: datetime,
+    except_activity_id: str | None = None,
+) -> None:
+    """Cancel the audit and update every card posted about it, quietly: its auditor's card says
+    it was cancelled and their reminders stop."""
+    assert audit.id is not None
+    store.cancel(session, audit, actor_id=actor_id, reason=reason)
+    await refresh.refresh_cards(
+        session,
+        tenant_id=tenant_id,
+        subjects=[refresh.audit_subject(audit.id)],
+        today=today,
+        change_key=f"cancelled:{flows.stamp(now)}",
+        except_activity_id=except_activity_id,
+    )
 
 
 async def reassign(
@@ -629,4 +726,5 @@ ACTIONS: dict[str, CardAction] = {
     "decline_audit": CardAction(DeclineAudit, on_decline),
     "reassign_audit": CardAction(ReassignAudit, on_reassign),
     "create_audit": CardAction(CreateAudit, on_create),
+    "cancel_audit": CardAction(CancelAudit, on_cancel),
 }

@@ -642,6 +642,63 @@ def audit_new(
     console.print(f"Audit #{audit_id} created. Cards queued for {escape(who)}.")
 
 
+@audit_app.command("cancel")
+def audit_cancel(
+    audit_id: Annotated[int, typer.Argument(help="The audit's number, as on its cards.")],
+    reason: Annotated[
+        str, typer.Option(help="Why it will not be done, e.g. 'case closed' (no names).")
+    ],
+    tenant: TenantOption = None,
+) -> None:
+    """Cancel an audit that will not be done; the cards posted about it say so."""
+    from bot import allocation
+    from bot.rules.grades import AuditState
+    from storage import audits
+    from storage.db import make_engine, make_sessions, transaction
+
+    why = reason.strip()
+    if not why or len(why) > 2000:
+        err.print("[red]Nothing was cancelled:[/red] give a reason of up to 2,000 characters.")
+        raise typer.Exit(2)
+    settings = load_settings()
+    tenant_id = _tenant_for(settings, tenant)
+    now = datetime.now(UTC)
+    today = now.astimezone(settings.zone).date()
+
+    async def go() -> str | None:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(make_sessions(engine)) as session:
+                audit = await audits.audit_for_update(
+                    session=session, tenant_id=tenant_id, audit_id=audit_id
+                )
+                if audit is None:
+                    return f"No audit #{audit_id} in this tenant."
+                if audit.state not in allocation.CANCELLABLE:
+                    done = audit.state != AuditState.CANCELLED
+                    return f"Audit #{audit_id} is {'completed' if done else 'already cancelled'}."
+                await allocation.cancel(
+                    session,
+                    tenant_id=tenant_id,
+                    audit=audit,
+                    actor_id=None,
+                    reason=why,
+                    today=today,
+                    now=now,
+                )
+                return None
+        finally:
+            await engine.dispose()
+
+    problem = asyncio.run(go())
+    if problem is not None:
+        err.print(f"[red]Nothing was cancelled:[/red] {escape(problem)}")
+        raise typer.Exit(1)
+    console.print(
+        f"Audit #{audit_id} cancelled. The cards posted about it are being updated by the running bot."
+    )
+
+
 @manifest_app.command("build")
 def manifest_build(
     app_id: Annotated[

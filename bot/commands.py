@@ -340,6 +340,14 @@ COMMANDS: tuple[Command, ...] = (
         menu=(),
     ),
     Command(
+        "audit cancel",
+        "Cancel an audit that will not be done, for example audit cancel 12 (QA)",
+        allocation.show_cancel_form,
+        example="audit cancel 12",
+        roles=frozenset({Role.QA}),
+        menu=(),
+    ),
+    Command(
         "use this channel for",
         "In a channel: post QA digests or briefings here, for example use this channel for briefings",
         channels.use_channel,

@@ -156,7 +156,8 @@ def audit_declined_card(
 ) -> AdaptiveCard:
     """To the QA team: who can't do which audit and why, and a Reassign form while it waits."""
     if view.state != AuditState.DECLINED:
-        body: list[CardElement] = [heading("Audit reassigned")]
+        cancelled = view.state == AuditState.CANCELLED
+        body: list[CardElement] = [heading("Audit cancelled" if cancelled else "Audit reassigned")]
         body += _details(view, today)
         if view.state in (AuditState.ASSIGNED, AuditState.IN_PROGRESS):
             body.append(
@@ -169,9 +170,10 @@ def audit_declined_card(
     body.append(literal(run(view.auditor_name, bold=True), " can't do this one:"))
     body.append(literal(view.declined_reason or ""))
     body += _details(view, today, auditor=False)
+    cancel = ShowCardAction(title="Cancel this audit", card=_cancel_form(view.id))
     if not choices:
         body.append(note("There is no other auditor who could take it. Add one, then reassign."))
-        return new_card(body)
+        return new_card(body, [cancel])
     body.append(
         ChoiceSetInput(
             id=f"auditor_id_{view.id}",
@@ -188,7 +190,26 @@ def audit_declined_card(
         data={"action": "reassign_audit", "audit_id": view.id},
         style="positive",
     )
-    return new_card(body, [reassign])
+    return new_card(body, [reassign, cancel])
+
+
+def audit_cancel_card(view: AssignedView, *, today: date) -> AdaptiveCard:
+    """`audit cancel 12` (QA): the audit, and why it is being cancelled, before it is."""
+    body: list[CardElement] = [heading(f"Cancel audit #{view.id}?")]
+    body += _details(view, today)
+    body.append(literal(run(label(AUDIT_STATE_LABELS, view.state), bold=True)))
+    body.append(note("Its auditor stops being reminded; actions already agreed from it stay open."))
+    body.append(_cancel_reason(view.id))
+    return new_card(body, [_cancel_button(view.id)])
+
+
+def audit_cancelled_card(view: AssignedView, *, reason: str, today: date) -> AdaptiveCard:
+    """The answer to Cancel audit: what was cancelled and why."""
+    body: list[CardElement] = [heading("Audit cancelled ✓")]
+    body += _details(view, today)
+    body.append(literal(run("Why: ", bold=True), reason))
+    body.append(note("Cards already posted about it now say it was cancelled."))
+    return new_card(body, [im_back("My audits", "my audits")])
 
 
 def audit_created_card(view: AssignedView, *, told: str, today: date) -> AdaptiveCard:
@@ -303,6 +324,30 @@ def _details(view: AssignedView, today: date, *, auditor: bool = True) -> list[C
     if auditor:
         lines.append(literal("Auditor: ", view.auditor_name))
     return lines
+
+
+def _cancel_form(audit_id: int) -> AdaptiveCard:
+    return new_card([_cancel_reason(audit_id)], [_cancel_button(audit_id)], wide=False)
+
+
+def _cancel_reason(audit_id: int) -> TextInput:
+    return TextInput(
+        id=f"cancel_reason_{audit_id}",
+        label="Why is it cancelled? For example: the case closed (no names, please).",
+        is_multiline=True,
+        max_length=TEXT_LIMIT,
+        is_required=True,
+        error_message="Please say why it is cancelled.",
+    )
+
+
+def _cancel_button(audit_id: int) -> ExecuteAction:
+    return ExecuteAction(
+        title="Cancel audit",
+        verb="cancel_audit",
+        data={"action": "cancel_audit", "audit_id": audit_id},
+        style="destructive",
+    )
 
 
 def _decline_form(audit_id: int) -> AdaptiveCard:

@@ -241,6 +241,15 @@ def decline(session: AsyncSession, audit: Audit, *, actor_id: int, reason: str) 
     _log(session, audit, actor_id, "audit.declined", before)
 
 
+def cancel(session: AsyncSession, audit: Audit, *, actor_id: int | None, reason: str) -> None:
+    """The audit will not be done (the case closed, or it was chosen in error); why is kept in
+    the audit log. Actions already agreed from it stay open: they are about the practice."""
+    before = _snapshot(audit)
+    audit.state = AuditState.CANCELLED
+    session.add(audit)
+    _log(session, audit, actor_id, "audit.cancelled", before, reason=reason)
+
+
 def reassign(session: AsyncSession, audit: Audit, *, actor_id: int | None, auditor_id: int) -> None:
     before = _snapshot(audit)
     audit.auditor_id = auditor_id
@@ -394,8 +403,9 @@ def _log(
     actor_id: int | None,
     event: str,
     before: dict[str, Any] | None,
+    **more: Any,
 ) -> None:
-    after = _snapshot(audit)
+    after = _snapshot(audit) | more
     if before is None:
         after |= {
             "case_id": audit.case_id,

@@ -444,3 +444,24 @@ async def test_audit_new_from_the_command_line(
     assert (audit.kind, audit.theme, audit.due_on) == ("thematic", "MASH strategy meetings", due)
     [created] = await logged(sessions, "audit.created")
     assert created.actor_id is None
+
+
+async def test_audit_cancel_from_the_command_line(
+    sessions: SessionMaker, database_url: str, tmp_path: Path
+) -> None:
+    council = await audit_council(sessions)
+    audit_id = await assigned(sessions, council, auditor="diego")
+    base = ("audit", "cancel", str(audit_id), "--tenant", council.tenant_id)
+
+    no_reason = await qaloop(database_url, tmp_path, *base, "--reason", "  ")
+    cancelled = await qaloop(database_url, tmp_path, *base, "--reason", "Case closed")
+    again = await qaloop(database_url, tmp_path, *base, "--reason", "Case closed")
+
+    assert no_reason.code == 2 and "give a reason" in no_reason.said
+    assert cancelled.code == 0, cancelled.err
+    assert f"Audit #{audit_id} cancelled." in cancelled.said
+    assert again.code == 1 and "already cancelled" in again.said
+    assert (await audit_row(sessions, audit_id)).state == "cancelled"
+    [logged_cancel] = await logged(sessions, "audit.cancelled")
+    assert logged_cancel.actor_id is None and logged_cancel.after is not None
+    assert logged_cancel.after["reason"] == "Case closed"

@@ -572,3 +572,93 @@ async def test_the_council_s_own_case_reference_pattern_words_the_form_s_answer(
     assert await check("C-99999") == not_a_ref  # a reference by the default pattern, not theirs
     imported = await check(council.cases["South"][0].case_ref)  # imported: always found
     assert not isinstance(imported, str)
+
+
+# Cancelling an audit that will not be done
+
+
+def cancel_with(audit_id: int, reason: str) -> dict[str, Any]:
+    return {"action": "cancel_audit", "audit_id": audit_id, f"cancel_reason_{audit_id}": reason}
+
+
+async def test_patti_cancels_an_audit_and_the_auditor_s_card_says_so(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await ready(chat, sessions)
+    audit_id = await assigned(sessions, council, auditor="diego")
+    await post_card(
+        sessions,
+        council.tenant_id,
+        DIEGO,
+        kind="audit_assigned",
+        subject=f"audit:{audit_id}",
+        activity_id="d1",
+    )
+
+    asked = await chat.say(f"audit cancel {audit_id}", who=PATTI)
+
+    [form] = [c for c in asked.cards if f"Cancel audit #{audit_id}?" in card_text(c)]
+    assert f"cancel_reason_{audit_id}" in inputs(form)
+    assert (await audit_row(sessions, audit_id)).state == "assigned"  # nothing yet
+    pressed = await press(
+        chat, button(form, "Cancel audit") | cancel_with(audit_id, "Case closed"), who=PATTI
+    )
+    assert "Audit cancelled ✓" in pressed.text and "Why: Case closed" in pressed.text
+    assert (await audit_row(sessions, audit_id)).state == "cancelled"
+    [cancelled] = await logged(sessions, "audit.cancelled")
+    assert cancelled.actor_id == council.id("patti")
+    assert cancelled.before is not None and cancelled.before["state"] == "assigned"
+    assert cancelled.after is not None and cancelled.after["reason"] == "Case closed"
+    [update] = [
+        d for d in await queued(sessions, "audit_assigned") if d.replaces_activity_id == "d1"
+    ]
+    assert "This audit was cancelled." in card_text(update.card)
+    assert "[Record grades]" not in card_text(update.card)
+
+    again = await press(chat, cancel_with(audit_id, "Twice"), who=PATTI)
+    assert again.error == "This audit is already cancelled."
+    assert len(await logged(sessions, "audit.cancelled")) == 1
+
+
+async def test_only_the_qa_team_cancels_and_bad_requests_change_nothing(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await ready(chat, sessions)
+    audit_id = await assigned(sessions, council, auditor="diego")
+    done_id = await assigned(sessions, council, auditor="joni", case_index=1, state="completed")
+
+    for who in (DIEGO, MEGAN):
+        pressed = await press(chat, cancel_with(audit_id, "Not mine to cancel"), who=who)
+        assert pressed.error == "Only the QA team can cancel an audit."
+    typed = await chat.say(f"audit cancel {audit_id}", who=DIEGO)
+    assert "not available for your role" in typed.text
+    blank = await press(chat, cancel_with(audit_id, "   "), who=PATTI)
+    assert (
+        blank.error
+        == "Please say why it is cancelled, in up to 2,000 characters. Nothing was changed."
+    )
+    completed = await press(chat, cancel_with(done_id, "Too late"), who=PATTI)
+    assert completed.error == "This audit is completed, so it can't be cancelled."
+    no_number = await chat.say("audit cancel the one for C-1", who=PATTI)
+    assert "Which audit? For example: audit cancel 12" in no_number.text
+    nowhere = await chat.say("audit cancel 999999", who=PATTI)
+    assert "I can't find that audit." in nowhere.text
+
+    assert (await audit_row(sessions, audit_id)).state == "assigned"
+    assert (await audit_row(sessions, done_id)).state == "completed"
+    assert await logged(sessions, "audit.cancelled") == []
+    assert len(await logged(sessions, "denied.cancel_audit")) == 2
+
+
+async def test_a_declined_audit_can_be_cancelled_from_the_qa_team_s_card(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    _, audit_id = await declined_audit(chat, sessions)
+    [to_patti] = await queued(sessions, "audit_declined")
+    offered = [b["title"] for b in buttons(to_patti.card)]
+    assert offered == ["Reassign", "Cancel audit"]  # Cancel audit sits under "Cancel this audit"
+
+    pressed = await press(chat, cancel_with(audit_id, "Child moved out of area"), who=PATTI)
+
+    assert "Audit cancelled ✓" in pressed.text
+    assert (await audit_row(sessions, audit_id)).state == "cancelled"
