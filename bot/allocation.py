@@ -273,14 +273,10 @@ async def on_decline(request: Request, payload: DeclineAudit) -> Reply:
 
 async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
     verb, audit_id = "reassign_audit", payload.audit_id
-    if Role.QA not in request.person.role_set:
-        message = "Only the QA team can reassign an audit."
-        return flows.refused(request, verb, audit_id, "not_qa", message, denied=True)
-    audit = await audits.audit_for_update(
-        session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
-    )
-    if audit is None:
-        return flows.refused(request, verb, audit_id, "not_found", _NOT_FOUND)
+    found = await _qa_changes(request, verb, audit_id, "reassign")
+    if isinstance(found, Reply):
+        return found
+    audit = found
     if audit.state != AuditState.DECLINED:
         view = await _view(request, audit_id)
         if audit.state in OPEN_AUDIT_STATES:
@@ -310,8 +306,9 @@ async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
 
 # Cancelling an audit that will not be done: `audit cancel 12`, the QA team's card, the CLI.
 
-CANCELLABLE = (*OPEN_AUDIT_STATES, AuditState.DECLINED)
-_NOT_CANCELLABLE = {
+# Not yet done: open, or passed back to QA and waiting for an auditor.
+UNFINISHED = (*OPEN_AUDIT_STATES, AuditState.DECLINED)
+_FINISHED = {
     AuditState.CANCELLED: "This audit is already cancelled.",
     AuditState.COMPLETED: "This audit is completed, so it can't be cancelled.",
     AuditState.MODERATED: "This audit is completed, so it can't be cancelled.",
@@ -333,8 +330,8 @@ async def show_cancel_form(request: Request) -> Reply:
     )
     if view is None:
         return Reply(card=error_card(_NOT_FOUND), summary=_NOT_FOUND)
-    if view.state not in CANCELLABLE:
-        message = _NOT_CANCELLABLE.get(AuditState(view.state), _NOT_FOUND)
+    if view.state not in UNFINISHED:
+        message = _FINISHED.get(AuditState(view.state), _NOT_FOUND)
         return Reply(card=error_card(message), summary=message)
     card = audit_cancel_card(view, today=request.today)
     return Reply(card=card, summary=f"Cancel audit #{audit_id}?", private=True)
@@ -342,16 +339,12 @@ async def show_cancel_form(request: Request) -> Reply:
 
 async def on_cancel(request: Request, payload: CancelAudit) -> Reply:
     verb, audit_id = "cancel_audit", payload.audit_id
-    if Role.QA not in request.person.role_set:
-        message = "Only the QA team can cancel an audit."
-        return flows.refused(request, verb, audit_id, "not_qa", message, denied=True)
-    audit = await audits.audit_for_update(
-        session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
-    )
-    if audit is None:
-        return flows.refused(request, verb, audit_id, "not_found", _NOT_FOUND)
-    if audit.state not in CANCELLABLE:
-        message = _NOT_CANCELLABLE.get(AuditState(audit.state), _NOT_FOUND)
+    found = await _qa_changes(request, verb, audit_id, "cancel")
+    if isinstance(found, Reply):
+        return found
+    audit = found
+    if audit.state not in UNFINISHED:
+        message = _FINISHED.get(AuditState(audit.state), _NOT_FOUND)
         return flows.refused(request, verb, audit_id, f"already_{audit.state}", message)
     await cancel(
         request.session,
@@ -712,6 +705,19 @@ async def _answer(request: Request, audit_id: int, message: str) -> Reply:
     else:
         card = audit_assigned_card(view, recipient_id=flows.me(request), today=request.today)
     return Reply(card=card, summary=message)
+
+
+async def _qa_changes(request: Request, verb: str, audit_id: int, doing: str) -> Audit | Reply:
+    """The audit, locked for a change only the QA team may make; or the refusal."""
+    if Role.QA not in request.person.role_set:
+        message = f"Only the QA team can {doing} an audit."
+        return flows.refused(request, verb, audit_id, "not_qa", message, denied=True)
+    audit = await audits.audit_for_update(
+        session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
+    )
+    if audit is None:
+        return flows.refused(request, verb, audit_id, "not_found", _NOT_FOUND)
+    return audit
 
 
 async def _view(request: Request, audit_id: int) -> AssignedView:

@@ -529,7 +529,6 @@ def _allocate(
 
 def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
     from bot import allocation
-    from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
     from storage import allocation as store
     from storage import audits
     from storage.db import make_engine, make_sessions, transaction
@@ -548,7 +547,7 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
                 )
                 if audit is None:
                     return f"No audit #{audit_id} in this tenant."
-                if audit.state not in (*OPEN_AUDIT_STATES, AuditState.DECLINED):
+                if audit.state not in allocation.UNFINISHED:
                     return f"Audit #{audit_id} is {audit.state}: there is nothing to reassign."
                 choices = await allocation.reassign_choices(session, audit)
                 if to is not None:
@@ -674,7 +673,7 @@ def audit_cancel(
                 )
                 if audit is None:
                     return f"No audit #{audit_id} in this tenant."
-                if audit.state not in allocation.CANCELLABLE:
+                if audit.state not in allocation.UNFINISHED:
                     done = audit.state != AuditState.CANCELLED
                     return f"Audit #{audit_id} is {'completed' if done else 'already cancelled'}."
                 await allocation.cancel(
