@@ -18,6 +18,8 @@ from rich.table import Table
 from bot.settings import LOOPBACK_HOSTS, Settings
 
 if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from bot.roster import TeamOutcome
     from jobs.runs import Outcome
 
@@ -434,49 +436,46 @@ def _allocate(
     from bot import allocation
     from storage import allocation as store
     from storage import staff
-    from storage.db import make_engine, make_sessions, transaction
+    from storage.db import in_one_transaction
     from storage.models import Allocation
 
     now = datetime.now(UTC)
     today = now.astimezone(settings.zone).date()
     month = f"{first:%Y-%m}"
 
-    async def go() -> tuple[allocation.MonthPlan | None, Allocation | None, int]:
-        engine = make_engine(settings.database_url)
-        try:
-            async with transaction(make_sessions(engine)) as session:
-                if not await staff.tenant_exists(session=session, tenant_id=tenant_id):
-                    return None, None, 0
-                earlier = await store.existing(session=session, tenant_id=tenant_id, month=month)
-                if earlier is not None and not dry_run:
-                    return None, earlier, 0
-                plan = await allocation.plan_month(
-                    session,
-                    tenant_id=tenant_id,
-                    month=first,
-                    per_team=per_team,
-                    seed=seed,
-                    exclude_months=exclude_months,
-                    ignore_allocation=earlier.id if earlier else None,
-                )
-                if dry_run:
-                    return plan, earlier, 0
-                made = await allocation.allocate(
-                    session,
-                    tenant_id=tenant_id,
-                    month_plan=plan,
-                    per_team=per_team,
-                    exclude_months=exclude_months,
-                    actor_id=None,
-                    today=today,
-                    now=now,
-                )
-                return plan, None, len(made)
-        finally:
-            await engine.dispose()
+    async def go(
+        session: AsyncSession,
+    ) -> tuple[allocation.MonthPlan | None, Allocation | None, int]:
+        if not await staff.tenant_exists(session=session, tenant_id=tenant_id):
+            return None, None, 0
+        earlier = await store.existing(session=session, tenant_id=tenant_id, month=month)
+        if earlier is not None and not dry_run:
+            return None, earlier, 0
+        plan = await allocation.plan_month(
+            session,
+            tenant_id=tenant_id,
+            month=first,
+            per_team=per_team,
+            seed=seed,
+            exclude_months=exclude_months,
+            ignore_allocation=earlier.id if earlier else None,
+        )
+        if dry_run:
+            return plan, earlier, 0
+        made = await allocation.allocate(
+            session,
+            tenant_id=tenant_id,
+            month_plan=plan,
+            per_team=per_team,
+            exclude_months=exclude_months,
+            actor_id=None,
+            today=today,
+            now=now,
+        )
+        return plan, None, len(made)
 
     with console.status(f"Drawing the cases for {month}…"):
-        plan, earlier, made = asyncio.run(go())
+        plan, earlier, made = asyncio.run(in_one_transaction(settings.database_url, go))
     if plan is None and earlier is None:
         err.print(f"[red]No tenant {escape(tenant_id)}[/red]: import staff and cases first.")
         raise typer.Exit(1)
@@ -531,53 +530,46 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
     from bot import allocation
     from storage import allocation as store
     from storage import audits
-    from storage.db import make_engine, make_sessions, transaction
+    from storage.db import in_one_transaction
 
     settings = load_settings()
     tenant_id = _tenant_for(settings, tenant)
     now = datetime.now(UTC)
     today = now.astimezone(settings.zone).date()
 
-    async def go() -> str | tuple[str, int]:
-        engine = make_engine(settings.database_url)
-        try:
-            async with transaction(make_sessions(engine)) as session:
-                audit = await audits.audit_for_update(
-                    session=session, tenant_id=tenant_id, audit_id=audit_id
+    async def go(session: AsyncSession) -> str | tuple[str, int]:
+        audit = await audits.audit_for_update(
+            session=session, tenant_id=tenant_id, audit_id=audit_id
+        )
+        if audit is None:
+            return f"No audit #{audit_id} in this tenant."
+        if audit.state not in allocation.UNFINISHED:
+            return f"Audit #{audit_id} is {audit.state}: there is nothing to reassign."
+        choices = await allocation.reassign_choices(session, audit)
+        if to is not None:
+            person = await store.staff_by_email(session=session, tenant_id=tenant_id, email=to)
+            chosen = next((c for c in choices if person and c.id == person.id), None)
+            if chosen is None:
+                return (
+                    f"{to} can't take audit #{audit_id}: not an active auditor, its "
+                    "practitioner, or already its auditor."
                 )
-                if audit is None:
-                    return f"No audit #{audit_id} in this tenant."
-                if audit.state not in allocation.UNFINISHED:
-                    return f"Audit #{audit_id} is {audit.state}: there is nothing to reassign."
-                choices = await allocation.reassign_choices(session, audit)
-                if to is not None:
-                    person = await store.staff_by_email(
-                        session=session, tenant_id=tenant_id, email=to
-                    )
-                    chosen = next((c for c in choices if person and c.id == person.id), None)
-                    if chosen is None:
-                        return (
-                            f"{to} can't take audit #{audit_id}: not an active auditor, its "
-                            "practitioner, or already its auditor."
-                        )
-                elif choices:
-                    chosen = choices[0]
-                else:
-                    return f"There is no other auditor who could take audit #{audit_id}."
-                await allocation.reassign(
-                    session,
-                    tenant_id=tenant_id,
-                    audit=audit,
-                    auditor_id=chosen.id,
-                    actor_id=None,
-                    today=today,
-                    now=now,
-                )
-                return chosen.name, chosen.load
-        finally:
-            await engine.dispose()
+        elif choices:
+            chosen = choices[0]
+        else:
+            return f"There is no other auditor who could take audit #{audit_id}."
+        await allocation.reassign(
+            session,
+            tenant_id=tenant_id,
+            audit=audit,
+            auditor_id=chosen.id,
+            actor_id=None,
+            today=today,
+            now=now,
+        )
+        return chosen.name, chosen.load
 
-    outcome = asyncio.run(go())
+    outcome = asyncio.run(in_one_transaction(settings.database_url, go))
     if isinstance(outcome, str):
         err.print(f"[red]{escape(outcome)}[/red]")
         raise typer.Exit(1)
@@ -603,7 +595,7 @@ def audit_new(
     """Create one audit of any kind and send the auditor the assigned card."""
     from bot import allocation
     from cards.audit_assigned import AuditForm
-    from storage.db import make_engine, make_sessions, transaction
+    from storage.db import in_one_transaction
 
     settings = load_settings()
     tenant_id = _tenant_for(settings, tenant)
@@ -611,28 +603,23 @@ def audit_new(
     today = now.astimezone(settings.zone).date()
     form = AuditForm(case_ref=case, kind=kind, theme=theme, auditor=auditor, due_on=due)
 
-    async def go() -> str | tuple[int, list[str]]:
-        engine = make_engine(settings.database_url)
-        try:
-            async with transaction(make_sessions(engine)) as session:
-                checked = await allocation.check_new_audit(
-                    session,
-                    tenant_id=tenant_id,
-                    form=form,
-                    today=today,
-                    case_ref_pattern=settings.case_ref_pattern,
-                )
-                if isinstance(checked, str):
-                    return checked
-                made, told = await allocation.create_audit(
-                    session, tenant_id=tenant_id, new=checked, actor_id=None, today=today, now=now
-                )
-                assert made.id is not None
-                return made.id, told
-        finally:
-            await engine.dispose()
+    async def go(session: AsyncSession) -> str | tuple[int, list[str]]:
+        checked = await allocation.check_new_audit(
+            session,
+            tenant_id=tenant_id,
+            form=form,
+            today=today,
+            case_ref_pattern=settings.case_ref_pattern,
+        )
+        if isinstance(checked, str):
+            return checked
+        made, told = await allocation.create_audit(
+            session, tenant_id=tenant_id, new=checked, actor_id=None, today=today, now=now
+        )
+        assert made.id is not None
+        return made.id, told
 
-    outcome = asyncio.run(go())
+    outcome = asyncio.run(in_one_transaction(settings.database_url, go))
     if isinstance(outcome, str):
         err.print(f"[red]Nothing was created:[/red] {escape(outcome)}")
         raise typer.Exit(1)
@@ -653,7 +640,7 @@ def audit_cancel(
     from bot import allocation
     from bot.rules.grades import AuditState
     from storage import audits
-    from storage.db import make_engine, make_sessions, transaction
+    from storage.db import in_one_transaction
 
     why = reason.strip()
     if not why or len(why) > 2000:
@@ -664,32 +651,27 @@ def audit_cancel(
     now = datetime.now(UTC)
     today = now.astimezone(settings.zone).date()
 
-    async def go() -> str | None:
-        engine = make_engine(settings.database_url)
-        try:
-            async with transaction(make_sessions(engine)) as session:
-                audit = await audits.audit_for_update(
-                    session=session, tenant_id=tenant_id, audit_id=audit_id
-                )
-                if audit is None:
-                    return f"No audit #{audit_id} in this tenant."
-                if audit.state not in allocation.UNFINISHED:
-                    done = audit.state != AuditState.CANCELLED
-                    return f"Audit #{audit_id} is {'completed' if done else 'already cancelled'}."
-                await allocation.cancel(
-                    session,
-                    tenant_id=tenant_id,
-                    audit=audit,
-                    actor_id=None,
-                    reason=why,
-                    today=today,
-                    now=now,
-                )
-                return None
-        finally:
-            await engine.dispose()
+    async def go(session: AsyncSession) -> str | None:
+        audit = await audits.audit_for_update(
+            session=session, tenant_id=tenant_id, audit_id=audit_id
+        )
+        if audit is None:
+            return f"No audit #{audit_id} in this tenant."
+        if audit.state not in allocation.UNFINISHED:
+            done = audit.state != AuditState.CANCELLED
+            return f"Audit #{audit_id} is {'completed' if done else 'already cancelled'}."
+        await allocation.cancel(
+            session,
+            tenant_id=tenant_id,
+            audit=audit,
+            actor_id=None,
+            reason=why,
+            today=today,
+            now=now,
+        )
+        return None
 
-    problem = asyncio.run(go())
+    problem = asyncio.run(in_one_transaction(settings.database_url, go))
     if problem is not None:
         err.print(f"[red]Nothing was cancelled:[/red] {escape(problem)}")
         raise typer.Exit(1)

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from bot.briefings import Imported
 
 briefing_app = typer.Typer(no_args_is_help=True, help="Best Practice Briefings.")
@@ -49,7 +51,7 @@ def import_briefing(
     from bot import briefings
     from bot.cli import _schema_current, load_settings
     from bot.rules.briefing import BriefingFileError
-    from storage.db import make_engine, make_sessions, transaction
+    from storage.db import in_one_transaction
 
     settings = load_settings()
     tenant_id = tenant or settings.APP_TENANTID
@@ -69,24 +71,19 @@ def import_briefing(
         raise typer.Exit(2)
     now = datetime.now(UTC)
 
-    async def go() -> Imported:
-        engine = make_engine(settings.database_url)
-        try:
-            async with transaction(make_sessions(engine)) as session:
-                return await briefings.import_briefing(
-                    session,
-                    tenant_id=tenant_id,
-                    text=text,
-                    author_email=author,
-                    ready=ready,
-                    now=now,
-                    today=now.astimezone(settings.zone).date(),
-                )
-        finally:
-            await engine.dispose()
+    async def go(session: AsyncSession) -> Imported:
+        return await briefings.import_briefing(
+            session,
+            tenant_id=tenant_id,
+            text=text,
+            author_email=author,
+            ready=ready,
+            now=now,
+            today=now.astimezone(settings.zone).date(),
+        )
 
     try:
-        imported = asyncio.run(go())
+        imported = asyncio.run(in_one_transaction(settings.database_url, go))
     except BriefingFileError as failed:
         table = Table(title=f"{file.name}: nothing was imported", title_style="red")
         table.add_column("line")

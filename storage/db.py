@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +50,16 @@ async def transaction(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
     """A session whose work commits on success and rolls back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def in_one_transaction(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`work` in one transaction on an engine of its own, disposed after: a CLI command's unit."""
+    engine = make_engine(database_url)
+    try:
+        async with transaction(make_sessions(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
 
 
 def locked(query: SelectOfScalar[T]) -> SelectOfScalar[T]:
