@@ -45,15 +45,23 @@ def error_reply(message: str) -> Reply:
 
 
 def log_refusal(
-    request: Request, verb: str, audit_id: int | None, reason: str, *, denied: bool = False
+    request: Request,
+    verb: str,
+    entity_id: int | None,
+    reason: str,
+    *,
+    denied: bool = False,
+    entity: str = "audit",
 ) -> None:
+    """The audit-log row for a press or command that changed nothing: `denied.<verb>` for the
+    wrong person, `refused.<verb>` otherwise."""
     actions.refusal(
         request.session,
         tenant_id=request.tenant_id,
         actor_id=me(request),
         verb=verb,
-        entity="audit",
-        entity_id=audit_id,
+        entity=entity,
+        entity_id=entity_id,
         reason=reason,
         denied=denied,
     )

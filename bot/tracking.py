@@ -413,16 +413,7 @@ def _refuse(
     entity: str = "action",
     denied: bool = False,
 ) -> Outcome:
-    actions.refusal(
-        request.session,
-        tenant_id=request.tenant_id,
-        actor_id=flows.me(request),
-        verb=verb.value,
-        entity=entity,
-        entity_id=entity_id,
-        reason=reason,
-        denied=denied,
-    )
+    flows.log_refusal(request, verb.value, entity_id, reason, denied=denied, entity=entity)
     return Outcome(Result.REFUSED, message)
 
 

@@ -23,7 +23,7 @@ from jobs.scheduler import JOBS
 from storage.db import make_engine, make_sessions
 from storage.demo import build_demo
 from storage.migrate import upgrade
-from storage.models import AuditLog
+from storage.models import AuditLog, Delivery, JobRun
 from tests.e2e.harness import drive, free_port, missing_prerequisites, playground
 from tests.e2e.playground_config import write_config
 
@@ -164,3 +164,49 @@ async def test_alex_gets_his_daily_card_and_snoozes_and_marks_actions_done_on_it
 
 
 SNOOZED = "snoozed, I'll remind you tomorrow"
+
+
+async def test_alex_opening_his_chat_after_the_morning_run_gets_today_s_card(
+    tmp_path: Path,
+) -> None:
+    """`make demo` started mid-morning: the 09:00 run is caught up as the bot starts, before
+    anyone has a chat with it; Alex's first message still brings his card for today."""
+    day = _last_working_day(date.today())
+    late_morning = datetime.combine(day, time(11, 0), tzinfo=LONDON)
+    async with served_demo(tmp_path, today=day, clock=lambda: late_morning) as (endpoint, url):
+        engine = make_engine(url)
+        try:
+            # The catch-up at start-up has made the morning's run (for nobody: no chats yet).
+            for _ in range(100):
+                async with make_sessions(engine)() as session:
+                    run = (
+                        await session.exec(
+                            select(JobRun).where(
+                                JobRun.job == "reminders", JobRun.period == day.isoformat()
+                            )
+                        )
+                    ).first()
+                if run is not None and run.state == "done":
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the start-up catch-up did not run the reminders")
+            config = write_config(tmp_path, current_user="alex")
+            with playground(endpoint, workdir=tmp_path, config_path=config) as pg:
+                result = await drive(
+                    pg.url,
+                    [
+                        {"say": "help"},
+                        {"waitForCardText": "What I can do for you"},
+                        {"waitForCardText": "Your QA items today", "timeout": 30_000},
+                    ],
+                    artifacts=tmp_path,
+                )
+            async with make_sessions(engine)() as session:
+                cards = (await session.exec(select(Delivery).where(Delivery.kind == "my_qa"))).all()
+        finally:
+            await engine.dispose()
+
+    daily = [m["text"] for m in result["visible"] if "Your QA items today" in m["text"]]
+    assert len(daily) == 1
+    assert [c.state for c in cards] == ["sent"]
