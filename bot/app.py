@@ -142,6 +142,16 @@ def create_app(
                 await engine.dispose()
                 raise RuntimeError("the database schema is not current: run `qaloop db upgrade`")
             sessions = make_sessions(engine)
+            for tenant_id, zone in await tenants.other_zones(
+                sessions=sessions, timezone=settings.timezone
+            ):
+                # Jobs fire in QALOOP_TIMEZONE; cards show the tenant's zone: say they differ.
+                log.warning(
+                    "tenant %s shows times in %s but jobs run in QALOOP_TIMEZONE %s",
+                    tenant_id,
+                    zone,
+                    settings.timezone,
+                )
             http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
             credentials = connector_credentials(settings)
             adapter, auth, sender = build_adapter(settings, http, credentials)
@@ -211,7 +221,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
     sessions = runtime.sessions
     if tenant_id not in app[KNOWN_TENANTS]:
-        await tenants.ensure(sessions=sessions, tenant_id=tenant_id)
+        await tenants.ensure(sessions=sessions, tenant_id=tenant_id, timezone=settings.timezone)
         app[KNOWN_TENANTS].add(tenant_id)
     is_invoke = activity.type == ActivityTypes.invoke
     if activity.id and not await inbound.claim(

@@ -157,7 +157,11 @@ def _run_import(kind: str, file: Path, tenant: str | None) -> None:
                 sessions = make_sessions(engine)
                 if kind == "staff":
                     return await imports.import_staff(
-                        sessions=sessions, tenant_id=tenant_id, path=file, progress=tick
+                        sessions=sessions,
+                        tenant_id=tenant_id,
+                        path=file,
+                        timezone=settings.timezone,
+                        progress=tick,
                     )
                 return await imports.import_cases(
                     sessions=sessions,

@@ -241,6 +241,7 @@ async def import_staff(
     tenant_id: str,
     path: Path,
     tenant_name: str | None = None,
+    timezone: str = "Europe/London",
     progress: Progress | None = None,
 ) -> ImportResult:
     """Create or update staff by email, with their teams and services, from a CSV file.
@@ -268,7 +269,7 @@ async def import_staff(
         }
         rows = _validate_staff(table, services=services, teams=teams, staff=staff)
         if tenant is None:
-            tenant = Tenant(id=tenant_id, name=tenant_name or tenant_id)
+            tenant = Tenant(id=tenant_id, name=tenant_name or tenant_id, timezone=timezone)
             session.add(tenant)
             await session.flush()
             _record(
