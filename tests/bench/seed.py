@@ -33,7 +33,9 @@ SEED_VERSION = "my-actions-3"
 TENANT_B = "00000000-0000-0000-0000-0000000000002"
 # A Wednesday without bank holidays nearby, so due-date wording is stable.
 TODAY = date(2026, 3, 11)
-NOW = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
+# Before that day's 09:00 reminders run: each bench client's first message is then a plain
+# `my actions` turn (after the run, a chat's first message also brings the day's card).
+NOW = datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
 
 TARGETS = 8
 TARGET_OPEN = 50
