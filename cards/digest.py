@@ -129,9 +129,11 @@ def _compliance(d: Digest) -> list[CardElement]:
     parts: list[CardElement] = [section("Audits completed on time")]
     if not total.due:
         return [*parts, note("No audits were due.")]
+    # This month so far counts the audits due by today; the team card counts the whole month's.
+    due = "audits due so far" if d.period.kind == "month_so_far" else "audits due"
     parts.append(
         note(
-            f"{total.on_time} of {total.due} audits due were completed on time "
+            f"{total.on_time} of {total.due} {due} were completed on time "
             f"({percent(total.share)}); {total.completed} completed in all."
         )
     )

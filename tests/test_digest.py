@@ -448,18 +448,18 @@ async def test_stats_is_scoped_to_what_the_asker_may_see(
     summary, card = await stats_for(sessions, fixture, "megan")
     text = card_text(card)
     assert "Team North" in summary and "August 2026 so far" in summary
-    assert "2 of 4 audits due were completed on time" in text
+    assert "2 of 4 audits due so far were completed on time" in text
     assert "Bea" not in text
 
     _, card = await stats_for(sessions, fixture, "sara")
     text = card_text(card)
     assert "Safeguarding service" in text
-    assert "4 of 6 audits due were completed on time" in text
+    assert "4 of 6 audits due so far were completed on time" in text
     assert "East" not in text
 
     _, card = await stats_for(sessions, fixture, "quinn")
     text = card_text(card)
-    assert "5 of 7 audits due were completed on time" in text
+    assert "5 of 7 audits due so far were completed on time" in text
     assert "East" in text
 
 
