@@ -37,6 +37,7 @@ from cards.audit_assigned import (
     audit_copy_card,
     audit_created_card,
     audit_declined_card,
+    audit_reassign_card,
     new_audit_form,
 )
 from cards.common import card_json, label, uk_date
@@ -225,6 +226,9 @@ class CancelAudit(Payload):
 class ReassignAudit(Payload):
     audit_id: Id
     auditor_id: Id
+    # On `audit reassign` cards: whose the audit was when the card was made. Without it (the
+    # card QA gets when an auditor can't do one) only a declined audit is reassigned.
+    from_auditor: Id | None = None
     problems: ClassVar[dict[str, str]] = {"auditor_id": "Please choose who should do it."}
     item_key: ClassVar[str] = "audit_id"
     inputs: ClassVar[tuple[str, ...]] = ("auditor_id",)
@@ -277,9 +281,14 @@ async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
     if isinstance(found, Reply):
         return found
     audit = found
-    if audit.state != AuditState.DECLINED:
+    waiting = (
+        audit.state == AuditState.DECLINED
+        if payload.from_auditor is None
+        else audit.state in UNFINISHED and audit.auditor_id == payload.from_auditor
+    )
+    if not waiting:
         view = await _view(request, audit_id)
-        if audit.state in OPEN_AUDIT_STATES:
+        if audit.state in UNFINISHED:
             message = f"Already reassigned: {view.auditor_name} has it."
         elif audit.state == AuditState.CANCELLED:
             message = "This audit was cancelled, so there is nothing to reassign."
@@ -317,24 +326,54 @@ _FINISHED = {
 
 async def show_cancel_form(request: Request) -> Reply:
     """`audit cancel 12` (QA): the audit and a reason to give, before anything changes."""
+    found = await _unfinished_asked(request, "cancel", _FINISHED)
+    if isinstance(found, Reply):
+        return found
+    card = audit_cancel_card(found, today=request.today)
+    return Reply(card=card, summary=f"Cancel audit #{found.id}?", private=True)
+
+
+async def show_reassign_form(request: Request) -> Reply:
+    """`audit reassign 12` (QA): who could take it instead, before anything changes."""
+    found = await _unfinished_asked(request, "reassign", _NOT_REASSIGNABLE)
+    if isinstance(found, Reply):
+        return found
+    row = await audits.with_case_and_team(
+        session=request.session, tenant_id=request.tenant_id, audit_id=found.id
+    )
+    assert row is not None
+    choices = await _choices(request.session, row[0])
+    card = audit_reassign_card(found, choices=choices, today=request.today)
+    return Reply(card=card, summary=f"Reassign audit #{found.id}", private=True)
+
+
+_NOT_REASSIGNABLE = {
+    AuditState.CANCELLED: "This audit was cancelled, so there is nothing to reassign.",
+    AuditState.COMPLETED: "This audit is already completed.",
+    AuditState.MODERATED: "This audit is already completed.",
+}
+
+
+async def _unfinished_asked(
+    request: Request, doing: str, finished: dict[AuditState, str]
+) -> AssignedView | Reply:
+    """`audit <doing> 12` (QA): the audit typed, if it is not yet done; or what to say."""
     if Role.QA not in request.person.role_set:
-        message = "audit cancel is for the QA team."
+        message = f"audit {doing} is for the QA team."
         return Reply(card=error_card(message), summary=message)
     typed = request.args.strip().removeprefix("#")
     if not typed.isdigit() or len(typed) > 9 or int(typed) == 0:
-        message = "Which audit? For example: audit cancel 12 (its number is on its cards)."
+        message = f"Which audit? For example: audit {doing} 12 (its number is on its cards)."
         return Reply(card=usage_card(message), summary="Which audit?")
-    audit_id = int(typed)
     view = await store.assigned_view(
-        session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
+        session=request.session, tenant_id=request.tenant_id, audit_id=int(typed)
     )
     if view is None:
         return Reply(card=error_card(_NOT_FOUND), summary=_NOT_FOUND)
     if view.state not in UNFINISHED:
-        message = _FINISHED.get(AuditState(view.state), _NOT_FOUND)
+        message = finished.get(AuditState(view.state), _NOT_FOUND)
         return Reply(card=error_card(message), summary=message)
-    card = audit_cancel_card(view, today=request.today)
-    return Reply(card=card, summary=f"Cancel audit #{audit_id}?", private=True)
+    return view
 
 
 async def on_cancel(request: Request, payload: CancelAudit) -> Reply:

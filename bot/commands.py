@@ -340,6 +340,14 @@ COMMANDS: tuple[Command, ...] = (
         menu=(),
     ),
     Command(
+        "audit reassign",
+        "Give an open audit to another auditor, for example audit reassign 12 (QA)",
+        allocation.show_reassign_form,
+        example="audit reassign 12",
+        roles=frozenset({Role.QA}),
+        menu=(),
+    ),
+    Command(
         "audit cancel",
         "Cancel an audit that will not be done, for example audit cancel 12 (QA)",
         allocation.show_cancel_form,

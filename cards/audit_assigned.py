@@ -170,27 +170,45 @@ def audit_declined_card(
     body.append(literal(run(view.auditor_name, bold=True), " can't do this one:"))
     body.append(literal(view.declined_reason or ""))
     body += _details(view, today, auditor=False)
+    form, actions = _reassign_form(view, choices, from_auditor=None)
+    return new_card([*body, *form], actions)
+
+
+def audit_reassign_card(
+    view: AssignedView, *, choices: Sequence[AuditorChoice], today: date
+) -> AdaptiveCard:
+    """`audit reassign 12` (QA): give an open audit to someone else (its auditor is off sick,
+    say), or cancel it."""
+    body: list[CardElement] = [heading(f"Reassign audit #{view.id}")]
+    body += _details(view, today)
+    body.append(literal(run(label(AUDIT_STATE_LABELS, view.state), bold=True)))
+    form, actions = _reassign_form(view, choices, from_auditor=view.auditor_id)
+    return new_card([*body, *form], actions)
+
+
+def _reassign_form(
+    view: AssignedView, choices: Sequence[AuditorChoice], *, from_auditor: int | None
+) -> tuple[list[CardElement], list[Action]]:
+    """Who should do it instead, Reassign and Cancel this audit. `from_auditor` (the auditor
+    the card was made for) lets a second press, after someone else reassigned it, be told so."""
     cancel = ShowCardAction(title="Cancel this audit", card=_cancel_form(view.id))
     if not choices:
-        body.append(note("There is no other auditor who could take it. Add one, then reassign."))
-        return new_card(body, [cancel])
-    body.append(
-        ChoiceSetInput(
-            id=f"auditor_id_{view.id}",
-            label="Give it to",
-            choices=[Choice(title=_choice_title(c), value=str(c.id)) for c in choices],
-            value=str(choices[0].id),
-            is_required=True,
-            error_message="Please choose who should do it.",
-        )
+        return [note("There is no other auditor who could take it. Add one, then reassign.")], [
+            cancel
+        ]
+    data: dict[str, object] = {"action": "reassign_audit", "audit_id": view.id}
+    if from_auditor is not None:
+        data["from_auditor"] = from_auditor
+    choice = ChoiceSetInput(
+        id=f"auditor_id_{view.id}",
+        label="Give it to",
+        choices=[Choice(title=_choice_title(c), value=str(c.id)) for c in choices],
+        value=str(choices[0].id),
+        is_required=True,
+        error_message="Please choose who should do it.",
     )
-    reassign = ExecuteAction(
-        title="Reassign",
-        verb="reassign_audit",
-        data={"action": "reassign_audit", "audit_id": view.id},
-        style="positive",
-    )
-    return new_card(body, [reassign, cancel])
+    reassign = ExecuteAction(title="Reassign", verb="reassign_audit", data=data, style="positive")
+    return [choice], [reassign, cancel]
 
 
 def audit_cancel_card(view: AssignedView, *, today: date) -> AdaptiveCard:

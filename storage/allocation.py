@@ -253,7 +253,9 @@ def cancel(session: AsyncSession, audit: Audit, *, actor_id: int | None, reason:
 def reassign(session: AsyncSession, audit: Audit, *, actor_id: int | None, auditor_id: int) -> None:
     before = _snapshot(audit)
     audit.auditor_id = auditor_id
-    audit.state = AuditState.ASSIGNED
+    if audit.state == AuditState.DECLINED:
+        audit.state = AuditState.ASSIGNED
+    # In progress stays in progress: the grades saved so far go with it to the new auditor.
     audit.declined_reason = None
     session.add(audit)
     _log(session, audit, actor_id, "audit.reassigned", before)

@@ -577,6 +577,20 @@ async def test_the_council_s_own_case_reference_pattern_words_the_form_s_answer(
 # Cancelling an audit that will not be done
 
 
+async def diego_s_card_is_posted(
+    sessions: SessionMaker, council: AuditCouncil, audit_id: int
+) -> None:
+    """Diego's "An audit for you" card, posted as activity d1."""
+    await post_card(
+        sessions,
+        council.tenant_id,
+        DIEGO,
+        kind="audit_assigned",
+        subject=f"audit:{audit_id}",
+        activity_id="d1",
+    )
+
+
 def cancel_with(audit_id: int, reason: str) -> dict[str, Any]:
     return {"action": "cancel_audit", "audit_id": audit_id, f"cancel_reason_{audit_id}": reason}
 
@@ -586,14 +600,7 @@ async def test_patti_cancels_an_audit_and_the_auditor_s_card_says_so(
 ) -> None:
     council = await ready(chat, sessions)
     audit_id = await assigned(sessions, council, auditor="diego")
-    await post_card(
-        sessions,
-        council.tenant_id,
-        DIEGO,
-        kind="audit_assigned",
-        subject=f"audit:{audit_id}",
-        activity_id="d1",
-    )
+    await diego_s_card_is_posted(sessions, council, audit_id)
 
     asked = await chat.say(f"audit cancel {audit_id}", who=PATTI)
 
@@ -662,3 +669,78 @@ async def test_a_declined_audit_can_be_cancelled_from_the_qa_team_s_card(
 
     assert "Audit cancelled ✓" in pressed.text
     assert (await audit_row(sessions, audit_id)).state == "cancelled"
+
+
+# Reassigning an open audit: its auditor is off sick, say
+
+
+async def test_patti_reassigns_an_audit_in_progress_and_a_second_press_is_told(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await ready(chat, sessions)
+    audit_id = await assigned(sessions, council, auditor="diego", state="in_progress")
+    await diego_s_card_is_posted(sessions, council, audit_id)
+
+    asked = await chat.say(f"audit reassign {audit_id}", who=PATTI)
+
+    [form] = [c for c in asked.cards if f"Reassign audit #{audit_id}" in card_text(c)]
+    offered = [c["title"] for c in inputs(form)[f"auditor_id_{audit_id}"]["choices"]]
+    assert offered == ["Joni Sherman, East: 0 open", "Patti Fernandez: 0 open"]
+    reassign = button(form, "Reassign")
+    assert reassign["from_auditor"] == council.id("diego")
+    choose_joni = reassign | {f"auditor_id_{audit_id}": str(council.id("joni"))}
+
+    pressed = await press(chat, choose_joni, who=PATTI)
+
+    assert "Reassigned ✓ to Joni Sherman." in pressed.text
+    row = await audit_row(sessions, audit_id)
+    assert (row.auditor_id, row.state) == (council.id("joni"), "in_progress")
+    [moved] = await logged(sessions, "audit.reassigned")
+    assert moved.before is not None and moved.before["auditor_id"] == council.id("diego")
+    [to_joni] = [
+        d
+        for d in await queued(sessions, "audit_assigned")
+        if d.recipient_staff_id == council.id("joni")
+    ]
+    assert "[Record grades]" in card_text(to_joni.card)
+    [to_diego] = [
+        d for d in await queued(sessions, "audit_assigned") if d.replaces_activity_id == "d1"
+    ]
+    assert "Passed on. This audit is now with Joni Sherman." in card_text(to_diego.card)
+
+    again = await press(
+        chat, reassign | {f"auditor_id_{audit_id}": str(council.id("patti"))}, who=PATTI
+    )
+    assert again.error == "Already reassigned: Joni Sherman has it."
+    assert (await audit_row(sessions, audit_id)).auditor_id == council.id("joni")
+
+
+async def test_audit_reassign_is_for_the_qa_team_and_open_audits(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await ready(chat, sessions)
+    done_id = await assigned(sessions, council, auditor="diego", state="completed")
+    open_id = await assigned(sessions, council, auditor="diego", case_index=1)
+
+    assert (
+        "not available for your role"
+        in (await chat.say(f"audit reassign {open_id}", who=DIEGO)).text
+    )
+    assert (
+        "This audit is already completed."
+        in (await chat.say(f"audit reassign {done_id}", who=PATTI)).text
+    )
+    assert (
+        "Which audit? For example: audit reassign 12"
+        in (await chat.say("audit reassign Diego's", who=PATTI)).text
+    )
+    # A press from someone outside QA, with a made-up from_auditor, changes nothing.
+    forged = {
+        "action": "reassign_audit",
+        "audit_id": open_id,
+        "from_auditor": council.id("diego"),
+        f"auditor_id_{open_id}": str(council.id("joni")),
+    }
+    refused = await press(chat, forged, who=MEGAN)
+    assert refused.error == "Only the QA team can reassign an audit."
+    assert (await audit_row(sessions, open_id)).auditor_id == council.id("diego")
