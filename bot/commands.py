@@ -63,16 +63,28 @@ class Command:
         return (self.name, *self.aliases)
 
 
+HELP_GROUPS = ("For everyone", "For your role", "In a team channel")
+
+
+def _group(command: Command) -> str:
+    if command.menu == CHANNEL:
+        return HELP_GROUPS[2]
+    return HELP_GROUPS[0] if command.roles is None else HELP_GROUPS[1]
+
+
 async def show_help(request: Request) -> Reply:
     person_roles = request.person.role_set
     roles_label = ", ".join(
         ROLE_LABELS[Role(r)].lower() for r in sorted(person_roles) if r in Role._value2member_map_
     )
-    listed = [
-        CommandHelp(name=c.name, help=c.help, example=c.example or c.name)
-        for c in COMMANDS
-        if c.allowed(person_roles)
-    ]
+    listed = sorted(
+        (
+            CommandHelp(name=c.name, help=c.help, example=c.example or c.name, group=_group(c))
+            for c in COMMANDS
+            if c.allowed(person_roles)
+        ),
+        key=lambda c: HELP_GROUPS.index(c.group),  # stable: the table's order within a group
+    )
     card = help_card(
         display_name=request.person.display_name, roles_label=roles_label, commands=listed
     )

@@ -63,6 +63,11 @@ def heading(text: str) -> TextBlock:
     return TextBlock(text=text, style="heading", size="Large", weight="Bolder", wrap=True)
 
 
+def section(title: str) -> TextBlock:
+    """A section's title, ruled off from what is above; our own words only, as for heading."""
+    return TextBlock(text=title, weight="Bolder", size="Medium", wrap=True, separator=True)
+
+
 def note(text: str, *, subtle: bool = False) -> TextBlock:
     """A line of our own words; TextBlock reads markdown, so never pass stored text."""
     return TextBlock(text=text, wrap=True, is_subtle=subtle or None)

@@ -23,7 +23,6 @@ from microsoft_teams.cards import (
     Table,
     TableCell,
     TableRow,
-    TextBlock,
 )
 
 from bot.rules.digest import (
@@ -36,7 +35,7 @@ from bot.rules.digest import (
     percent,
 )
 from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, Grade
-from cards.common import heading, label, literal, new_card, note, run
+from cards.common import heading, label, literal, new_card, note, run, section
 
 # Keeps the card well under Teams' 40 KB with fifty teams; the report has every row.
 TEAM_ROWS = 25
@@ -95,10 +94,6 @@ def digest_card(d: Digest, *, intro: str | None = None) -> AdaptiveCard:
     body += _moderation(d)
     body += _overrides(d)
     return new_card(body)
-
-
-def section(title: str) -> TextBlock:
-    return TextBlock(text=title, weight="Bolder", size="Medium", wrap=True, separator=True)
 
 
 def table(

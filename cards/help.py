@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from microsoft_teams.cards import AdaptiveCard, CardElement
 
-from cards.common import heading, im_back, literal, new_card, run
+from cards.common import heading, im_back, literal, new_card, run, section
 from cards.views import CommandHelp
 
 # Teams shows only a handful of card buttons; the rest of the commands are listed, not buttoned.
@@ -16,10 +16,12 @@ def help_card(*, display_name: str, roles_label: str, commands: list[CommandHelp
         heading("What I can do for you"),
         literal(f"Hello {display_name}. You are set up as: {roles_label}."),
     ]
-    body += [
-        literal(run(c.name, bold=True), f" – {c.help}", separator=i == 0)
-        for i, c in enumerate(commands)
-    ]
+    group = None
+    for c in commands:
+        if c.group != group and c.group:
+            body.append(section(c.group))
+        body.append(literal(run(c.name, bold=True), f" – {c.help}"))
+        group = c.group
     # A button sends its text at once, so only commands that need nothing more get one: pressing
     # "done 12" or "away until 24 Dec" would act on the example's made-up details.
     actions = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBlock
+from microsoft_teams.cards import AdaptiveCard, CardElement, Container
 
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_done import decision_buttons
@@ -18,6 +18,7 @@ from cards.common import (
     note,
     paging_actions,
     run,
+    section,
     showing_line,
     truncate,
     uk_date,
@@ -87,20 +88,20 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
         body.append(literal(run(notice, bold=True, color="Good")))
     extra = {"card": CARD_NAME, "offset": view.page.offset}
     if view.extensions or view.confirmations:
-        body.append(_section("Waiting for you"))
+        body.append(section("Waiting for you"))
         body += [_extension(item, today, extra) for item in view.extensions]
         body += [_confirmation(item, extra) for item in view.confirmations]
         if view.more_waiting:
             body.append(note("More are waiting: they show here as you decide these.", subtle=True))
-    body.append(_section(_overdue_title(view.page.total)))
+    body.append(section(_overdue_title(view.page.total)))
     if showing := showing_line(view.page, len(view.overdue)):
         body.append(note(showing, subtle=True))
     if not view.overdue and view.page.offset == 0:
         body.append(note("Nothing is overdue. Good work, everyone."))
     body += [_overdue(item, today) for item in view.overdue]
-    body.append(_section("Audits due this month"))
+    body.append(section("Audits due this month"))
     body += _compliance(view.compliance)
-    body.append(_section("Away"))
+    body.append(section("Away"))
     if not view.away:
         body.append(note("Nobody is away."))
     body += [
@@ -110,10 +111,6 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
     if view.away_total > len(view.away):
         body.append(note(f"And {view.away_total - len(view.away)} more.", subtle=True))
     return new_card(body, paging_actions(view.page, PAGE_VERB))
-
-
-def _section(title: str) -> TextBlock:
-    return TextBlock(text=title, weight="Bolder", size="Medium", wrap=True, separator=True)
 
 
 def _overdue_title(total: int) -> str:

@@ -42,6 +42,8 @@ class CommandHelp:
     name: str
     help: str
     example: str
+    # The heading it is listed under: "For everyone", "For your role", "In a team channel".
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,11 @@ async def test_help_lists_only_working_commands_for_my_roles(
     for command in COMMANDS:
         assert (command.name in answer.text) == command.allowed(alex_roles), command.name
     assert "unreachable" not in answer.text  # QA only
+    # Grouped so it scans: what everyone has, then what Alex's roles add; no channel commands.
+    text = answer.text
+    assert text.index("For everyone") < text.index("my actions – ") < text.index("For your role")
+    assert text.index("For your role") < text.index("guide – ")
+    assert "In a team channel" not in text
 
 
 async def test_my_audits_shows_both_sides(chat: Chat, sessions: SessionMaker) -> None:
