@@ -361,12 +361,31 @@ async def _unfinished_asked(
     if Role.QA not in request.person.role_set:
         message = f"audit {doing} is for the QA team."
         return Reply(card=error_card(message), summary=message)
-    typed = request.args.strip().removeprefix("#")
-    if not typed.isdigit() or len(typed) > 9 or int(typed) == 0:
-        message = f"Which audit? For example: audit {doing} 12 (its number is on its cards)."
-        return Reply(card=usage_card(message), summary="Which audit?")
+    typed = request.raw_args.strip().removeprefix("#")
+    example = (
+        f"For example: audit {doing} 12 (the audit's number, on its cards) or its case reference."
+    )
+    if not typed:
+        return Reply(card=usage_card(f"Which audit? {example}"), summary="Which audit?")
+    if typed.isdigit() and len(typed) <= 9 and int(typed) > 0:
+        audit_id = int(typed)
+    else:
+        # A case reference: no answer repeats it, and the form goes to the asker's own chat.
+        found = await store.unfinished_audits_of(
+            session=request.session, tenant_id=request.tenant_id, case_ref=typed[:64]
+        )
+        if not found:
+            message = f"I can't find an open audit by that number or case reference. {example}"
+            return Reply(card=usage_card(message), summary="Which audit?")
+        if len(found) > 1:
+            numbers = ", ".join(
+                f"#{a.id} ({label(AUDIT_KIND_LABELS, a.kind).lower()})" for a in found
+            )
+            message = f"That case has {len(found)} open audits: {numbers}. Which one? For example: audit {doing} {found[0].id}"
+            return Reply(card=usage_card(message), summary="Which audit?", private=True)
+        audit_id = found[0].id or 0
     view = await store.assigned_view(
-        session=request.session, tenant_id=request.tenant_id, audit_id=int(typed)
+        session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
     )
     if view is None:
         return Reply(card=error_card(_NOT_FOUND), summary=_NOT_FOUND)

@@ -331,7 +331,7 @@ def _details(view: AssignedView, today: date, *, auditor: bool = True) -> list[C
     if view.theme:
         kind += [": ", view.theme]
     lines: list[CardElement] = [
-        literal(run(view.case_ref, bold=True), f" · {view.team}"),
+        literal(run(view.case_ref, bold=True), f" · {view.team} · Audit #{view.id}"),
         literal(*kind),
         literal(f"Due {uk_date(view.due_on, today=today)}"),
     ]

@@ -261,6 +261,23 @@ def reassign(session: AsyncSession, audit: Audit, *, actor_id: int | None, audit
     _log(session, audit, actor_id, "audit.reassigned", before)
 
 
+async def unfinished_audits_of(
+    *, session: AsyncSession, tenant_id: str, case_ref: str
+) -> list[Audit]:
+    """The case's audits not yet done (open, or declined and waiting), oldest first."""
+    result = await session.exec(
+        select(Audit)
+        .join(Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id))
+        .where(
+            Audit.tenant_id == tenant_id,
+            func.upper(Case.case_ref) == case_ref.strip().upper(),
+            col(Audit.state).in_([*OPEN_AUDIT_STATES, AuditState.DECLINED]),
+        )
+        .order_by(col(Audit.id))
+    )
+    return list(result.all())
+
+
 async def case_by_ref(*, session: AsyncSession, tenant_id: str, case_ref: str) -> Case | None:
     result = await session.exec(
         select(Case).where(Case.tenant_id == tenant_id, Case.case_ref == case_ref)

@@ -647,7 +647,9 @@ async def test_only_the_qa_team_cancels_and_bad_requests_change_nothing(
     completed = await press(chat, cancel_with(done_id, "Too late"), who=PATTI)
     assert completed.error == "This audit is completed, so it can't be cancelled."
     no_number = await chat.say("audit cancel the one for C-1", who=PATTI)
-    assert "Which audit? For example: audit cancel 12" in no_number.text
+    assert "I can't find an open audit by that number or case reference." in no_number.text
+    by_case = await chat.say(f"audit cancel {case_ref(council).lower()}", who=PATTI)
+    assert f"Cancel audit #{audit_id}?" in by_case.text  # the case's one open audit
     nowhere = await chat.say("audit cancel 999999", who=PATTI)
     assert "I can't find that audit." in nowhere.text
 
@@ -730,10 +732,12 @@ async def test_audit_reassign_is_for_the_qa_team_and_open_audits(
         "This audit is already completed."
         in (await chat.say(f"audit reassign {done_id}", who=PATTI)).text
     )
-    assert (
-        "Which audit? For example: audit reassign 12"
-        in (await chat.say("audit reassign Diego's", who=PATTI)).text
-    )
+    asked_nothing = await chat.say("audit reassign", who=PATTI)
+    assert "Which audit? For example: audit reassign 12" in asked_nothing.text
+    second_id = await assigned(sessions, council, auditor="joni", case_index=1, state="declined")
+    two = await chat.say(f"audit reassign {case_ref(council, index=1)}", who=PATTI)
+    assert f"That case has 2 open audits: #{open_id} (" in two.text
+    assert f"#{second_id} (" in two.text
     # A press from someone outside QA, with a made-up from_auditor, changes nothing.
     forged = {
         "action": "reassign_audit",

@@ -204,3 +204,47 @@ async def test_an_inadequate_audit_goes_from_grades_to_feedback_and_the_heads_al
     alert = next(m["text"] for m in isaiah_seen["visible"] if "Inadequate audit" in m["text"])
     assert "Meeting held" in alert
     assert any("Thank you for your feedback" in m["text"] for m in alex_seen["visible"])
+
+
+async def test_patti_cancels_an_open_audit_from_its_card(tmp_path: Path) -> None:
+    """QA types `audit cancel N`, gives the reason in the card and presses Cancel audit."""
+    day = _last_working_day(date.today())
+    morning = datetime.combine(day, time(8, 0), tzinfo=LONDON)
+    async with served_demo(tmp_path, today=day, clock=lambda: morning) as (endpoint, url):
+        engine = make_engine(url)
+        sessions = make_sessions(engine)
+        try:
+            async with sessions() as session:
+                open_audit = (
+                    await session.exec(
+                        select(Audit).where(col(Audit.state) == "assigned").order_by(col(Audit.id))
+                    )
+                ).first()
+            assert open_audit is not None and open_audit.id is not None
+            audit_id = open_audit.id
+            with playground(
+                endpoint, workdir=tmp_path, config_path=write_config(tmp_path, current_user="patti")
+            ) as pg:
+                seen = await drive(
+                    pg.url,
+                    [
+                        {"say": f"audit cancel {audit_id}"},
+                        {"waitForCardText": f"Cancel audit #{audit_id}?"},
+                        {
+                            "fill": "The family moved out of area",
+                            "field": "Why is it cancelled? For example: the case closed "
+                            "(no names, please).",
+                        },
+                        {"click": "Cancel audit", "in": f"Cancel audit #{audit_id}?"},
+                        {"waitForCardText": "Audit cancelled ✓"},
+                    ],
+                    artifacts=tmp_path,
+                )
+            async with sessions() as session:
+                after = await session.get(Audit, audit_id)
+        finally:
+            await engine.dispose()
+
+    assert after is not None and after.state == "cancelled"
+    shown = [m["text"] for m in seen["visible"] if "Audit cancelled ✓" in m["text"]]
+    assert shown and "Why: The family moved out of area" in shown[-1]
