@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from html import escape
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.rules.digest import (
@@ -136,7 +136,81 @@ def _md_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]
     return [line(header), line(["---"] * len(header)), *(line(r) for r in body), ""]
 
 
+TableData = tuple[list[str], list[list[str]]]
+
+
+class Tables(NamedTuple):
+    """Every table a report shows, as (header, rows): the Markdown and HTML pages draw the same."""
+
+    compliance: TableData
+    grades: TableData
+    trend: TableData
+    actions: TableData
+    feedback: TableData
+    by_standard: TableData
+    by_auditor: TableData
+    overrides: TableData
+
+
+def tables(d: Digest) -> Tables:
+    t = d.actions_total
+    return Tables(
+        compliance=(
+            ["Team", "Due", "On time", "Completed", "%"],
+            [
+                [c.team, str(c.due), str(c.on_time), str(c.completed), percent(c.share)]
+                for c in d.compliance
+            ],
+        ),
+        grades=(
+            ["", *(GRADE_LABELS[g] for g in Grade)],
+            [
+                [STANDARD_SHORT[key], *(str(n) for _, n in d.grades.of(key))]
+                for key in (OVERALL, *(s.value for s in STANDARDS))
+            ],
+        ),
+        trend=(
+            ["Month", "Graded", "Good or better", "%"],
+            [[p.label, str(p.graded), str(p.good_or_better), percent(p.share)] for p in d.trend],
+        ),
+        actions=(
+            ["Team", "Opened", "Done", "Overdue"],
+            [[a.team, str(a.opened), str(a.closed), str(a.overdue)] for a in d.actions]
+            + [["All", str(t.opened), str(t.closed), str(t.overdue)]],
+        ),
+        feedback=(
+            ["Question", "Average (1–5)"],
+            [[RATING_LABELS[n], _avg(d.feedback.averages[n])] for n in RATINGS],
+        ),
+        by_standard=(
+            ["Standard", "Agreed", "%"],
+            [
+                [STANDARD_SHORT.get(a.name, a.name), f"{a.agreed} of {a.judged}", percent(a.share)]
+                for a in d.by_standard
+            ],
+        ),
+        by_auditor=(
+            ["Auditor", "Agreed", "%"],
+            [[a.name, f"{a.agreed} of {a.judged}", percent(a.share)] for a in d.by_auditor],
+        ),
+        overrides=(
+            ["Audit", "Team", "Auditor", "Overall", "Inadequate standards"],
+            [
+                [
+                    f"#{o.audit_id}",
+                    o.team,
+                    o.auditor,
+                    label(GRADE_LABELS, o.overall),
+                    ", ".join(label(STANDARD_LABELS, s) for s in o.inadequate),
+                ]
+                for o in d.overrides
+            ],
+        ),
+    )
+
+
 def to_markdown(d: Digest, *, made_on: date) -> str:
+    drawn = tables(d)
     out = [f"# QA figures: {d.period.label}", "", f"{d.title}. Made on {made_on.isoformat()}.", ""]
     total = d.compliance_total
     out += ["## Audits completed on time", ""]
@@ -146,73 +220,25 @@ def to_markdown(d: Digest, *, made_on: date) -> str:
         else "No audits were due."
     )
     out.append("")
-    out += _md_table(
-        ["Team", "Due", "On time", "Completed", "%"],
-        [
-            [c.team, str(c.due), str(c.on_time), str(c.completed), percent(c.share)]
-            for c in d.compliance
-        ],
-    )
+    out += _md_table(*drawn.compliance)
     out += ["## Grades", "", f"Good or better: {percent(d.good_or_better)}.", ""]
-    out += _md_table(
-        ["", *(GRADE_LABELS[g] for g in Grade)],
-        [
-            [STANDARD_SHORT[key], *(str(n) for _, n in d.grades.of(key))]
-            for key in (OVERALL, *(s.value for s in STANDARDS))
-        ],
-    )
+    out += _md_table(*drawn.grades)
     out += ["## Good or better over six months", ""]
-    out += _md_table(
-        ["Month", "Graded", "Good or better", "%"],
-        [[p.label, str(p.graded), str(p.good_or_better), percent(p.share)] for p in d.trend],
-    )
+    out += _md_table(*drawn.trend)
     out += ["## Inadequate audits and action meetings", "", meetings_line(d.meetings), ""]
     out += ["## Actions", ""]
-    out += _md_table(
-        ["Team", "Opened", "Done", "Overdue"],
-        [[a.team, str(a.opened), str(a.closed), str(a.overdue)] for a in d.actions]
-        + [["All", *(str(v) for v in _actions_total(d))]],
-    )
+    out += _md_table(*drawn.actions)
     f = d.feedback
     out += ["## Practitioner feedback", ""]
     out.append(f"{f.responses} of {f.audits} practitioners gave feedback ({percent(f.rate)}).")
     out.append("")
-    out += _md_table(
-        ["Question", "Average (1–5)"],
-        [[RATING_LABELS[n], _avg(f.averages[n])] for n in RATINGS],
-    )
+    out += _md_table(*drawn.feedback)
     out += ["## Moderation agreement", ""]
-    out += _md_table(
-        ["Standard", "Agreed", "%"],
-        [
-            [STANDARD_SHORT.get(a.name, a.name), f"{a.agreed} of {a.judged}", percent(a.share)]
-            for a in d.by_standard
-        ],
-    )
-    out += _md_table(
-        ["Auditor", "Agreed", "%"],
-        [[a.name, f"{a.agreed} of {a.judged}", percent(a.share)] for a in d.by_auditor],
-    )
+    out += _md_table(*drawn.by_standard)
+    out += _md_table(*drawn.by_auditor)
     out += ["## Limiting judgement overrides to look at", ""]
-    out += _md_table(
-        ["Audit", "Team", "Auditor", "Overall", "Inadequate standards"],
-        [
-            [
-                f"#{o.audit_id}",
-                o.team,
-                o.auditor,
-                label(GRADE_LABELS, o.overall),
-                ", ".join(label(STANDARD_LABELS, s) for s in o.inadequate),
-            ]
-            for o in d.overrides
-        ],
-    )
+    out += _md_table(*drawn.overrides)
     return "\n".join(out)
-
-
-def _actions_total(d: Digest) -> tuple[int, int, int]:
-    t = d.actions_total
-    return t.opened, t.closed, t.overdue
 
 
 def _avg(value: float | None) -> str:
@@ -338,6 +364,7 @@ def _num(value: float) -> str:
 
 
 def to_html(d: Digest, *, made_on: date) -> str:
+    drawn = tables(d)
     title = f"QA figures: {d.period.label}"
     total = d.compliance_total
     sections = []
@@ -350,13 +377,7 @@ def to_html(d: Digest, *, made_on: date) -> str:
             [(c.team, round(100 * (c.share or 0)), "#1565c0") for c in d.compliance],
             unit="%",
         )
-        + _html_table(
-            ["Team", "Due", "On time", "Completed", "%"],
-            [
-                [c.team, str(c.due), str(c.on_time), str(c.completed), percent(c.share)]
-                for c in d.compliance
-            ],
-        )
+        + _html_table(*drawn.compliance)
         + "</section>"
     )
     mix = d.grades.of(OVERALL)
@@ -365,79 +386,35 @@ def to_html(d: Digest, *, made_on: date) -> str:
         + f"<p>Good or better ({_e(', '.join(GRADE_LABELS[g] for g in GOOD_OR_BETTER))}): "
         f"{_e(percent(d.good_or_better))}.</p>"
         + bar_chart_svg("Overall grades", [(GRADE_LABELS[g], n, _GRADE_FILL[g]) for g, n in mix])
-        + _html_table(
-            ["", *(GRADE_LABELS[g] for g in Grade)],
-            [
-                [STANDARD_SHORT[key], *(str(n) for _, n in d.grades.of(key))]
-                for key in (OVERALL, *(s.value for s in STANDARDS))
-            ],
-        )
+        + _html_table(*drawn.grades)
         + "</section>"
     )
     sections.append(
         "<section><h2>Good or better over six months</h2>"
         + line_chart_svg("Share graded good or better", [(p.label, p.share) for p in d.trend])
-        + _html_table(
-            ["Month", "Graded", "Good or better", "%"],
-            [[p.label, str(p.graded), str(p.good_or_better), percent(p.share)] for p in d.trend],
-        )
+        + _html_table(*drawn.trend)
         + "</section>"
     )
     sections.append(
         "<section><h2>Inadequate audits and action meetings</h2>"
         f"<p>{_e(meetings_line(d.meetings))}</p></section>"
     )
-    t = d.actions_total
-    sections.append(
-        "<section><h2>Actions</h2>"
-        + _html_table(
-            ["Team", "Opened", "Done", "Overdue"],
-            [[a.team, str(a.opened), str(a.closed), str(a.overdue)] for a in d.actions]
-            + [["All", str(t.opened), str(t.closed), str(t.overdue)]],
-        )
-        + "</section>"
-    )
+    sections.append("<section><h2>Actions</h2>" + _html_table(*drawn.actions) + "</section>")
     f = d.feedback
     sections.append(
         "<section><h2>Practitioner feedback</h2>"
         f"<p>{_e(f.responses)} of {_e(f.audits)} practitioners gave feedback "
-        f"({_e(percent(f.rate))}).</p>"
-        + _html_table(
-            ["Question", "Average (1–5)"],
-            [[RATING_LABELS[n], _avg(f.averages[n])] for n in RATINGS],
-        )
-        + "</section>"
+        f"({_e(percent(f.rate))}).</p>" + _html_table(*drawn.feedback) + "</section>"
     )
     sections.append(
         "<section><h2>Moderation agreement</h2>"
-        + _html_table(
-            ["Standard", "Agreed", "%"],
-            [
-                [STANDARD_SHORT.get(a.name, a.name), f"{a.agreed} of {a.judged}", percent(a.share)]
-                for a in d.by_standard
-            ],
-        )
-        + _html_table(
-            ["Auditor", "Agreed", "%"],
-            [[a.name, f"{a.agreed} of {a.judged}", percent(a.share)] for a in d.by_auditor],
-        )
+        + _html_table(*drawn.by_standard)
+        + _html_table(*drawn.by_auditor)
         + "</section>"
     )
     sections.append(
         "<section><h2>Limiting judgement overrides to look at</h2>"
-        + _html_table(
-            ["Audit", "Team", "Auditor", "Overall", "Inadequate standards"],
-            [
-                [
-                    f"#{o.audit_id}",
-                    o.team,
-                    o.auditor,
-                    label(GRADE_LABELS, o.overall),
-                    ", ".join(label(STANDARD_LABELS, s) for s in o.inadequate),
-                ]
-                for o in d.overrides
-            ],
-        )
+        + _html_table(*drawn.overrides)
         + "</section>"
     )
     return (
