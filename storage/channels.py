@@ -26,30 +26,22 @@ def channel_id_of(conversation_id: str) -> str:
     return conversation_id.split(_THREAD, 1)[0]
 
 
-async def reference(
-    *, session: AsyncSession, tenant_id: str, conversation_id: str
-) -> ConversationRef | None:
-    result = await session.exec(
-        select(ConversationRef).where(
-            ConversationRef.tenant_id == tenant_id,
-            ConversationRef.conversation_id == conversation_id,
-        )
-    )
-    return result.first()
-
-
 async def channel_reference(
     *, session: AsyncSession, tenant_id: str, conversation_id: str
 ) -> ConversationRef | None:
     """The stored reference for the channel a message or card came from, made from the thread's
     reference when only that is stored; None when the conversation is not a channel."""
-    here = await reference(session=session, tenant_id=tenant_id, conversation_id=conversation_id)
+    here = await conversations.reference_of(
+        session=session, tenant_id=tenant_id, conversation_id=conversation_id
+    )
     if here is None or here.conversation_type != "channel":
         return None
     channel_id = channel_id_of(conversation_id)
     if channel_id == conversation_id:
         return here
-    stored = await reference(session=session, tenant_id=tenant_id, conversation_id=channel_id)
+    stored = await conversations.reference_of(
+        session=session, tenant_id=tenant_id, conversation_id=channel_id
+    )
     if stored is not None:
         return stored
     ref = dict(here.reference)

@@ -57,7 +57,7 @@ async def save_reference(
         .values(**values)
         .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id"])
     )
-    row = await _reference(session, tenant_id, conversation_id)
+    row = await reference_of(session=session, tenant_id=tenant_id, conversation_id=conversation_id)
     assert row is not None
     if inserted.rowcount:
         audit_log.record(
@@ -93,9 +93,10 @@ async def save_reference(
     return Saved(row, first_for_person)
 
 
-async def _reference(
-    session: AsyncSession, tenant_id: str, conversation_id: str
+async def reference_of(
+    *, session: AsyncSession, tenant_id: str, conversation_id: str
 ) -> ConversationRef | None:
+    """The stored reference of this conversation, if any."""
     result = await session.exec(
         select(ConversationRef).where(
             ConversationRef.tenant_id == tenant_id,
