@@ -338,11 +338,11 @@ async def show_reassign_form(request: Request) -> Reply:
     found = await _unfinished_asked(request, "reassign", _NOT_REASSIGNABLE)
     if isinstance(found, Reply):
         return found
-    row = await audits.with_case_and_team(
+    audit = await store.audit(
         session=request.session, tenant_id=request.tenant_id, audit_id=found.id
     )
-    assert row is not None
-    choices = await _choices(request.session, row[0])
+    assert audit is not None
+    choices = await _choices(request.session, audit)
     card = audit_reassign_card(found, choices=choices, today=request.today)
     return Reply(card=card, summary=f"Reassign audit #{found.id}", private=True)
 
