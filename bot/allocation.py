@@ -19,7 +19,13 @@ from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Reason, Text
 from bot.rules import allocation as rules
 from bot.rules.dates import MAX_AHEAD, parse_day
-from bot.rules.grades import AUDIT_KIND_LABELS, OPEN_AUDIT_STATES, AuditKind, AuditState
+from bot.rules.grades import (
+    AUDIT_KIND_LABELS,
+    OPEN_AUDIT_STATES,
+    UNFINISHED_AUDIT_STATES,
+    AuditKind,
+    AuditState,
+)
 from bot.rules.roles import Role
 from bot.rules.workdays import is_working_day
 from bot.turn import Reply, Request
@@ -284,11 +290,11 @@ async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
     waiting = (
         audit.state == AuditState.DECLINED
         if payload.from_auditor is None
-        else audit.state in UNFINISHED and audit.auditor_id == payload.from_auditor
+        else audit.state in UNFINISHED_AUDIT_STATES and audit.auditor_id == payload.from_auditor
     )
     if not waiting:
         view = await _view(request, audit_id)
-        if audit.state in UNFINISHED:
+        if audit.state in UNFINISHED_AUDIT_STATES:
             message = f"Already reassigned: {view.auditor_name} has it."
         elif audit.state == AuditState.CANCELLED:
             message = "This audit was cancelled, so there is nothing to reassign."
@@ -315,8 +321,6 @@ async def on_reassign(request: Request, payload: ReassignAudit) -> Reply:
 
 # Cancelling an audit that will not be done: `audit cancel 12`, the QA team's card, the CLI.
 
-# Not yet done: open, or passed back to QA and waiting for an auditor.
-UNFINISHED = (*OPEN_AUDIT_STATES, AuditState.DECLINED)
 _FINISHED = {
     AuditState.CANCELLED: "This audit is already cancelled.",
     AuditState.COMPLETED: "This audit is completed, so it can't be cancelled.",
@@ -389,7 +393,7 @@ async def _unfinished_asked(
     )
     if view is None:
         return Reply(card=error_card(_NOT_FOUND), summary=_NOT_FOUND)
-    if view.state not in UNFINISHED:
+    if view.state not in UNFINISHED_AUDIT_STATES:
         message = finished.get(AuditState(view.state), _NOT_FOUND)
         return Reply(card=error_card(message), summary=message)
     return view
@@ -401,7 +405,7 @@ async def on_cancel(request: Request, payload: CancelAudit) -> Reply:
     if isinstance(found, Reply):
         return found
     audit = found
-    if audit.state not in UNFINISHED:
+    if audit.state not in UNFINISHED_AUDIT_STATES:
         message = _FINISHED.get(AuditState(audit.state), _NOT_FOUND)
         return flows.refused(request, verb, audit_id, f"already_{audit.state}", message)
     await cancel(

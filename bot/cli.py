@@ -532,6 +532,7 @@ def _allocate(
 
 def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
     from bot import allocation
+    from bot.rules.grades import UNFINISHED_AUDIT_STATES
     from storage import allocation as store
     from storage import audits
     from storage.db import in_one_transaction
@@ -547,7 +548,7 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
         )
         if audit is None:
             return f"No audit #{audit_id} in this tenant."
-        if audit.state not in allocation.UNFINISHED:
+        if audit.state not in UNFINISHED_AUDIT_STATES:
             return f"Audit #{audit_id} is {audit.state}: there is nothing to reassign."
         choices = await allocation.reassign_choices(session, audit)
         if to is not None:
@@ -642,7 +643,7 @@ def audit_cancel(
 ) -> None:
     """Cancel an audit that will not be done; the cards posted about it say so."""
     from bot import allocation
-    from bot.rules.grades import AuditState
+    from bot.rules.grades import UNFINISHED_AUDIT_STATES, AuditState
     from storage import audits
     from storage.db import in_one_transaction
 
@@ -661,7 +662,7 @@ def audit_cancel(
         )
         if audit is None:
             return f"No audit #{audit_id} in this tenant."
-        if audit.state not in allocation.UNFINISHED:
+        if audit.state not in UNFINISHED_AUDIT_STATES:
             done = audit.state != AuditState.CANCELLED
             return f"Audit #{audit_id} is {'completed' if done else 'already cancelled'}."
         await allocation.cancel(

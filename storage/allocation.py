@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.allocation import Auditor, Candidate, Plan
-from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
+from bot.rules.grades import OPEN_AUDIT_STATES, UNFINISHED_AUDIT_STATES, AuditState
 from bot.rules.roles import MANAGERS, Role
 from cards.audit_assigned import AssignedView, AuditorChoice
 from storage import audit_log, audits
@@ -226,7 +226,7 @@ async def open_audit_of(
             Audit.case_id == case_id,
             Audit.kind == kind,
             Audit.theme == theme if theme is not None else col(Audit.theme).is_(None),
-            col(Audit.state).in_([*OPEN_AUDIT_STATES, AuditState.DECLINED]),
+            col(Audit.state).in_(UNFINISHED_AUDIT_STATES),
         )
         .order_by(col(Audit.id))
     )
@@ -271,7 +271,7 @@ async def unfinished_audits_of(
         .where(
             Audit.tenant_id == tenant_id,
             func.upper(Case.case_ref) == case_ref.strip().upper(),
-            col(Audit.state).in_([*OPEN_AUDIT_STATES, AuditState.DECLINED]),
+            col(Audit.state).in_(UNFINISHED_AUDIT_STATES),
         )
         .order_by(col(Audit.id))
     )

@@ -78,6 +78,8 @@ AUDIT_STATE_LABELS = {
 }
 
 OPEN_AUDIT_STATES = frozenset({AuditState.ASSIGNED, AuditState.IN_PROGRESS})
+# Not yet done: open, or passed back to QA by its auditor and waiting for another.
+UNFINISHED_AUDIT_STATES = OPEN_AUDIT_STATES | {AuditState.DECLINED}
 
 
 class ActionState(StrEnum):
