@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hashlib
 import hmac
 import json
@@ -383,10 +384,17 @@ async def test_fetching_the_signing_keys_does_not_stall_the_event_loop(
             gaps.append(now - last)
             last = now
 
-    beating = asyncio.create_task(heartbeat())
-    answer = await secured.post(activity, headers=bearer(token))
-    done.set()
-    await beating
+    # A full collection late in the suite can itself pause the loop for most of a second (seen in
+    # CI: 0.8 s with ~700k objects alive); this measures waiting on the network, not the collector.
+    gc.collect()
+    gc.disable()
+    try:
+        beating = asyncio.create_task(heartbeat())
+        answer = await secured.post(activity, headers=bearer(token))
+        done.set()
+        await beating
+    finally:
+        gc.enable()
 
     assert 200 <= answer.status < 300
     assert max(gaps) < 0.25, f"the event loop stood still for {max(gaps):.2f} s"
