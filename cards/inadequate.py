@@ -26,6 +26,7 @@ from microsoft_teams.cards import (
 from bot.rules.grades import AUDIT_KIND_LABELS, GRADE_LABELS, STANDARD_LABELS, ActionState
 from cards.action_buttons import owner_buttons
 from cards.action_done import uk_moment
+from cards.action_form import OwnerChoice
 from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
 
 ALERT_KIND = "inadequate_alert"
@@ -70,15 +71,6 @@ class MeetingRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Owner:
-    """A likely owner for a meeting action: their staff id and how the picker shows them."""
-
-    id: int
-    name: str
-    part: str
-
-
-@dataclass(frozen=True, slots=True)
 class AlertView:
     audit_id: int
     case_ref: str
@@ -97,7 +89,7 @@ class AlertView:
     meeting: Step | None
     visit: Step | None
     record: MeetingRecord | None
-    owners: tuple[Owner, ...] = ()
+    owners: tuple[OwnerChoice, ...] = ()
 
     @property
     def meeting_open(self) -> bool:

@@ -4,7 +4,7 @@ in the caller's transaction; the caller has locked the audit with `audits.audit_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import ActionState, AuditState, Standard
+from bot.rules.roles import Role
 from cards.action_form import OwnerChoice
 from cards.grading import ActionLine, GradingView
 from storage import audit_log, staff
@@ -88,9 +89,16 @@ async def grading_view(
 
 
 async def likely_owners(
-    *, session: AsyncSession, tenant_id: str, audit: Audit
-) -> list[OwnerChoice]:
-    """Who an audit's action usually belongs to: the practitioner, their manager, the auditor."""
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    audit: Audit,
+    meeting: Mapping[str, Sequence[Staff]] | None = None,
+) -> tuple[OwnerChoice, ...]:
+    """Who an audit's action usually belongs to, each once: the practitioner, their manager and
+    the auditor. An action meeting's actions may also go to the people at the meeting (`meeting`,
+    from `storage.inadequate.responders`): the team's and the service's managers before the
+    auditor, QA after."""
     choices: list[OwnerChoice] = []
 
     def offer(person: Staff | None, part: str) -> None:
@@ -110,12 +118,29 @@ async def likely_owners(
     offer(practitioner, "practitioner")
     if practitioner is not None:
         manager = await staff.approver_for(session=session, tenant_id=tenant_id, owner=practitioner)
-        offer(manager, "manager")
+        offer(manager, _manager_part(manager))
+    circle = meeting or {}
+    for person in (*circle.get("team_manager", ()), *circle.get("lead", ())):
+        offer(person, _manager_part(person))
     offer(
         await staff.by_id(session=session, tenant_id=tenant_id, staff_id=audit.auditor_id),
         "auditor",
     )
-    return choices
+    for person in circle.get("qa", ()):
+        offer(person, "QA")
+    return tuple(choices)
+
+
+def _manager_part(person: Staff | None) -> str:
+    roles = person.role_set if person is not None else frozenset()
+    for role, part in (
+        (Role.HEAD_OF_SERVICE, "head of service"),
+        (Role.SERVICE_MANAGER, "service manager"),
+        (Role.TEAM_MANAGER, "team manager"),
+    ):
+        if role in roles:
+            return part
+    return "manager"
 
 
 async def active_person(

@@ -14,8 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.rules.grades import Standard
 from bot.rules.permissions import SERVICE_LEADS
 from bot.rules.roles import Role
-from cards.inadequate import AlertView, Allocated, MeetingRecord, Owner, Step
-from storage import audit_log, audits, staff
+from cards.inadequate import AlertView, Allocated, MeetingRecord, Step
+from storage import audit_log, audits, grading, staff
 from storage.db import locked
 from storage.models import Action, ActionMeeting, Audit, AuditLog, Staff, Team
 
@@ -302,47 +302,15 @@ async def alert_view(
         meeting=step(meeting_action),
         visit=step(visit_action),
         record=meeting_record,
-        owners=await likely_owners(
-            session=session, tenant_id=tenant_id, audit=audit, service_id=service_id
+        owners=await grading.likely_owners(
+            session=session,
+            tenant_id=tenant_id,
+            audit=audit,
+            meeting=await responders(
+                session=session, tenant_id=tenant_id, service_id=service_id, team_id=audit.team_id
+            ),
         ),
     )
-
-
-async def likely_owners(
-    *, session: AsyncSession, tenant_id: str, audit: Audit, service_id: int | None
-) -> tuple[Owner, ...]:
-    """Who the meeting's actions usually go to: the social worker, the team manager, the
-    service's managers, the auditor and QA; each once, in that order."""
-    people = await responders(
-        session=session, tenant_id=tenant_id, service_id=service_id, team_id=audit.team_id
-    )
-    found: list[Owner] = []
-    seen: set[int] = set()
-
-    def add(person: Staff | None, part: str) -> None:
-        if person is not None and person.id is not None and person.id not in seen and person.active:
-            seen.add(person.id)
-            found.append(Owner(person.id, person.display_name, part))
-
-    if audit.practitioner_id is not None:
-        add(
-            await staff.by_id(session=session, tenant_id=tenant_id, staff_id=audit.practitioner_id),
-            "social worker",
-        )
-    for person in people["team_manager"]:
-        add(person, "team manager")
-    for person in people["lead"]:
-        add(
-            person,
-            "head of service" if Role.HEAD_OF_SERVICE in person.role_set else "service manager",
-        )
-    add(
-        await staff.by_id(session=session, tenant_id=tenant_id, staff_id=audit.auditor_id),
-        "auditor",
-    )
-    for person in people["qa"]:
-        add(person, "QA")
-    return tuple(found)
 
 
 async def _done_by(session: AsyncSession, tenant_id: str, action_id: int) -> int | None:
