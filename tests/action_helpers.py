@@ -18,7 +18,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from storage.db import SessionMaker, transaction
 from storage.models import Action, AuditLog, Delivery, Staff
-from tests.chat import ALEX, MEGAN, Chat, Person, card_text
+from tests.chat import ALEX, MEGAN, Chat, Person, card_text, nodes
 from tests.factories import Council, small_council
 from tests.fake_connector import FakeConnector
 
@@ -91,14 +91,7 @@ class Pressed:
 
 def buttons(card: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every Action.Execute on a card, also those inside Show card forms."""
-    if isinstance(card, dict):
-        if card.get("type") == "Action.Execute":
-            yield card
-        for value in card.values():
-            yield from buttons(value)
-    elif isinstance(card, list):
-        for value in card:
-            yield from buttons(value)
+    return (e for e in nodes(card) if e.get("type") == "Action.Execute")
 
 
 def button(card: dict[str, Any], title: str, action_id: int | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,25 @@ STRANGER = Person(
 
 def payload(name: str) -> dict[str, Any]:
     return dict(json.loads((PAYLOADS / f"{name}.json").read_text()))
+
+
+def nodes(card: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a card, depth first: elements, actions, choices, Show card forms."""
+    if isinstance(card, dict):
+        yield card
+        for value in card.values():
+            yield from nodes(value)
+    elif isinstance(card, list):
+        for value in card:
+            yield from nodes(value)
+
+
+def inputs(card: Any) -> dict[str, dict[str, Any]]:
+    """Every input on a card (also in Show card forms) by id; ids must be unique."""
+    found = [e for e in nodes(card) if str(e.get("type", "")).startswith("Input.")]
+    ids = [e["id"] for e in found]
+    assert len(ids) == len(set(ids)), ids
+    return {e["id"]: e for e in found}
 
 
 def card_text(card: dict[str, Any]) -> str:

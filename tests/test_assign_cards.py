@@ -35,27 +35,9 @@ from tests.action_helpers import (
 )
 from tests.assign_helpers import assigned, audit_row, audits, post_card
 from tests.audit_helpers import DIEGO, JONI, AuditCouncil, audit_council, everyone_says_hello
-from tests.chat import ALEX, MEGAN, Chat, card_text
+from tests.chat import ALEX, MEGAN, Chat, card_text, inputs
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
-
-
-def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every input on a card by id, also those inside Show card forms."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found[node["id"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
 
 
 async def ready(chat: Chat, sessions: SessionMaker) -> AuditCouncil:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -22,6 +22,7 @@ from cards.notices import (
     unknown_person_card,
 )
 from cards.views import ActionItem, AuditItem, CommandHelp, Page
+from tests.chat import nodes
 
 TODAY = date(2026, 12, 3)  # a Thursday
 EVIL = "[Approve](https://evil.example) **bold** <b>x</b>"
@@ -70,23 +71,13 @@ COMMANDS = [
 ]
 
 
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
 def texts(card: AdaptiveCard, kind: str) -> list[str]:
-    return [e["text"] for e in walk(card_json(card)) if e.get("type") == kind]
+    return [e["text"] for e in nodes(card_json(card)) if e.get("type") == kind]
 
 
 def runs_by_block(card: AdaptiveCard) -> list[str]:
     """Each RichTextBlock's text as one line, the way a reader sees it."""
-    blocks = [e for e in walk(card_json(card)) if e.get("type") == "RichTextBlock"]
+    blocks = [e for e in nodes(card_json(card)) if e.get("type") == "RichTextBlock"]
     return ["".join(run["text"] for run in block["inlines"]) for block in blocks]
 
 
@@ -94,7 +85,7 @@ def shown_text(card: AdaptiveCard) -> str:
     """Every line of text in the order it appears on the card."""
     lines = [
         e["text"] if e["type"] == "TextBlock" else "".join(run["text"] for run in e["inlines"])
-        for e in walk(card_json(card))
+        for e in nodes(card_json(card))
         if e.get("type") in ("TextBlock", "RichTextBlock")
     ]
     return "\n".join(lines)
@@ -107,7 +98,7 @@ def buttons(card: AdaptiveCard) -> list[dict[str, Any]]:
 
 def run_with_text(card: AdaptiveCard, text: str) -> dict[str, Any]:
     return next(
-        e for e in walk(card_json(card)) if e.get("type") == "TextRun" and e["text"] == text
+        e for e in nodes(card_json(card)) if e.get("type") == "TextRun" and e["text"] == text
     )
 
 
@@ -140,7 +131,7 @@ def test_every_card_is_an_adaptive_card_1_5_with_no_empty_properties(
     assert content["type"] == "AdaptiveCard"
     assert content["version"] == "1.5"
     assert content["body"]
-    assert all(None not in e.values() for e in walk(content))
+    assert all(None not in e.values() for e in nodes(content))
 
 
 def test_list_cards_use_the_full_width_of_the_chat() -> None:
@@ -176,7 +167,7 @@ def test_stored_and_typed_text_is_shown_literally_never_as_markdown() -> None:
         assert any(EVIL in text for text in texts(card, "TextRun")), card_json(card)
         assert not any("evil.example" in text for text in texts(card, "TextBlock"))
         assert "evil.example" not in json.dumps(
-            [e for e in walk(card_json(card)) if e.get("type") == "FactSet"]
+            [e for e in nodes(card_json(card)) if e.get("type") == "FactSet"]
         )
 
 
@@ -353,7 +344,7 @@ def test_help_lists_exactly_the_given_commands_with_their_help() -> None:
         display_name="Sam Jones", roles_label="Auditor, Practitioner", commands=COMMANDS
     )
 
-    bold = [e["text"] for e in walk(card_json(card)) if e.get("weight") == "Bolder"]
+    bold = [e["text"] for e in nodes(card_json(card)) if e.get("weight") == "Bolder"]
     assert bold == ["What I can do for you"] + [c.name for c in COMMANDS]
     lines = runs_by_block(card)
     assert "Hello Sam Jones. You are set up as: Auditor, Practitioner." in lines

@@ -20,7 +20,7 @@ from tests.audit_helpers import (
     audit_council,
     everyone_says_hello,
 )
-from tests.chat import ALEX, MEGAN, Chat, card_text
+from tests.chat import ALEX, MEGAN, Chat, card_text, nodes
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
 
@@ -93,15 +93,15 @@ async def test_completing_an_audit_sends_alex_the_form_with_no_case_ref_in_the_p
     shown = card_text(form.card)
     assert "C-10001 · audited by Patti Fernandez · completed Wed 25 Nov" in shown
     assert "[Send feedback]" in shown
-    choice_sets = [e for e in _elements(form.card) if e.get("type") == "Input.ChoiceSet"]
+    choice_sets = [e for e in nodes(form.card) if e.get("type") == "Input.ChoiceSet"]
     assert [c["id"] for c in choice_sets] == list(ALL_AGREE)
     assert all(c["style"] == "compact" for c in choice_sets)
     assert [x["title"] for x in choice_sets[0]["choices"]][::4] == [
         "1 – Strongly disagree",
         "5 – Strongly agree",
     ]
-    assert not any(e.get("type") == "Input.Rating" for e in _elements(form.card))
-    texts = [e for e in _elements(form.card) if e.get("type") == "Input.Text"]
+    assert not any(e.get("type") == "Input.Rating" for e in nodes(form.card))
+    texts = [e for e in nodes(form.card) if e.get("type") == "Input.Text"]
     assert all("don't write names" in t["placeholder"] for t in texts)
 
 
@@ -146,7 +146,7 @@ async def test_alex_sends_feedback_and_the_form_turns_into_a_thank_you_showing_i
     assert "You can change your answers until Thu 3 Dec." in text
     assert "[Change my answers]" in text
     assert not any(
-        b.get("type") == "TextBlock" and evil in b.get("text", "") for b in _elements(pressed.card)
+        b.get("type") == "TextBlock" and evil in b.get("text", "") for b in nodes(pressed.card)
     )
     [v1] = await versions(sessions, audit.id)
     assert (v1.version, v1.involved, v1.actions_clear) == (1, 5, 3)
@@ -167,7 +167,7 @@ async def test_missing_ratings_bring_the_form_back_with_what_was_entered(
 
     assert pressed.error is None
     assert "Please choose 1 to 5 for each of the four statements." in pressed.text
-    inputs = {e["id"]: e.get("value") for e in _elements(pressed.card) if "id" in e}
+    inputs = {e["id"]: e.get("value") for e in nodes(pressed.card) if "id" in e}
     assert inputs["involved"] == "4" and inputs["helped_see_good"] is None
     assert inputs["worked_well"] == "The visit together"
     assert await versions(sessions, audit.id) == []
@@ -208,7 +208,7 @@ async def test_alex_changes_his_answers_within_the_week_and_both_versions_are_ke
     form = await press(chat, button(first.card or {}, "Change my answers"))
 
     assert "Change your feedback" in form.text
-    values = {e["id"]: e.get("value") for e in _elements(form.card) if "id" in e}
+    values = {e["id"]: e.get("value") for e in nodes(form.card) if "id" in e}
     assert values["involved"] == "5" and values["worked_well"] == "Clear"
     sent = button(form.card or {}, "Send feedback")
     assert sent["version"] == 1
@@ -402,19 +402,3 @@ async def test_sending_feedback_updates_the_form_posted_earlier(
     assert summary == "Thank you for your feedback" and "C-1" not in summary
     assert "I was involved in the audit\n5 – Strongly agree" in card_text(card)
     assert "ALEX" not in summary and ALEX.name not in summary
-
-
-def _elements(card: dict[str, Any] | None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found

@@ -8,7 +8,6 @@ is QA; Alex is another auditor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -36,7 +35,7 @@ from tests.audit_helpers import (
     audit_council,
     everyone_says_hello,
 )
-from tests.chat import ALEX, TENANT, Chat, card_text
+from tests.chat import ALEX, TENANT, Chat, card_text, inputs
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
 
@@ -54,25 +53,6 @@ ALL_GOOD = {
 
 
 # Reading cards
-
-
-def elements(card: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(card, dict):
-        if "type" in card:
-            yield card
-        for value in card.values():
-            yield from elements(value)
-    elif isinstance(card, list):
-        for value in card:
-            yield from elements(value)
-
-
-def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every input on the card (also in Show card forms) by id; ids must be unique."""
-    found = [e for e in elements(card) if str(e.get("type", "")).startswith("Input.")]
-    ids = [e["id"] for e in found]
-    assert len(ids) == len(set(ids)), ids
-    return {e["id"]: e for e in found}
 
 
 def values(card: dict[str, Any]) -> dict[str, Any]:
@@ -307,7 +287,7 @@ async def test_saved_grades_offer_a_draft_action_for_each_standard_needing_impro
     assert owner["value"] == str(council.id("lynne"))  # the practitioner, by default
     assert [c["title"] for c in owner["choices"]] == [
         "Lynne Robbins (practitioner)",
-        "Megan Bowen (manager)",
+        "Megan Bowen (team manager)",
         "Diego Siciliani (auditor)",
     ]
     assert next(c["value"] for c in inputs(saved.card)["standard_any"]["choices"]) == "heart"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from cards.grading import (
     grading_form_card,
     working_card,
 )
+from tests.chat import nodes
 
 TODAY = date(2026, 11, 26)
 EVIL = "[click](https://evil.example) **bold**"
@@ -42,18 +42,8 @@ def a_view(**changes: Any) -> GradingView:
     return GradingView(**(fields | changes))
 
 
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
 def input_ids(card: dict[str, Any]) -> list[str]:
-    return [e["id"] for e in walk(card) if str(e.get("type", "")).startswith("Input.")]
+    return [e["id"] for e in nodes(card) if str(e.get("type", "")).startswith("Input.")]
 
 
 def test_the_grading_cards_are_adaptive_cards_1_5_with_unique_input_ids() -> None:
@@ -68,7 +58,7 @@ def test_the_grading_cards_are_adaptive_cards_1_5_with_unique_input_ids() -> Non
         assert content["version"] == "1.5" and content["type"] == "AdaptiveCard"
         ids = input_ids(content)
         assert len(ids) == len(set(ids)), ids
-        assert all(None not in e.values() for e in walk(content))
+        assert all(None not in e.values() for e in nodes(content))
 
 
 def test_a_working_card_with_six_drafts_and_long_text_everywhere_stays_under_40_kb() -> None:
@@ -138,9 +128,9 @@ def test_stored_and_typed_text_is_shown_literally() -> None:
     ]
     for card in cards:
         content = card_json(card)
-        blocks = [e["text"] for e in walk(content) if e.get("type") == "TextBlock"]
+        blocks = [e["text"] for e in nodes(content) if e.get("type") == "TextBlock"]
         assert not any("evil.example" in t for t in blocks)
-        assert any(e.get("type") == "TextRun" and EVIL in e["text"] for e in walk(content))
+        assert any(e.get("type") == "TextRun" and EVIL in e["text"] for e in nodes(content))
 
 
 def test_the_completed_card_has_no_buttons_and_says_who_and_when() -> None:
@@ -149,10 +139,10 @@ def test_the_completed_card_has_no_buttons_and_says_who_and_when() -> None:
         completed_card(a_view(completed_by="Diego Siciliani", completed_at=when), today=TODAY)
     )
     assert "actions" not in card
-    assert not [e for e in walk(card) if str(e.get("type", "")).startswith("Action.")]
+    assert not [e for e in nodes(card) if str(e.get("type", "")).startswith("Action.")]
     texts = [
         "".join(i["text"] for i in e["inlines"])
-        for e in walk(card)
+        for e in nodes(card)
         if e.get("type") == "RichTextBlock"
     ]
     assert "Completed ✓ by Diego Siciliani, 26 Nov 10:02" in texts
@@ -178,8 +168,8 @@ def test_the_action_form_can_be_reused_with_another_action_and_extra_data() -> N
         "owner_email_m1",
         "due_on_m1",
     ]
-    [submit] = [e for e in walk(content) if e.get("type") == "Action.Execute"]
+    [submit] = [e for e in nodes(content) if e.get("type") == "Action.Execute"]
     assert submit["data"] == {"action": "add_meeting_action", "form": "m1", "meeting_id": 5}
-    by_id = {e["id"]: e for e in walk(content) if "id" in e}
+    by_id = {e["id"]: e for e in nodes(content) if "id" in e}
     assert by_id["owner_m1"]["value"] == "4" and by_id["standard_m1"]["value"] == "heart"
     assert by_id["due_on_m1"]["min"] == "2026-11-27"

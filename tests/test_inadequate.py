@@ -36,7 +36,7 @@ from tests.audit_helpers import (
     audit_council,
     everyone_says_hello,
 )
-from tests.chat import ALEX, MEGAN, Chat, card_text
+from tests.chat import ALEX, MEGAN, Chat, card_text, inputs
 from tests.inadequate_helpers import grade_inadequate, post_card
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
@@ -173,6 +173,27 @@ async def test_responding_twice_to_the_same_audit_changes_nothing_more(
 
 
 # Meeting held
+
+
+async def test_the_meeting_s_actions_can_go_to_anyone_at_the_meeting_each_offered_once(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    await grade_inadequate(sessions, council)  # Patti audited Alex's case; she is QA too
+    [alert] = [
+        d
+        for d in await queued(sessions, "inadequate_alert")
+        if d.recipient_staff_id == council.id("adele")
+    ]
+
+    assert [c["title"] for c in inputs(alert.card)["owner_1"]["choices"]] == [
+        "Alex Wilber (practitioner)",
+        "Megan Bowen (team manager)",
+        "Isaiah Langer (head of service)",
+        "Adele Vance (service manager)",
+        "Patti Fernandez (auditor)",
+    ]
 
 
 async def test_adele_records_the_meeting_and_the_owners_of_its_actions_are_told(

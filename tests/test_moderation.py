@@ -28,7 +28,7 @@ from tests.audit_helpers import (
     audit_council,
     everyone_says_hello,
 )
-from tests.chat import ALEX, Chat, card_text
+from tests.chat import ALEX, Chat, card_text, nodes
 from tests.test_scheduler import qaloop
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
@@ -442,30 +442,14 @@ async def test_the_card_shows_grades_and_the_limiting_reason_literally(
     assert "C-20001 · Collaborative audit" in text
     assert "Audited by Alex Wilber, completed Fri 20 Nov" in text
     assert "Oversight gap was [one](https://x.test) supervision" in text
-    labels = {e["id"]: e["label"] for e in _walk(card) if e.get("type") == "Input.ChoiceSet"}
+    labels = {e["id"]: e["label"] for e in nodes(card) if e.get("type") == "Input.ChoiceSet"}
     assert labels["agree_oversight"] == "Regular management oversight: Inadequate"
     assert labels["agree_overall"] == "Overall grade: Good"
-    assert all(e.get("value") == "agree" for e in _walk(card) if e.get("type") == "Input.ChoiceSet")
+    assert all(e.get("value") == "agree" for e in nodes(card) if e.get("type") == "Input.ChoiceSet")
     assert card["actions"][0]["data"] == {"action": "moderate_audit", "audit_id": audit.id}
-
-
-def _walk(card: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
 
 
 def _inputs(card: Any) -> dict[str, Any]:
     return {
-        e["id"]: e.get("value") for e in _walk(card) if str(e.get("type", "")).startswith("Input.")
+        e["id"]: e.get("value") for e in nodes(card) if str(e.get("type", "")).startswith("Input.")
     }

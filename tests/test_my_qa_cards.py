@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from bot.rules.workdays import add_working_days
 from cards.common import card_json, card_size
 from cards.escalation import escalation_card, escalation_summary
 from cards.my_qa import my_qa_card, my_qa_summary
+from tests.chat import nodes
 
 THU = date(2026, 11, 26)
 ALEX = Person(id=1, name="Alex Wilber")
@@ -62,26 +62,16 @@ def owed(audit_id: int, completed_on: date) -> FeedbackOwed:
     )
 
 
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
 def lines(card: dict[str, Any]) -> list[str]:
     return [
         e["text"] if e["type"] == "TextBlock" else "".join(r["text"] for r in e["inlines"])
-        for e in walk(card)
+        for e in nodes(card)
         if e.get("type") in ("TextBlock", "RichTextBlock")
     ]
 
 
 def executes(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for e in walk(card) if e.get("type") == "Action.Execute"]
+    return [e for e in nodes(card) if e.get("type") == "Action.Execute"]
 
 
 def test_the_card_has_actions_overdue_first_then_audits_then_feedback() -> None:
@@ -120,15 +110,15 @@ def test_each_action_has_mark_done_snooze_and_more_time_with_its_id() -> None:
         {"action": "snooze", "action_id": 7, "days": 1},
         {"action": "snooze", "action_id": 7, "days": 3},
     ]
-    show_cards = [e["title"] for e in walk(card) if e.get("type") == "Action.ShowCard"]
+    show_cards = [e["title"] for e in nodes(card) if e.get("type") == "Action.ShowCard"]
     assert "Mark done" in show_cards and "Ask for more time" in show_cards
-    inputs = {e["type"] for e in walk(card) if str(e.get("type")).startswith("Input.")}
+    inputs = {e["type"] for e in nodes(card) if str(e.get("type")).startswith("Input.")}
     assert inputs == {"Input.Text", "Input.Date"}
 
 
 def test_several_actions_never_share_an_input_id() -> None:
     bundle = Bundle(person=ALEX, day=THU, actions=tuple(action(i, THU) for i in range(1, 6)))
-    ids = [e["id"] for e in walk(card_json(my_qa_card(bundle))) if "id" in e]
+    ids = [e["id"] for e in nodes(card_json(my_qa_card(bundle))) if "id" in e]
     assert len(ids) == len(set(ids))
 
 
@@ -160,8 +150,8 @@ def test_stored_text_is_shown_literally() -> None:
         audits=(audit(2, THU, theme=EVIL),),
     )
     card = card_json(my_qa_card(bundle))
-    runs = [e["text"] for e in walk(card) if e.get("type") == "TextRun"]
-    blocks = [e["text"] for e in walk(card) if e.get("type") == "TextBlock"]
+    runs = [e["text"] for e in nodes(card) if e.get("type") == "TextRun"]
+    blocks = [e["text"] for e in nodes(card) if e.get("type") == "TextBlock"]
     assert any(EVIL in r for r in runs)
     assert not any("evil.example" in b for b in blocks)
 

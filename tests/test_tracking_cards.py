@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from cards.notices import away_card, back_card, usage_card
 from cards.team import Compliance, Overdue, TeamView, WaitingDone, WaitingExtension, team_card
 from cards.unreachable import Unreachable, unreachable_card
 from cards.views import ActionItem, Page
+from tests.chat import nodes
 
 TODAY = date(2026, 11, 26)
 AT = datetime(2026, 11, 26, 10, 2, tzinfo=UTC)
@@ -138,16 +139,6 @@ CARDS: dict[str, Callable[[], AdaptiveCard]] = {
 }
 
 
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
 @pytest.mark.parametrize("make", CARDS.values(), ids=CARDS.keys())
 def test_every_card_is_adaptive_card_1_5_without_empty_properties(
     make: Callable[[], AdaptiveCard],
@@ -155,7 +146,7 @@ def test_every_card_is_adaptive_card_1_5_without_empty_properties(
     content = json.loads(json.dumps(card_json(make())))
     assert content["type"] == "AdaptiveCard" and content["version"] == "1.5"
     assert content["body"]
-    assert all(None not in e.values() for e in walk(content))
+    assert all(None not in e.values() for e in nodes(content))
 
 
 def test_what_people_wrote_is_shown_literally() -> None:
@@ -182,16 +173,16 @@ def test_what_people_wrote_is_shown_literally() -> None:
     ]
     for card in cards:
         content = card_json(card)
-        runs = [e["text"] for e in walk(content) if e.get("type") == "TextRun"]
-        blocks = [e["text"] for e in walk(content) if e.get("type") == "TextBlock"]
+        runs = [e["text"] for e in nodes(content) if e.get("type") == "TextRun"]
+        blocks = [e["text"] for e in nodes(content) if e.get("type") == "TextBlock"]
         assert any(EVIL in text for text in runs), content
         assert not any("evil.example" in text for text in blocks), blocks
 
 
 def test_the_owner_s_buttons_send_the_payloads_the_bot_handles() -> None:
     content = card_json(new_card([owner_buttons(12, today=TODAY, extra={"card": "my_actions"})]))
-    executes = {e["title"]: e for e in walk(content) if e.get("type") == "Action.Execute"}
-    inputs = {e["id"]: e for e in walk(content) if str(e.get("type")).startswith("Input.")}
+    executes = {e["title"]: e for e in nodes(content) if e.get("type") == "Action.Execute"}
+    inputs = {e["id"]: e for e in nodes(content) if str(e.get("type")).startswith("Input.")}
 
     assert executes["Mark done"]["data"] == {
         "action": "mark_done",
@@ -221,7 +212,7 @@ def test_a_done_action_shows_who_and_when_and_no_buttons_to_press_twice() -> Non
     content = card_json(
         action_status_card(status(), message="Done ✓ by Alex Wilber, 26 Nov 10:02", today=TODAY)
     )
-    titles = [e["title"] for e in walk(content) if str(e.get("type")).startswith("Action.")]
+    titles = [e["title"] for e in nodes(content) if str(e.get("type")).startswith("Action.")]
     assert titles == ["My actions"]
-    runs = [e["text"] for e in walk(content) if e.get("type") == "TextRun"]
+    runs = [e["text"] for e in nodes(content) if e.get("type") == "TextRun"]
     assert "Done ✓ by Alex Wilber, 26 Nov 10:02 · waiting for a manager to confirm" in runs
