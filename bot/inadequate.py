@@ -511,9 +511,9 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
                 view, today=today, visit_form=form, problem=problem.message
             )
         return Reply(card=card, summary=problem.message)
-    note = f"Visited on {uk_date(visited)}" + (f": {form.note}" if form.note else "")
     me = flows.me(request)
-    actions.mark_done(request.session, step, actor_id=me, now=request.now, note=note)
+    store.record_visit(request.session, audit, visited_on=visited, actor_id=me)
+    actions.mark_done(request.session, step, actor_id=me, now=request.now, note=form.note or None)
     withdrawn = await actions.withdraw_extensions(
         request.session, step, actor_id=me, now=request.now
     )

@@ -82,6 +82,11 @@ def rows(d: Digest) -> Iterator[tuple[str, str, str, str]]:
     yield "meetings", "All", "held_late", str(m.late)
     yield "meetings", "All", "not_held_overdue", str(m.not_held_overdue)
     yield "meetings", "All", "not_held_not_due", str(m.not_held_not_due)
+    yield "visits", "All", "risk_identified", str(m.visits)
+    yield "visits", "All", "visited_in_time", str(m.visited_in_time)
+    yield "visits", "All", "visited_late", str(m.visited_late)
+    yield "visits", "All", "not_visited_overdue", str(m.not_visited_overdue)
+    yield "visits", "All", "not_visited_not_due", str(m.not_visited_not_due)
     for a in [*d.actions, d.actions_total]:
         yield "actions", a.team, "opened", str(a.opened)
         yield "actions", a.team, "done", str(a.closed)
@@ -225,7 +230,7 @@ def to_markdown(d: Digest, *, made_on: date) -> str:
     out += _md_table(*drawn.grades)
     out += ["## Good or better over six months", ""]
     out += _md_table(*drawn.trend)
-    out += ["## Inadequate audits and action meetings", "", meetings_line(d.meetings), ""]
+    out += ["## Inadequate audits: meetings and visits", "", meetings_line(d.meetings), ""]
     out += ["## Actions", ""]
     out += _md_table(*drawn.actions)
     f = d.feedback
@@ -396,7 +401,7 @@ def to_html(d: Digest, *, made_on: date) -> str:
         + "</section>"
     )
     sections.append(
-        "<section><h2>Inadequate audits and action meetings</h2>"
+        "<section><h2>Inadequate audits: meetings and visits</h2>"
         f"<p>{_e(meetings_line(d.meetings))}</p></section>"
     )
     sections.append("<section><h2>Actions</h2>" + _html_table(*drawn.actions) + "</section>")

@@ -212,20 +212,31 @@ def _trend(d: Digest) -> list[CardElement]:
 def meetings_line(m: Meetings) -> str:
     if not m.inadequate:
         return "No audits were graded inadequate."
-    waiting = []
-    if m.not_held_overdue:
-        waiting.append(f"{m.not_held_overdue} not held and overdue")
-    if m.not_held_not_due:
-        waiting.append(f"{m.not_held_not_due} not yet due")
-    rest = f"; {', '.join(waiting)}" if waiting else ""
+    meetings = _waiting(m.not_held_overdue, m.not_held_not_due, "not held")
+    visits = (
+        f"Risk identified in {m.visits}: child visited by the next working day for "
+        f"{m.visited_in_time}, visited late for {m.visited_late}"
+        f"{_waiting(m.not_visited_overdue, m.not_visited_not_due, 'not recorded')}."
+        if m.visits
+        else "No child visits were due: no risk was identified."
+    )
     return (
         f"{m.inadequate} audit{'s' if m.inadequate != 1 else ''} graded inadequate: action "
-        f"meeting held within 3 working days for {m.in_time}, held late for {m.late}{rest}."
+        f"meeting held within 3 working days for {m.in_time}, held late for {m.late}{meetings}. "
+        f"{visits}"
     )
 
 
+def _waiting(overdue: int, not_due: int, missing: str) -> str:
+    """ "; 1 not held and overdue, 2 not yet due", or nothing when none are waiting."""
+    waiting = [f"{overdue} {missing} and overdue"] if overdue else []
+    if not_due:
+        waiting.append(f"{not_due} not yet due")
+    return f"; {', '.join(waiting)}" if waiting else ""
+
+
 def _meetings(m: Meetings) -> list[CardElement]:
-    return [section("Inadequate audits and action meetings"), note(meetings_line(m))]
+    return [section("Inadequate audits: meetings and visits"), note(meetings_line(m))]
 
 
 def _actions(d: Digest) -> list[CardElement]:

@@ -86,6 +86,8 @@ class AlertView:
     risk_identified: bool
     meeting_due_on: date | None
     visit_due_on: date | None
+    # The day the child was seen; None for a visit marked done without one (before it was asked).
+    visited_on: date | None
     meeting: Step | None
     visit: Step | None
     record: MeetingRecord | None
@@ -359,6 +361,8 @@ def _visit_section(view: AlertView, today: date) -> list[CardElement]:
         return parts
     if step.state in (ActionState.DONE, ActionState.CONFIRMED):
         line = "Visit done ✓"
+        if view.visited_on is not None:
+            line += f" {uk_date(view.visited_on, today=today)}"
         if step.done_by:
             line += f" · recorded by {step.done_by}"
         if step.done_at:

@@ -25,6 +25,7 @@ from storage import audit_log
 from storage.db import SessionMaker, transaction
 from storage.models import (
     Action,
+    ActionMeeting,
     Allocation,
     Audit,
     Briefing,
@@ -87,6 +88,7 @@ class DemoSummary:
     audits: int
     moderations: int
     actions: int
+    action_meetings: int
     extension_requests: int
     feedback: int
     feedback_versions: int
@@ -427,6 +429,7 @@ class _Demo:
         # Audits of Alex's cases: their actions and feedback are scripted for the playground.
         self.alex_cases: list[Audit] = []
         self.actions: list[Action] = []
+        self.meetings: list[ActionMeeting] = []
 
     async def build(self, seed: int) -> DemoSummary:
         # The council has used QA Loop for the six months the demo's history covers, so the bot
@@ -939,6 +942,7 @@ class _Demo:
                 self._inadequate_actions(audit, completed)
         self._alex_actions()
         await self._add("actions", self.actions)
+        await self._add("action_meetings", self.meetings)
 
     def _owner(self, audit: Audit, standard: Standard) -> int | None:
         # Oversight is the team manager's to put right; everything else the worker's.
@@ -963,6 +967,26 @@ class _Demo:
         )
         held = audit.meeting_due_on < self.today
         self._settle(meeting, ActionState.CONFIRMED if held else ActionState.OPEN)
+        if held and meeting.done_at is not None:
+            # Recorded with the meeting form, as the chair would: the digest counts these.
+            worker = audit.practitioner_id
+            present = [
+                *([f"SW {self._staff(worker).display_name}"] if worker is not None else []),
+                f"TM {self.team_manager[audit.team_id].display_name}",
+                f"SM {chair.display_name}",
+                "IRO",
+                "CP chair",
+            ]
+            self.meetings.append(
+                ActionMeeting(
+                    tenant_id=self.tenant,
+                    audit_id=audit.id or 0,
+                    held_on=meeting.done_at.date(),
+                    attendees=", ".join(present),
+                    recorded_by=chair.id or 0,
+                    recorded_at=meeting.done_at,
+                )
+            )
         if audit.visit_due_on is not None:
             visit = self._action(
                 audit,
@@ -978,6 +1002,8 @@ class _Demo:
             self._settle(
                 visit, ActionState.DONE if completed < self.last_workday else ActionState.OPEN
             )
+            if visit.done_at is not None:
+                audit.visited_on = visit.done_at.date()
         if held:
             due = add_working_days(audit.meeting_due_on, 10)
             owner = self.team_manager[audit.team_id].id

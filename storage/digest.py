@@ -45,8 +45,9 @@ from bot.rules.digest import (
     on_time_cutoffs,
     trend_window,
 )
-from bot.rules.grades import Grade
+from bot.rules.grades import ActionState, Grade
 from bot.rules.roles import Role
+from storage.inadequate import VISIT
 from storage.models import (
     Action,
     ActionMeeting,
@@ -239,8 +240,10 @@ async def inadequate(
     zone: ZoneInfo,
     team_ids: Collection[int] | None = None,
 ) -> list[InadequateAudit]:
-    """Audits graded inadequate in the period, with their meeting's due date and day held."""
+    """Audits graded inadequate in the period: their meeting's due date and day held, and their
+    child visit's due date and day (the day recorded, else the day it was marked done)."""
     start, end = bounds(period, zone)
+    visit = aliased(Action)
     rows = await _all(
         session,
         sa.select(
@@ -248,12 +251,24 @@ async def inadequate(
             col(Audit.completed_at),
             col(Audit.meeting_due_on),
             col(ActionMeeting.held_on),
+            col(Audit.visit_due_on),
+            col(Audit.visited_on),
+            col(visit.done_at),
+            col(visit.state),
         )
         .outerjoin(
             ActionMeeting,
             and_(
                 col(ActionMeeting.audit_id) == col(Audit.id),
                 col(ActionMeeting.tenant_id) == tenant_id,
+            ),
+        )
+        .outerjoin(
+            visit,
+            and_(
+                col(visit.audit_id) == col(Audit.id),
+                col(visit.tenant_id) == tenant_id,
+                col(visit.source) == VISIT,
             ),
         )
         .where(
@@ -264,8 +279,16 @@ async def inadequate(
         ),
     )
     return [
-        InadequateAudit(team, completed.astimezone(zone).date(), due, held)
-        for team, completed, due, held in rows
+        InadequateAudit(
+            team,
+            completed.astimezone(zone).date(),
+            due,
+            held,
+            # A visit called off (the audit's actions were cancelled) was not due after all.
+            None if state == ActionState.CANCELLED else visit_due,
+            visited or (done_at.astimezone(zone).date() if done_at else None),
+        )
+        for team, completed, due, held, visit_due, visited, done_at, state in rows
         if completed is not None
     ]
 

@@ -213,6 +213,23 @@ async def record_meeting(
     return meeting
 
 
+def record_visit(session: AsyncSession, audit: Audit, *, visited_on: date, actor_id: int) -> None:
+    """The day the child was seen, on the audit (the visit action is marked done alongside)."""
+    before = {"visited_on": audit.visited_on.isoformat() if audit.visited_on else None}
+    audit.visited_on = visited_on
+    session.add(audit)
+    audit_log.record(
+        session,
+        tenant_id=audit.tenant_id,
+        actor_id=actor_id,
+        event="audit.visit_recorded",
+        entity="audit",
+        entity_id=audit.id,
+        before=before,
+        after={"visited_on": visited_on.isoformat()},
+    )
+
+
 async def audit_of_action(*, session: AsyncSession, tenant_id: str, action_id: int) -> int | None:
     result = await session.exec(
         select(Action.audit_id).where(Action.tenant_id == tenant_id, Action.id == action_id)
@@ -299,6 +316,7 @@ async def alert_view(
         risk_identified=audit.risk_identified,
         meeting_due_on=audit.meeting_due_on,
         visit_due_on=audit.visit_due_on,
+        visited_on=audit.visited_on,
         meeting=step(meeting_action),
         visit=step(visit_action),
         record=meeting_record,

@@ -157,6 +157,8 @@ class Audit(SQLModel, table=True):
     declined_reason: str | None = Field(default=None, max_length=2000)
     meeting_due_on: date | None = None
     visit_due_on: date | None = None
+    # The day the child was seen, as the social worker recorded it (not the day they recorded it).
+    visited_on: date | None = None
     created_at: datetime = _ts()
     completed_at: datetime | None = _ts(nullable=True)
     completed_by: int | None = Field(default=None, foreign_key="staff.id")

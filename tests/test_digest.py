@@ -33,7 +33,7 @@ from bot.settings import Settings
 from bot.stats import NOT_FOR_YOU, show_stats
 from bot.turn import Request
 from cards.common import card_json, card_size
-from cards.digest import digest_card
+from cards.digest import digest_card, meetings_line
 from jobs.digest import monthly_digest, quarterly_report
 from jobs.runs import JobDeps, run_job
 from jobs.scheduler import JOBS, scheduled_at
@@ -358,6 +358,54 @@ async def test_meetings_in_time_late_and_not_held(sessions: SessionMaker, fixtur
         1,
         1,
         0,
+    )
+
+
+async def test_child_visits_by_the_next_working_day_late_and_not_recorded(
+    sessions: SessionMaker, fixture: Fixture
+) -> None:
+    d = date
+    async with transaction(sessions) as session:
+        # S3 (Mon 3 Aug): seen on the 4th, recorded on the 5th: the day seen counts.
+        # E2 (Thu 27 Aug): marked done at 00:30 on Sat 29 Aug with no day given (still the 28th
+        # in UTC): the local day of marking it done counts, so it was late.
+        # N5 (Fri 21 Aug): due Mon 24 Aug, not recorded by 1 September.
+        for key, due, visited, done in (
+            ("S3", d(2026, 8, 4), d(2026, 8, 4), at(d(2026, 8, 5), 10)),
+            ("E2", d(2026, 8, 28), None, at(d(2026, 8, 29), 0, 30)),
+            ("N5", d(2026, 8, 24), None, None),
+        ):
+            audit = fixture.audits[key]
+            audit.risk_identified = True
+            audit.visit_due_on, audit.visited_on = due, visited
+            session.add(audit)
+            session.add(
+                Action(
+                    tenant_id=TENANT,
+                    audit_id=audit.id,
+                    source="child_visit",
+                    what="Visit the child",
+                    measure="Visit recorded on the case file",
+                    owner_id=fixture.staff["alex"].id or 0,
+                    due_on=due,
+                    state="done" if done else "open",
+                    created_at=audit.completed_at or at(due, 9),
+                    done_at=done,
+                )
+            )
+
+    m = (await august(sessions)).meetings
+
+    assert (
+        m.visits,
+        m.visited_in_time,
+        m.visited_late,
+        m.not_visited_overdue,
+        m.not_visited_not_due,
+    ) == (3, 1, 1, 1, 0)
+    assert meetings_line(m).endswith(
+        "Risk identified in 3: child visited by the next working day for 1, visited late for 1; "
+        "1 not recorded and overdue."
     )
 
 

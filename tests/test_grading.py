@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from storage.db import SessionMaker, transaction
-from storage.models import Action, Audit, ConversationRef, SentCard
+from storage.models import Action, ConversationRef, SentCard
 from tests.action_helpers import (
     NOW,
     PATTI,
@@ -27,6 +27,7 @@ from tests.action_helpers import (
     press,
     queued,
 )
+from tests.assign_helpers import audit_row
 from tests.audit_helpers import (
     DIEGO,
     LYNNE,
@@ -71,13 +72,6 @@ async def diego_s_audit(
     )
     assert audit.id is not None
     return council, audit.id
-
-
-async def audit_row(sessions: SessionMaker, audit_id: int) -> Audit:
-    async with sessions() as session:
-        audit = await session.get(Audit, audit_id)
-        assert audit is not None
-        return audit
 
 
 async def audit_actions(sessions: SessionMaker, audit_id: int) -> list[Action]:

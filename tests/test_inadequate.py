@@ -27,6 +27,7 @@ from tests.action_helpers import (
     press,
     queued,
 )
+from tests.assign_helpers import audit_row
 from tests.audit_helpers import (
     ADELE,
     GRADY,
@@ -437,19 +438,26 @@ async def test_alex_records_the_visit_from_his_card_and_the_alerts_show_it(
     assert pressed.card is not None
     assert pressed.card["body"][0]["text"] == "Please visit the child"
     assert "Visit done ✓ today recorded. Thank you." in pressed.text
-    assert "Visit done ✓ · recorded by Alex Wilber, 26 Nov 10:02" in pressed.text
+    assert "Visit done ✓ today · recorded by Alex Wilber, 26 Nov 10:02" in pressed.text
     assert "[Visit done]" not in pressed.text
     done = await action_row(sessions, visit.id or 0)
     assert done.state == "done"
-    assert done.done_note == "Visited on Thu 26 Nov 2026: Seen alone **at school**"
+    assert done.done_note == "Seen alone **at school**"
+    assert (await audit_row(sessions, audit.id or 0)).visited_on == date(2026, 11, 26)
+    [recorded] = await logged(sessions, "audit.visit_recorded")
+    assert (recorded.entity_id, recorded.actor_id) == (str(audit.id), council.id("alex"))
+    assert (recorded.before, recorded.after) == (
+        {"visited_on": None},
+        {"visited_on": "2026-11-26"},
+    )
     [update] = [
         d
         for d in await queued(sessions, "inadequate_alert")
         if d.replaces_activity_id == "to-megan"
     ]
     shown = card_text(update.card)
-    assert "Visit done ✓ · recorded by Alex Wilber" in shown
-    assert "Note: Visited on Thu 26 Nov 2026: Seen alone **at school**" in shown
+    assert "Visit done ✓ today · recorded by Alex Wilber" in shown
+    assert "Note: Seen alone **at school**" in shown
     assert "[Visit done]" not in shown and "[Meeting held]" in shown
 
 
@@ -478,6 +486,7 @@ async def test_visit_done_twice_a_stale_card_and_the_wrong_person(
     assert "[Visit done]" not in stale.text
     done = await action_row(sessions, visit.id or 0)
     assert done.done_note == "Visited" and done.done_at == NOW
+    assert (await audit_row(sessions, audit.id or 0)).visited_on is None  # no day was given
     assert [r.after for r in await logged(sessions, "refused.visit_done")] == [
         {"reason": "future_date"},
         {"reason": "already_done"},

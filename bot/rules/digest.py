@@ -231,6 +231,9 @@ class InadequateAudit:
     completed_on: date
     meeting_due_on: date | None
     held_on: date | None
+    # The child visit, due the next working day where risk was identified; None: none was due.
+    visit_due_on: date | None = None
+    visited_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +354,12 @@ class Meetings:
     late: int
     not_held_overdue: int
     not_held_not_due: int
+    # Child visits where risk was identified: by the next working day, late, not (yet) recorded.
+    visits: int = 0
+    visited_in_time: int = 0
+    visited_late: int = 0
+    not_visited_overdue: int = 0
+    not_visited_not_due: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,12 +536,22 @@ def _trend(window: list[date], rows: Iterable[TrendCount]) -> list[TrendPoint]:
 
 
 def _meetings(audits: Iterable[InadequateAudit], today: date) -> Meetings:
-    total = in_time = late = overdue = not_due = 0
-    for audit in audits:
-        total += 1
-        due = audit.meeting_due_on or meeting_due(audit.completed_on)
-        if audit.held_on is not None:
-            if audit.held_on <= due:
+    listed = list(audits)
+    meetings = _in_time(
+        ((a.meeting_due_on or meeting_due(a.completed_on), a.held_on) for a in listed), today
+    )
+    visits = _in_time(
+        ((a.visit_due_on, a.visited_on) for a in listed if a.visit_due_on is not None), today
+    )
+    return Meetings(len(listed), *meetings, sum(visits), *visits)
+
+
+def _in_time(steps: Iterable[tuple[date, date | None]], today: date) -> tuple[int, int, int, int]:
+    """Of (due, done) days: done by the due day, done late, not done and overdue, not yet due."""
+    in_time = late = overdue = not_due = 0
+    for due, done in steps:
+        if done is not None:
+            if done <= due:
                 in_time += 1
             else:
                 late += 1
@@ -540,7 +559,7 @@ def _meetings(audits: Iterable[InadequateAudit], today: date) -> Meetings:
             overdue += 1
         else:
             not_due += 1
-    return Meetings(total, in_time, late, overdue, not_due)
+    return in_time, late, overdue, not_due
 
 
 def _feedback(rows: Iterable[FeedbackCount]) -> FeedbackFigures:
