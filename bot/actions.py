@@ -49,8 +49,13 @@ class PagePayload(Payload):
 class MarkDone(Payload):
     action_id: Id
     note: Text = ""
-    problems: ClassVar[dict[str, str]] = {"note": "A note can be up to 2,000 characters."}
-    inputs: ClassVar[tuple[str, ...]] = ("note",)
+    # A child visit's form asks the day the child was seen.
+    visited_on: Text = ""
+    problems: ClassVar[dict[str, str]] = {
+        "note": "A note can be up to 2,000 characters.",
+        "visited_on": "Please give the date of the visit.",
+    }
+    inputs: ClassVar[tuple[str, ...]] = ("note", "visited_on")
 
 
 class Snooze(Payload):
@@ -88,7 +93,10 @@ class Reopen(Payload):
 
 async def on_mark_done(request: Request, payload: MarkDone) -> Reply:
     outcome = await tracking.mark_done(
-        request, action_id=payload.action_id, note=payload.note or None
+        request,
+        action_id=payload.action_id,
+        note=payload.note or None,
+        visited_on=payload.visited_on,
     )
     return await _answer(request, payload, outcome, payload.action_id)
 

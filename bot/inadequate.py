@@ -373,15 +373,8 @@ async def _check_meeting(
     held_on = parse_day(form.held_on, today=today) if form.held_on else None
     if held_on is None:
         return Problem("no_date", "Please give the date the meeting was held.")
-    if held_on > today:
-        return Problem("future_date", "The meeting date can't be in the future.")
-    completed = await _completed_on(request, audit)
-    if completed is not None and held_on < completed:
-        return Problem(
-            "before_audit",
-            f"The meeting can't be before the audit was completed "
-            f"({uk_date(completed, today=today)}).",
-        )
+    if problem := await _day_problem(request, audit, held_on, "meeting"):
+        return problem
     if not form.attendees:
         return Problem("no_attendees", "Please say who attended: the roles and names of staff.")
     allocated: list[Allocation] = []
@@ -487,19 +480,7 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
     today = request.today
     form = payload.form()
     visited = parse_day(form.visited_on, today=today) if form.visited_on else None
-    problem = None
-    if visited is None:
-        problem = Problem("no_date", "Please give the date of the visit.")
-    elif visited > today:
-        problem = Problem("future_date", "The visit date can't be in the future.")
-    else:
-        completed = await _completed_on(request, audit)
-        if completed is not None and visited < completed:
-            problem = Problem(
-                "before_audit",
-                f"The visit can't be before the audit was completed "
-                f"({uk_date(completed, today=today)}).",
-            )
+    problem = await visit_day_problem(request, audit, visited)
     if problem is not None or visited is None:
         assert problem is not None
         flows.log_refusal(request, verb, payload.audit_id, problem.reason)
@@ -531,6 +512,28 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
     )
 
 
+async def visit_day_problem(request: Request, audit: Audit, visited: date | None) -> Problem | None:
+    """Why `visited` cannot be the day the child was seen: none given, in the future, or before
+    the audit that called for the visit was completed."""
+    if visited is None:
+        return Problem("no_date", "Please give the date of the visit.")
+    return await _day_problem(request, audit, visited, "visit")
+
+
+async def _day_problem(request: Request, audit: Audit, day: date, what: str) -> Problem | None:
+    """The meeting or the visit happened after the audit was completed and not after today."""
+    if day > request.today:
+        return Problem("future_date", f"The {what} date can't be in the future.")
+    completed = await _completed_on(request, audit)
+    if completed is not None and day < completed:
+        return Problem(
+            "before_audit",
+            f"The {what} can't be before the audit was completed "
+            f"({uk_date(completed, today=request.today)}).",
+        )
+    return None
+
+
 async def _may_record_visit(request: Request, audit: Audit, step: Action) -> bool:
     """The social worker (the visit's owner), their team manager or line manager, or QA."""
     me = await staff.standing(
@@ -552,8 +555,15 @@ async def _may_record_visit(request: Request, audit: Audit, step: Action) -> boo
 async def _audit_and_step(
     request: Request, verb: str, audit_id: int, source: str
 ) -> tuple[Audit, Action] | Reply:
-    """The audit and its meeting or visit action, both locked; else why not."""
+    """The audit and its meeting or visit action, both locked; else why not.
+
+    The action is locked first, as marking it done from any card does (bot.tracking), so two
+    people recording the same visit at once wait for each other rather than deadlock.
+    """
     session, tenant_id = request.session, request.tenant_id
+    step = await store.response_action(
+        session=session, tenant_id=tenant_id, audit_id=audit_id, source=source, lock=True
+    )
     audit = await audits.audit_for_update(session=session, tenant_id=tenant_id, audit_id=audit_id)
     if audit is None:
         return flows.refused(
@@ -563,9 +573,6 @@ async def _audit_and_step(
             "not_found",
             "I can't find that audit. It may have been removed.",
         )
-    step = await store.response_action(
-        session=session, tenant_id=tenant_id, audit_id=audit_id, source=source, lock=True
-    )
     if step is None:
         what = "action meeting" if source == store.MEETING else "child visit"
         return flows.refused(

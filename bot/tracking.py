@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from microsoft_teams.cards import AdaptiveCard
 
-from bot import flows, notify
+from bot import flows, inadequate, notify
 from bot.refresh import (
     CONFIRM_DONE,
     EXTENSION_REQUEST,
@@ -25,7 +25,7 @@ from bot.refresh import (
     extension_request_summary,
     extension_subject,
 )
-from bot.rules.dates import DateProblem, new_due_date_problem
+from bot.rules.dates import DateProblem, new_due_date_problem, parse_day
 from bot.rules.grades import ActionState
 from bot.rules.permissions import Verb, may
 from bot.rules.workdays import add_working_days
@@ -46,7 +46,8 @@ from cards.extension import (
     extension_decided_card,
     extension_request_card,
 )
-from storage import actions, staff
+from storage import actions, audits, staff
+from storage import inadequate as responses
 from storage.actions import ExtensionState
 from storage.models import Action, Staff
 
@@ -82,13 +83,20 @@ _DENIED = {
 }
 
 
-async def mark_done(request: Request, *, action_id: int, note: str | None) -> Outcome:
+async def mark_done(
+    request: Request, *, action_id: int, note: str | None, visited_on: str = ""
+) -> Outcome:
+    """`visited_on` is the day the child was seen, for a child-visit action (today if not given)."""
     found = await _action_for(request, Verb.MARK_DONE, action_id)
     if isinstance(found, Outcome):
         return found
     action, owner = found
     if action.state != ActionState.OPEN:
         return await _as_it_stands(request, Verb.MARK_DONE, action)
+    if action.source == responses.VISIT:
+        refused = await _record_visit(request, action, visited_on)
+        if refused is not None:
+            return refused
     actions.mark_done(
         request.session, action, actor_id=flows.me(request), now=request.now, note=note
     )
@@ -120,6 +128,22 @@ async def mark_done(request: Request, *, action_id: int, note: str | None) -> Ou
     else:
         then = f"{approver.display_name} will see it to confirm next time they open QA Loop."
     return Outcome(Result.CHANGED, f"{done_line(status, today=request.today)}. {then}")
+
+
+async def _record_visit(request: Request, action: Action, visited_on: str) -> Outcome | None:
+    """A child visit is done by saying when the child was seen; None once that is recorded."""
+    audit = await audits.audit_for_update(
+        session=request.session, tenant_id=request.tenant_id, audit_id=action.audit_id or 0
+    )
+    if audit is None:  # a visit is made for an audit; without one there is no day to keep
+        return None
+    day = parse_day(visited_on, today=request.today) if visited_on else request.today
+    problem = await inadequate.visit_day_problem(request, audit, day)
+    if problem is not None or day is None:
+        assert problem is not None
+        return _refuse(request, Verb.MARK_DONE, action.id or 0, problem.reason, problem.message)
+    responses.record_visit(request.session, audit, visited_on=day, actor_id=flows.me(request))
+    return None
 
 
 async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:

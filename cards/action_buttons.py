@@ -12,6 +12,7 @@ from typing import Any
 
 from microsoft_teams.cards import (
     ActionSet,
+    CardElement,
     DateInput,
     ExecuteAction,
     ShowCardAction,
@@ -24,9 +25,10 @@ TEXT_LIMIT = 2000
 
 
 def owner_buttons(
-    action_id: int, *, today: date, extra: Mapping[str, Any] | None = None
+    action_id: int, *, today: date, extra: Mapping[str, Any] | None = None, visit: bool = False
 ) -> ActionSet:
     """Mark done (a form for the optional note), Snooze 1 day, Snooze 3 days, Ask for more time (a form).
+    A child visit's Mark done also asks the day the child was seen (today unless changed).
 
     Kept lean: a list card carries ten of these, and every byte is paid on every `my actions`.
     """
@@ -34,14 +36,27 @@ def owner_buttons(
     def data(action: str, **more: Any) -> dict[str, Any]:
         return {"action": action, "action_id": action_id, **more, **(extra or {})}
 
+    visited: list[CardElement] = []
+    if visit:
+        visited.append(
+            DateInput(
+                id=f"visited_on_{action_id}",
+                label="Date of the visit",
+                value=today.isoformat(),
+                max=today.isoformat(),
+                is_required=True,
+                error_message="Please give the date of the visit.",
+            )
+        )
     done = new_card(
         [
+            *visited,
             TextInput(
                 id=f"note_{action_id}",
                 placeholder="Note for your manager (optional)",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
-            )
+            ),
         ],
         [
             ExecuteAction(

@@ -19,6 +19,8 @@ class ActionItem:
     overdue_days: int
     # Calendar view of due: "overdue", "today", "soon" (within 3 working days) or "later".
     due_status: str
+    # A child visit: its Mark done asks the day the child was seen.
+    is_visit: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import OPEN_AUDIT_STATES, ActionState, AuditState
+from bot.rules.grades import CHILD_VISIT, OPEN_AUDIT_STATES, ActionState, AuditState
 from bot.rules.reminders import ActionDue, AuditDue, FeedbackOwed, Person
 from storage.models import (
     Action,
@@ -106,6 +106,7 @@ async def open_actions(
             col(Action.standard),
             col(Action.state),
             col(Action.snoozed_until),
+            col(Action.source),
             col(Case.case_ref),
             pending,
         )
@@ -129,6 +130,7 @@ async def open_actions(
             state=state,
             snoozed_until=snoozed_until,
             extension_asked_for=asked_for,
+            is_visit=source == CHILD_VISIT,
         )
         for (
             id,
@@ -138,6 +140,7 @@ async def open_actions(
             standard,
             state,
             snoozed_until,
+            source,
             case_ref,
             asked_for,
         ) in (await (await session.connection()).execute(query)).all()

@@ -486,12 +486,58 @@ async def test_visit_done_twice_a_stale_card_and_the_wrong_person(
     assert "[Visit done]" not in stale.text
     done = await action_row(sessions, visit.id or 0)
     assert done.done_note == "Visited" and done.done_at == NOW
-    assert (await audit_row(sessions, audit.id or 0)).visited_on is None  # no day was given
+    # Marked done from my actions without a day: the day it was marked done.
+    assert (await audit_row(sessions, audit.id or 0)).visited_on == date(2026, 11, 26)
     assert [r.after for r in await logged(sessions, "refused.visit_done")] == [
         {"reason": "future_date"},
         {"reason": "already_done"},
     ]
     assert len(await logged(sessions, "denied.visit_done")) == 1
+
+
+async def test_alex_marks_the_visit_done_from_my_actions_saying_which_day_he_saw_the_child(
+    chat: Chat, sessions: SessionMaker, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)  # completed Thu 26 Nov
+    _, visit = await actions_of(sessions, audit.id or 0)
+    clock.now = NOW.replace(day=27)
+
+    mine = await chat.say("my actions")
+    # The outbox may deliver the visit's own card meanwhile; the answer is the My actions card.
+    [card] = [c for c in mine.cards if c["body"][0].get("text") == "My actions"]
+    form = inputs(card)
+    picked = form[f"visited_on_{visit.id}"]
+    assert (picked["value"], picked["max"], picked["isRequired"]) == (
+        "2026-11-27",
+        "2026-11-27",
+        True,
+    )
+    mark_done = button(card, "Mark done", visit.id)
+    too_early = await press(chat, mark_done | {f"visited_on_{visit.id}": "2026-11-25"})
+    in_future = await press(chat, mark_done | {f"visited_on_{visit.id}": "2026-11-28"})
+    assert (await action_row(sessions, visit.id or 0)).state == "open"
+    done = await press(
+        chat, mark_done | {f"visited_on_{visit.id}": "2026-11-26", f"note_{visit.id}": "At home"}
+    )
+
+    assert too_early.error == "The visit can't be before the audit was completed (Thu 26 Nov)."
+    assert in_future.error == "The visit date can't be in the future."
+    assert "Done ✓ by Alex Wilber, 27 Nov 10:02. I've asked Megan Bowen to confirm it." in done.text
+    row = await action_row(sessions, visit.id or 0)
+    assert (row.state, row.done_note) == ("done", "At home")
+    assert (await audit_row(sessions, audit.id or 0)).visited_on == date(2026, 11, 26)
+    [recorded] = await logged(sessions, "audit.visit_recorded")
+    assert recorded.after == {"visited_on": "2026-11-26"}
+    assert [r.after for r in await logged(sessions, "refused.mark_done")] == [
+        {"reason": "before_audit"},
+        {"reason": "future_date"},
+    ]
+    # Other actions' Mark done asks no date.
+    assert not any(
+        key.startswith("visited_on_") and key != f"visited_on_{visit.id}" for key in form
+    )
 
 
 # Chased like any action

@@ -116,6 +116,17 @@ def test_each_action_has_mark_done_snooze_and_more_time_with_its_id() -> None:
     assert inputs == {"Input.Text", "Input.Date"}
 
 
+def test_a_child_visit_s_mark_done_asks_the_day_the_child_was_seen() -> None:
+    bundle = Bundle(person=ALEX, day=THU, actions=(action(7, THU, is_visit=True), action(8, THU)))
+    card = card_json(my_qa_card(bundle))
+    dates = {e["id"]: e for e in nodes(card) if e.get("type") == "Input.Date"}
+
+    visited = dates["visited_on_7"]
+    assert visited["label"] == "Date of the visit"
+    assert visited["value"] == visited["max"] == THU.isoformat()
+    assert "visited_on_8" not in dates
+
+
 def test_several_actions_never_share_an_input_id() -> None:
     bundle = Bundle(person=ALEX, day=THU, actions=tuple(action(i, THU) for i in range(1, 6)))
     ids = [e["id"] for e in nodes(card_json(my_qa_card(bundle))) if "id" in e]

@@ -68,6 +68,11 @@ class AuditState(StrEnum):
     CANCELLED = "cancelled"
 
 
+# The Action.source of the social worker's visit to the child after an inadequate audit with
+# risk identified: marking it done records the day the child was seen.
+CHILD_VISIT = "child_visit"
+
+
 AUDIT_STATE_LABELS = {
     AuditState.ASSIGNED: "Assigned",
     AuditState.IN_PROGRESS: "In progress",

@@ -54,6 +54,8 @@ class ActionDue:
     snoozed_until: date | None = None
     # The date asked for in a pending extension request, if there is one.
     extension_asked_for: date | None = None
+    # A child visit: its Mark done asks the day the child was seen.
+    is_visit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
