@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "app_manifest"
+from app_manifest import MANIFEST_DIR
 
 # The command-menu limits of manifest schemas up to v1.20 (10 commands up to v1.23). Schema v1.30
 # allows 12 commands, 128-character titles and 4000-character descriptions; a short menu reads better.
