@@ -6,10 +6,12 @@ from datetime import date
 
 from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBlock, TextRun
 
-from bot.rules.grades import STANDARD_LABELS
+from bot.rules.grades import CHILD_VISIT, STANDARD_LABELS
 from bot.rules.reminders import (
     ESCALATE_TO_SERVICE_MANAGER,
     ESCALATE_TO_TEAM_MANAGER,
+    URGENT_TO_SERVICE_MANAGER,
+    URGENT_TO_TEAM_MANAGER,
     EscalatedAction,
     Escalation,
 )
@@ -37,23 +39,28 @@ def escalation_card(escalation: Escalation, *, today: date) -> AdaptiveCard:
     body: list[CardElement] = [
         heading("Overdue actions"),
         note(
-            "These actions are well past their due date. A kind word with the owner "
+            "These actions are past their due date. A kind word with the owner "
             "often helps; they can also ask you for more time."
         ),
     ]
     if escalation.team:
-        body += _section(
-            f"Your team · overdue by {ESCALATE_TO_TEAM_MANAGER} or more working days",
-            escalation.team,
-            today,
-        )
+        body += _section("Your team", escalation.team, today)
     if escalation.service:
-        body += _section(
-            f"Your service · overdue by {ESCALATE_TO_SERVICE_MANAGER} or more working days",
-            escalation.service,
-            today,
+        body += _section("Your service", escalation.service, today)
+    body.append(
+        note(
+            f"Listed when {ESCALATE_TO_TEAM_MANAGER} working days overdue "
+            f"({ESCALATE_TO_SERVICE_MANAGER} for your service); a child visit or action meeting "
+            f"after an inadequate audit after {_days(URGENT_TO_TEAM_MANAGER)} "
+            f"({URGENT_TO_SERVICE_MANAGER} for your service).",
+            subtle=True,
         )
+    )
     return new_card(body)
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'' if n == 1 else 's'}"
 
 
 def _section(title: str, items: tuple[EscalatedAction, ...], today: date) -> list[CardElement]:
@@ -70,15 +77,20 @@ def _item(item: EscalatedAction, today: date) -> Container:
     action = item.action
     days = item.overdue_days
     about: list[str | TextRun] = [run(item.owner.name, bold=True)]
+    why: list[CardElement] = []
+    if action.urgent:
+        step = "Child visit" if action.source == CHILD_VISIT else "Action meeting"
+        why.append(literal(run(f"{step} after an inadequate audit", bold=True)))
     if action.case_ref:
         about += [" · ", action.case_ref]
     if action.standard:
         about += [" · ", label(STANDARD_LABELS, action.standard)]
     return Container(
         items=[
+            *why,
             literal(
                 run(
-                    f"Overdue by {days} working day{'' if days == 1 else 's'}",
+                    f"Overdue by {_days(days)}",
                     bold=True,
                     color="Attention",
                 ),

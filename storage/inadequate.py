@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import CHILD_VISIT, Standard
+from bot.rules.grades import ACTION_MEETING, CHILD_VISIT, Standard
 from bot.rules.permissions import SERVICE_LEADS
 from bot.rules.roles import Role
 from cards.inadequate import AlertView, Allocated, MeetingRecord, Step
@@ -19,7 +19,7 @@ from storage import audit_log, audits, grading, staff
 from storage.db import locked
 from storage.models import Action, ActionMeeting, Audit, AuditLog, Staff, Team
 
-MEETING = "action_meeting"
+MEETING = ACTION_MEETING
 VISIT = CHILD_VISIT
 FROM_MEETING = "meeting"
 

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import CHILD_VISIT, OPEN_AUDIT_STATES, ActionState, AuditState
+from bot.rules.grades import OPEN_AUDIT_STATES, ActionState, AuditState
 from bot.rules.reminders import ActionDue, AuditDue, FeedbackOwed, Person
 from storage.models import (
     Action,
@@ -130,7 +130,7 @@ async def open_actions(
             state=state,
             snoozed_until=snoozed_until,
             extension_asked_for=asked_for,
-            is_visit=source == CHILD_VISIT,
+            source=source,
         )
         for (
             id,

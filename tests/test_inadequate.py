@@ -4,13 +4,14 @@ wrong person, a second press, a stale card, bad values and a malformed payload."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import col, select
 
 from bot.settings import Settings
 from jobs import reminders
+from jobs.escalation import KIND as ESCALATION
 from jobs.runs import JobDeps
 from storage.db import SessionMaker
 from storage.models import Action, ActionMeeting, Audit
@@ -561,3 +562,26 @@ async def test_an_overdue_meeting_is_on_the_service_manager_s_daily_card(
     shown = card_text(adele.card)
     assert "Hold a multi-disciplinary action meeting on the inadequate audit" in shown
     assert "overdue" in shown.lower()
+
+
+async def test_a_child_visit_a_working_day_late_is_escalated_to_the_team_manager(
+    chat: Chat, sessions: SessionMaker, settings: Settings
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)  # Thu 26 Nov: the visit is due Fri 27 Nov
+    _, visit = await actions_of(sessions, audit.id or 0)
+
+    plan = await reminders.run(
+        deps=JobDeps(sessions=sessions, settings=settings, tenant_id=council.tenant_id),
+        now=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),  # Monday: one working day late
+    )
+
+    [to_megan] = [
+        p for p in plan if p.recipient_staff_id == council.id("megan") and p.kind == ESCALATION
+    ]
+    shown = card_text(to_megan.card)
+    assert "Child visit after an inadequate audit" in shown
+    assert f"Overdue by 1 working day  ·  was due Fri 27 Nov  ·  Action #{visit.id}" in shown
+    # An ordinary action one day late is the owner's to chase, not yet the manager's.
+    assert to_megan.subjects == [f"action:{visit.id}"]

@@ -117,7 +117,9 @@ def test_each_action_has_mark_done_snooze_and_more_time_with_its_id() -> None:
 
 
 def test_a_child_visit_s_mark_done_asks_the_day_the_child_was_seen() -> None:
-    bundle = Bundle(person=ALEX, day=THU, actions=(action(7, THU, is_visit=True), action(8, THU)))
+    bundle = Bundle(
+        person=ALEX, day=THU, actions=(action(7, THU, source="child_visit"), action(8, THU))
+    )
     card = card_json(my_qa_card(bundle))
     dates = {e["id"]: e for e in nodes(card) if e.get("type") == "Input.Date"}
 
@@ -221,13 +223,29 @@ def test_an_escalation_lists_the_team_then_the_service_with_owners_and_cases() -
     text = lines(card)
 
     assert text[0] == "Overdue actions"
-    team = text.index("Your team · overdue by 5 or more working days")
-    service = text.index("Your service · overdue by 10 or more working days")
+    team = text.index("Your team")
+    service = text.index("Your service")
     assert team < service
+    assert text[-1] == (
+        "Listed when 5 working days overdue (10 for your service); a child visit or action "
+        "meeting after an inadequate audit after 1 working day (2 for your service)."
+    )
     assert "Alex Wilber · CR-00001 · Plans are good quality and SMART" in text
     assert any(t.startswith("Overdue by 12 working days") for t in text[service:])
     assert escalation.subjects == ["action:1", "action:2", "action:3"]
     assert executes(card) == []
+
+
+def test_a_child_visit_after_an_inadequate_audit_says_so_above_its_line() -> None:
+    visit = EscalatedAction(
+        action=action(4, add_working_days(THU, -1), source="child_visit"),
+        owner=Person(id=104, name="Alex Wilber"),
+        overdue_days=1,
+    )
+    text = lines(card_json(escalation_card(Escalation(manager=MEGAN, team=(visit,)), today=THU)))
+
+    at = text.index("Child visit after an inadequate audit")
+    assert text[at + 1].startswith("Overdue by 1 working day  ·  was due")
 
 
 def test_the_escalation_preview_counts_and_never_names_a_case() -> None:

@@ -191,6 +191,22 @@ def test_five_working_days_overdue_goes_to_the_team_manager_ten_to_the_service_m
     assert escalated(THU, [four, five, nine, ten]) == {2: ([4, 3, 2], []), 3: ([], [4])}
 
 
+def test_a_late_child_visit_or_action_meeting_is_escalated_from_the_first_working_day() -> None:
+    late = add_working_days(THU, -1)
+    visit = action(1, late, source="child_visit")
+    ordinary = action(2, late)
+    meeting = action(3, add_working_days(THU, -2), source="action_meeting")
+    long_overdue = action(4, add_working_days(THU, -6))
+
+    assert escalated(THU, [ordinary]) == {}
+    # Megan hears of the visit and the meeting a day late; Sam (service) of the meeting at two.
+    # They come before an ordinary action, however long that is overdue.
+    assert escalated(THU, [long_overdue, ordinary, visit, meeting]) == {
+        2: ([3, 1, 4], []),
+        3: ([], [3]),
+    }
+
+
 def test_without_a_named_manager_the_team_managers_of_the_team_are_told() -> None:
     no_manager = Person(id=1, name="Alex Wilber", team_id=10, service_id=100)
     people = {**PEOPLE, 1: no_manager}

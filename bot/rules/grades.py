@@ -69,8 +69,10 @@ class AuditState(StrEnum):
 
 
 # The Action.source of the social worker's visit to the child after an inadequate audit with
-# risk identified: marking it done records the day the child was seen.
+# risk identified (marking it done records the day the child was seen), and of that audit's
+# multi-disciplinary action meeting.
 CHILD_VISIT = "child_visit"
+ACTION_MEETING = "action_meeting"
 
 
 AUDIT_STATE_LABELS = {

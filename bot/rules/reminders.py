@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from bot.rules.grades import OPEN_AUDIT_STATES, ActionState
+from bot.rules.grades import ACTION_MEETING, CHILD_VISIT, OPEN_AUDIT_STATES, ActionState
 from bot.rules.roles import Role
 from bot.rules.workdays import add_working_days, is_working_day, working_days_between
 
@@ -21,6 +21,12 @@ FEEDBACK_WINDOW = timedelta(days=7)
 # Working days overdue before an action is listed to the owner's team manager, then service manager.
 ESCALATE_TO_TEAM_MANAGER = 5
 ESCALATE_TO_SERVICE_MANAGER = 10
+# The response to an inadequate audit is about a child's safety: its child visit (due the next
+# working day) and action meeting (within 3) go to the managers on the first working day they
+# are overdue, and to the service managers on the second.
+URGENT_SOURCES = frozenset({CHILD_VISIT, ACTION_MEETING})
+URGENT_TO_TEAM_MANAGER = 1
+URGENT_TO_SERVICE_MANAGER = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +60,25 @@ class ActionDue:
     snoozed_until: date | None = None
     # The date asked for in a pending extension request, if there is one.
     extension_asked_for: date | None = None
-    # A child visit: its Mark done asks the day the child was seen.
-    is_visit: bool = False
+    # Where it came from (Action.source): "audit", "meeting", "action_meeting", "child_visit".
+    source: str = "audit"
+
+    @property
+    def is_visit(self) -> bool:
+        """A child visit: its Mark done asks the day the child was seen."""
+        return self.source == CHILD_VISIT
+
+    @property
+    def urgent(self) -> bool:
+        """Part of the response to an inadequate audit: chased sooner and listed first."""
+        return self.source in URGENT_SOURCES
+
+    @property
+    def thresholds(self) -> tuple[int, int]:
+        """Working days overdue before it goes to the team manager, then the service manager."""
+        if self.urgent:
+            return URGENT_TO_TEAM_MANAGER, URGENT_TO_SERVICE_MANAGER
+        return ESCALATE_TO_TEAM_MANAGER, ESCALATE_TO_SERVICE_MANAGER
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +285,7 @@ def escalations(
     today (a working day for them, not away, reachable) unless `chased_today_only` is False."""
     managers = Managers.of(people)
     # Anything due after this is not overdue by enough working days; no need to count them.
-    latest = add_working_days(today, -ESCALATE_TO_TEAM_MANAGER)
+    latest = add_working_days(today, -min(ESCALATE_TO_TEAM_MANAGER, URGENT_TO_TEAM_MANAGER))
     team: dict[int, list[EscalatedAction]] = {}
     service: dict[int, list[EscalatedAction]] = {}
     for action in actions:
@@ -270,20 +293,21 @@ def escalations(
         if action.state != ActionState.OPEN or owner is None or action.due_on > latest:
             continue
         days = overdue_days(action.due_on, today)
-        if days < ESCALATE_TO_TEAM_MANAGER:
+        to_team_manager, to_service_manager = action.thresholds
+        if days < to_team_manager:
             continue
         item = EscalatedAction(action=action, owner=owner, overdue_days=days)
         told: set[int] = set()
         for manager in managers.team_managers_of(owner):
             team.setdefault(manager.id, []).append(item)
             told.add(manager.id)
-        if days >= ESCALATE_TO_SERVICE_MANAGER:
+        if days >= to_service_manager:
             for manager in managers.service_managers_of(owner):
                 if manager.id not in told:
                     service.setdefault(manager.id, []).append(item)
 
-    def most_overdue(item: EscalatedAction) -> tuple[int, int]:
-        return -item.overdue_days, item.action.id
+    def most_overdue(item: EscalatedAction) -> tuple[bool, int, int]:
+        return not item.action.urgent, -item.overdue_days, item.action.id
 
     result = []
     for manager_id in sorted(team.keys() | service.keys()):
