@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from jobs.runs import Outcome
 
 from bot.cli_briefings import briefing_app
+from bot.cli_outbox import outbox_app
 from bot.cli_reports import report_app
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(manifest_app, name="manifest")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.add_typer(briefing_app, name="briefing")
+app.add_typer(outbox_app, name="outbox")
 
 console = Console()
 err = Console(stderr=True)

@@ -448,3 +448,148 @@ async def ambiguous_count(*, session: AsyncSession, tenant_id: str) -> int:
         .where(Delivery.tenant_id == tenant_id, col(Delivery.ambiguous).is_(True))
     )
     return int(result.one())
+
+
+# --- what an operator sees and does (`qaloop outbox`) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A delivery given up on, as an operator reads it: no card, no preview text."""
+
+    id: int
+    kind: str
+    recipient: str | None
+    created_at: datetime
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    ambiguous: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    by_state: dict[str, int]
+    # Sent or given up after an answer that may have meant it arrived (counted once each).
+    ambiguous: int
+    # When the oldest delivery still waiting to be sent was queued.
+    oldest_waiting: datetime | None
+    failures: list[Failure]
+
+
+async def status(*, session: AsyncSession, tenant_id: str, failures: int = 10) -> OutboxStatus:
+    """Counts by state and the latest deliveries given up on, newest first."""
+    counts = await session.exec(
+        select(Delivery.state, func.count())
+        .where(Delivery.tenant_id == tenant_id)
+        .group_by(col(Delivery.state))
+    )
+    waiting = await session.exec(
+        select(func.min(Delivery.created_at)).where(
+            Delivery.tenant_id == tenant_id, col(Delivery.state).in_(CLAIMABLE)
+        )
+    )
+    failed = await session.exec(
+        select(Delivery, Staff.display_name)
+        .outerjoin(Staff, col(Staff.id) == col(Delivery.recipient_staff_id))
+        .where(Delivery.tenant_id == tenant_id, Delivery.state == State.FAILED)
+        .order_by(col(Delivery.created_at).desc(), col(Delivery.id).desc())
+        .limit(failures)
+    )
+    return OutboxStatus(
+        by_state={state: n for state, n in counts.all()},
+        ambiguous=await ambiguous_count(session=session, tenant_id=tenant_id),
+        oldest_waiting=waiting.one(),
+        failures=[
+            Failure(
+                id=d.id or 0,
+                kind=d.kind,
+                recipient=name,
+                created_at=d.created_at,
+                attempts=d.attempts,
+                last_status=d.last_status,
+                last_error=d.last_error,
+                ambiguous=d.ambiguous,
+            )
+            for d, name in failed.all()
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    ids: list[int]
+    # (delivery id, why it was not queued again)
+    refused: list[tuple[int, str]]
+
+
+async def requeue_failed(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    ids: Sequence[int] = (),
+    failed_since: datetime | None = None,
+    now: datetime,
+) -> Requeued:
+    """Send again deliveries given up on (by id, or all given up on since a moment), for example
+    after wrong credentials were put right. Only what surely never arrived: a delivery that may
+    have arrived (ambiguous) is not sent twice, and nothing goes to someone still unreachable."""
+    query = (
+        select(Delivery, Staff)
+        .outerjoin(Staff, col(Staff.id) == col(Delivery.recipient_staff_id))
+        .where(Delivery.tenant_id == tenant_id)
+        .with_for_update(of=Delivery)
+        .order_by(col(Delivery.id))
+    )
+    if ids:
+        query = query.where(col(Delivery.id).in_(ids))
+    else:
+        assert failed_since is not None
+        query = query.where(
+            Delivery.state == State.FAILED, col(Delivery.created_at) >= failed_since
+        )
+    rows = (await session.exec(query)).all()
+    found = {d.id: (d, person) for d, person in rows}
+    requeued: list[int] = []
+    refused: list[tuple[int, str]] = [(i, "no such delivery") for i in ids if i not in found]
+    for delivery_id, (delivery, person) in sorted(found.items()):
+        assert delivery_id is not None
+        why = _why_not_again(delivery, person)
+        if why is not None:
+            refused.append((delivery_id, why))
+            continue
+        before = {
+            "state": delivery.state,
+            "attempts": delivery.attempts,
+            "last_status": delivery.last_status,
+        }
+        delivery.state = State.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = now
+        delivery.lease_until = None
+        delivery.lease_owner = None
+        session.add(delivery)
+        audit_log.record(
+            session,
+            tenant_id=tenant_id,
+            actor_id=None,
+            event="delivery.requeued",
+            entity="delivery",
+            entity_id=delivery_id,
+            before=before,
+            after={"state": State.PENDING},
+        )
+        requeued.append(delivery_id)
+    if requeued:
+        _notify_after_commit(session)
+    return Requeued(requeued, sorted(refused))
+
+
+def _why_not_again(delivery: Delivery, person: Staff | None) -> str | None:
+    if delivery.state != State.FAILED:
+        return "it was sent" if delivery.state == State.SENT else "it is still waiting to be sent"
+    if delivery.ambiguous:
+        return "it may have arrived (Teams' answer was ambiguous), so it is not sent twice"
+    if person is not None and not person.reachable:
+        return f"{person.display_name} is still unreachable: they need to message the bot first"
+    return None

@@ -37,6 +37,7 @@ from storage import conversations, outbox
 from storage.db import SessionMaker, make_engine, make_sessions, transaction
 from storage.migrate import upgrade
 from storage.models import AuditLog, ConversationRef, Delivery, DeliveryAttempt, SentCard, Staff
+from tests.assign_helpers import qaloop
 from tests.chat import ALEX, MEGAN, TENANT, Chat
 from tests.factories import small_council
 from tests.fake_connector import (
@@ -340,6 +341,83 @@ async def test_a_stored_reference_to_a_host_off_the_allow_list_fails_and_nothing
     assert failed.conversation_ref_id == evil and failed.attempts == 1
     assert failed.last_error == "connector host is not on the allow-list"
     assert {r.conversation_id for r in connector.requests} == {"a:chat-0"}
+
+
+async def test_qaloop_outbox_retry_sends_again_what_surely_never_arrived_and_only_once(
+    sessions: SessionMaker,
+    settings: Settings,
+    connector: FakeConnector,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    await small_council(sessions)
+    refs = await add_conversations(sessions, connector.service_url, 4)
+    connector.faults += [(401, None), (401, None)]  # wrong credentials, say, for two cards
+    await enqueue(sessions, refs[:3])
+    async with sending(sessions, settings):
+        assert await settled(sessions) == {"sent": 1, "failed": 2}
+    # A fourth gave up after answers that may have meant it arrived: never sent twice.
+    await enqueue(sessions, refs[3:], tag="-504")
+    async with transaction(sessions) as session:
+        [maybe] = (await session.exec(select(Delivery).where(Delivery.state == "pending"))).all()
+        maybe.state, maybe.ambiguous, maybe.last_error = "failed", True, "gave up: HTTP 504"
+        session.add(maybe)
+    failed = [d.id for d in await all_deliveries(sessions) if d.state == "failed"]
+    today = datetime.now(settings.zone).date().isoformat()
+    base = ("--tenant", TENANT)
+
+    seen = await qaloop(database_url, tmp_path, "outbox", "status", *base)
+    retried = await qaloop(
+        database_url, tmp_path, "outbox", "retry", "--failed-since", today, *base
+    )
+    async with sending(sessions, settings):
+        assert await settled(sessions) == {"sent": 3, "failed": 1}
+    again = await qaloop(database_url, tmp_path, "outbox", "retry", str(failed[0]), *base)
+
+    assert seen.code == 0, seen.err
+    assert "1 sent, 3 failed; 1 ambiguous" in seen.said
+    assert seen.said.count("HTTP 401; not retried") == 2
+    assert PREVIEW not in seen.said and "Card " not in seen.said  # no message content
+    assert retried.code == 0, retried.err
+    assert f"Queued again: #{failed[0]}, #{failed[1]}." in retried.said
+    assert f"#{failed[2]} not queued: it may have arrived" in retried.said
+    assert sorted(deliveries(connector.requests).values()) == [1, 1, 1], "each card once"
+    assert again.code == 1 and f"#{failed[0]} not queued: it was sent." in again.said
+    async with sessions() as session:
+        logged = (
+            await session.exec(select(AuditLog).where(AuditLog.event == "delivery.requeued"))
+        ).all()
+    assert sorted(int(r.entity_id or 0) for r in logged) == failed[:2]
+    assert all(r.before and r.before["last_status"] == 401 for r in logged)
+
+
+async def test_nothing_is_queued_again_for_someone_still_unreachable(
+    sessions: SessionMaker, connector: FakeConnector
+) -> None:
+    council = await small_council(sessions)
+    alex = council.staff["alex"]
+    [ref] = await add_conversations(sessions, connector.service_url, 1)
+    await enqueue(sessions, [ref], recipient=alex.id)
+    async with transaction(sessions) as session:
+        [delivery] = (await session.exec(select(Delivery))).all()
+        delivery.state, delivery.last_status = "failed", 403
+        session.add(delivery)
+        person = await session.get(Staff, alex.id)
+        assert person is not None
+        person.reachable = False
+        session.add(person)
+
+    async with transaction(sessions) as session:
+        done = await outbox.requeue_failed(
+            session=session, tenant_id=TENANT, ids=[delivery.id or 0, 999], now=datetime.now(UTC)
+        )
+
+    assert done.ids == []
+    assert done.refused == [
+        (delivery.id, "Alex Wilber is still unreachable: they need to message the bot first"),
+        (999, "no such delivery"),
+    ]
+    assert await states(sessions) == {"failed": 1}
 
 
 # --- people who can no longer be reached --------------------------------------------------------
