@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ from bot.rules.digest import (
 )
 from bot.rules.grades import ActionState, Grade
 from bot.rules.roles import Role
-from storage.inadequate import VISIT
+from storage.inadequate import MEETING, VISIT
 from storage.models import (
     Action,
     ActionMeeting,
@@ -241,9 +241,18 @@ async def inadequate(
     team_ids: Collection[int] | None = None,
 ) -> list[InadequateAudit]:
     """Audits graded inadequate in the period: their meeting's due date and day held, and their
-    child visit's due date and day (the day recorded, else the day it was marked done)."""
+    child visit's due date and day. A meeting or visit marked done from a list rather than
+    recorded with its form counts the day it was marked done."""
     start, end = bounds(period, zone)
-    visit = aliased(Action)
+    meeting, visit = aliased(Action), aliased(Action)
+
+    def tracked(step: Any, source: str) -> ColumnElement[bool]:
+        return and_(
+            col(step.audit_id) == col(Audit.id),
+            col(step.tenant_id) == tenant_id,
+            col(step.source) == source,
+        )
+
     rows = await _all(
         session,
         sa.select(
@@ -251,6 +260,7 @@ async def inadequate(
             col(Audit.completed_at),
             col(Audit.meeting_due_on),
             col(ActionMeeting.held_on),
+            col(meeting.done_at),
             col(Audit.visit_due_on),
             col(Audit.visited_on),
             col(visit.done_at),
@@ -263,14 +273,8 @@ async def inadequate(
                 col(ActionMeeting.tenant_id) == tenant_id,
             ),
         )
-        .outerjoin(
-            visit,
-            and_(
-                col(visit.audit_id) == col(Audit.id),
-                col(visit.tenant_id) == tenant_id,
-                col(visit.source) == VISIT,
-            ),
-        )
+        .outerjoin(meeting, tracked(meeting, MEETING))
+        .outerjoin(visit, tracked(visit, VISIT))
         .where(
             col(Audit.tenant_id) == tenant_id,
             col(Audit.overall_grade) == Grade.INADEQUATE,
@@ -278,17 +282,21 @@ async def inadequate(
             *_in_teams(Audit.team_id, team_ids),
         ),
     )
+
+    def day(moment: datetime | None) -> date | None:
+        return moment.astimezone(zone).date() if moment else None
+
     return [
         InadequateAudit(
             team,
             completed.astimezone(zone).date(),
             due,
-            held,
+            held or day(meeting_done),
             # A visit called off (the audit's actions were cancelled) was not due after all.
             None if state == ActionState.CANCELLED else visit_due,
-            visited or (done_at.astimezone(zone).date() if done_at else None),
+            visited or day(visit_done),
         )
-        for team, completed, due, held, visit_due, visited, done_at, state in rows
+        for team, completed, due, held, meeting_done, visit_due, visited, visit_done, state in rows
         if completed is not None
     ]
 

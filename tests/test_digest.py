@@ -361,6 +361,33 @@ async def test_meetings_in_time_late_and_not_held(sessions: SessionMaker, fixtur
     )
 
 
+async def test_a_meeting_marked_done_without_its_record_counts_the_day_it_was_marked(
+    sessions: SessionMaker, fixture: Fixture
+) -> None:
+    # N5's chair marked the meeting action done from their daily card on Tue 25 Aug (due the
+    # 26th) and has not yet recorded who attended: it was held, and in time.
+    async with transaction(sessions) as session:
+        n5 = fixture.audits["N5"]
+        session.add(
+            Action(
+                tenant_id=TENANT,
+                audit_id=n5.id,
+                source="action_meeting",
+                what="Hold the action meeting",
+                measure="Meeting held within 3 working days",
+                owner_id=fixture.staff["alex"].id or 0,
+                due_on=date(2026, 8, 26),
+                state="done",
+                created_at=at(date(2026, 8, 21), 11),
+                done_at=at(date(2026, 8, 25), 16),
+            )
+        )
+
+    m = (await august(sessions)).meetings
+
+    assert (m.inadequate, m.in_time, m.late, m.not_held_overdue) == (3, 2, 1, 0)
+
+
 async def test_child_visits_by_the_next_working_day_late_and_not_recorded(
     sessions: SessionMaker, fixture: Fixture
 ) -> None:
