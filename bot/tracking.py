@@ -345,6 +345,14 @@ async def reopen(request: Request, *, action_id: int, reason: str | None) -> Out
     if action.state != ActionState.DONE:
         return await _as_it_stands(request, verb, action)
     actions.reopen(request.session, action, actor_id=flows.me(request), reason=reason)
+    if action.source == responses.VISIT and action.audit_id is not None:
+        audit = await audits.audit_for_update(
+            session=request.session, tenant_id=request.tenant_id, audit_id=action.audit_id
+        )
+        if audit is not None and audit.visited_on is not None:
+            responses.record_visit(
+                request.session, audit, visited_on=None, actor_id=flows.me(request)
+            )
     status = await _status(request, action_id)
     told = await _tell(
         request,

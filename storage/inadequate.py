@@ -213,20 +213,27 @@ async def record_meeting(
     return meeting
 
 
-def record_visit(session: AsyncSession, audit: Audit, *, visited_on: date, actor_id: int) -> None:
-    """The day the child was seen, on the audit (the visit action is marked done alongside)."""
-    before = {"visited_on": audit.visited_on.isoformat() if audit.visited_on else None}
+def record_visit(
+    session: AsyncSession, audit: Audit, *, visited_on: date | None, actor_id: int
+) -> None:
+    """The day the child was seen, on the audit (the visit action is marked done alongside);
+    None when a manager reopens the visit, so it no longer counts as made."""
+
+    def iso(day: date | None) -> str | None:
+        return day.isoformat() if day else None
+
+    before = {"visited_on": iso(audit.visited_on)}
     audit.visited_on = visited_on
     session.add(audit)
     audit_log.record(
         session,
         tenant_id=audit.tenant_id,
         actor_id=actor_id,
-        event="audit.visit_recorded",
+        event="audit.visit_recorded" if visited_on else "audit.visit_reopened",
         entity="audit",
         entity_id=audit.id,
         before=before,
-        after={"visited_on": visited_on.isoformat()},
+        after={"visited_on": iso(visited_on)},
     )
 
 

@@ -540,6 +540,20 @@ async def test_alex_marks_the_visit_done_from_my_actions_saying_which_day_he_saw
         key.startswith("visited_on_") and key != f"visited_on_{visit.id}" for key in form
     )
 
+    # Megan, his manager, finds no visit on the case file and reopens it: not made after all.
+    reopened = await press(
+        chat, {"action": "reopen", "action_id": visit.id, "reason": "Not on file"}, who=MEGAN
+    )
+    assert reopened.error is None
+    assert (await action_row(sessions, visit.id or 0)).state == "open"
+    assert (await audit_row(sessions, audit.id or 0)).visited_on is None
+    [undone] = await logged(sessions, "audit.visit_reopened")
+    assert (undone.actor_id, undone.before, undone.after) == (
+        council.id("megan"),
+        {"visited_on": "2026-11-26"},
+        {"visited_on": None},
+    )
+
 
 # Chased like any action
 
