@@ -35,6 +35,11 @@ WAIT_FOR_PATTI = 240_000  # ms: Alex and Isaiah wait while Patti grades
 WEAK = Standard.RECORDS
 
 
+RISK = "Risk identified: the child needs a visit by their social worker"
+# Alex gets the feedback form and the child-visit card at once: say which each step is on.
+FEEDBACK = "How did your audit feel?"
+
+
 def _grades(overall: str) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [
         {
@@ -104,6 +109,7 @@ async def test_an_inadequate_audit_goes_from_grades_to_feedback_and_the_heads_al
             {"click": "Record grades", "in": "An audit for you"},
             {"waitForCardText": "Practice standards"},
             *_grades("Good"),
+            {"choose": RISK, "in": "Practice standards"},
             {"click": "Save grades", "in": "Practice standards"},
             {"waitForCardText": "So the overall grade is Inadequate"},
             {"choose": "Inadequate", "field": "Overall grade", "in": "Practice standards"},
@@ -133,14 +139,32 @@ async def test_an_inadequate_audit_goes_from_grades_to_feedback_and_the_heads_al
             {"say": "help"},
             {"waitForCardText": "What I can do for you"},
             {"pause": "ready"},
-            {"waitForCardText": "How did your audit feel?", "timeout": WAIT_FOR_PATTI},
-            {"choose": "5 – Strongly agree", "field": "I was involved in the audit"},
-            {"choose": "4 – Agree", "field": "It helped me see what good practice looks like"},
-            {"choose": "4 – Agree", "field": "I understand the grade and why"},
-            {"choose": "5 – Strongly agree", "field": "The actions are clear and achievable"},
-            {"fill": "Talking it through together", "field": "What worked well?"},
+            {"waitForCard": FEEDBACK, "timeout": WAIT_FOR_PATTI},
+            {
+                "choose": "5 – Strongly agree",
+                "field": "I was involved in the audit",
+                "in": FEEDBACK,
+            },
+            {
+                "choose": "4 – Agree",
+                "field": "It helped me see what good practice looks like",
+                "in": FEEDBACK,
+            },
+            {"choose": "4 – Agree", "field": "I understand the grade and why", "in": FEEDBACK},
+            {
+                "choose": "5 – Strongly agree",
+                "field": "The actions are clear and achievable",
+                "in": FEEDBACK,
+            },
+            {"fill": "Talking it through together", "field": "What worked well?", "in": FEEDBACK},
             {"click": "Send feedback", "in": "How did your audit feel?"},
             {"waitForCardText": "Thank you for your feedback"},
+            # The risk Patti identified: Alex visits the child and records the day he did.
+            {"waitForCard": "Please visit the child"},
+            {"click": "Visit done", "in": "Please visit the child"},
+            {"fill": day.isoformat(), "field": "Date of the visit", "in": "Please visit the child"},
+            {"click": "Record the visit", "in": "Please visit the child"},
+            {"waitForCardText": "Visit done ✓"},
         ]
         isaiah: list[dict[str, Any]] = [
             {"say": "help"},
@@ -195,6 +219,8 @@ async def test_an_inadequate_audit_goes_from_grades_to_feedback_and_the_heads_al
         None,
     )
     assert audit.meeting_due_on == add_working_days(day, 3)
+    assert (audit.risk_identified, audit.visit_due_on) == (True, add_working_days(day, 1))
+    assert audit.visited_on == day
     # Alex's answers arrived as one version of his feedback.
     sent = [v for v in versions if v.worked_well == "Talking it through together"]
     assert [

@@ -24,6 +24,8 @@
 //   {"reply": "text", "mention": bool}  channel only: reply in the newest thread (the top one)
 //   {"waitForText": "text" | {"regex": "..."}, "timeout": ms}   any bot message, text or card
 //   {"waitForCardText": "text" | {"regex": "..."}, "timeout": ms}   inside an Adaptive Card
+//   {"waitForCard": "text", "timeout": ms}   a card with that text is on screen, new or not (for
+//                                       two cards that arrive together, in either order)
 //   {"expectNoReply": ms}               fail if a bot message arrives or changes within ms
 //   {"click": "button title", "in": "text in the card"}    the last card on screen (or the last
 //                                       containing "in") that has the button; in a channel the
@@ -59,11 +61,14 @@ const LAUNCH_ARGS = [
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
 const STEP_KINDS = [
-  "open", "say", "reply", "waitForText", "waitForCardText", "expectNoReply",
+  "open", "say", "reply", "waitForText", "waitForCardText", "waitForCard", "expectNoReply",
   "click", "choose", "fill", "pause", "screenshot", "sleep",
 ];
 
 class StepFailure extends Error {}
+
+// A required input's label ends in " *"; match the label with or without it.
+const requiredLabel = (label) => new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*\\*?$`);
 class UsageError extends Error {}
 
 function parseArgs(argv) {
@@ -534,6 +539,15 @@ async function main() {
         await waitFor(step.waitForText, { cardOnly: false, timeout: step.timeout });
       } else if ("waitForCardText" in step) {
         await waitFor(step.waitForCardText, { cardOnly: true, timeout: step.timeout });
+      } else if ("waitForCard" in step) {
+        const ms = step.timeout ?? opts.timeoutMs;
+        const deadline = Date.now() + ms;
+        while (!(await targetCard(step.waitForCard))) {
+          if (Date.now() > deadline) {
+            throw new StepFailure(`no card containing ${matcher(step.waitForCard).describe} on screen after ${ms} ms`);
+          }
+          await page.waitForTimeout(200);
+        }
       } else if ("expectNoReply" in step) {
         await page.waitForTimeout(Number(step.expectNoReply));
         checkBotErrors();
@@ -578,7 +592,8 @@ async function main() {
           ? card.getByRole("textbox")
           : card.getByRole("textbox", { name: String(step.field) })
             .or(card.getByPlaceholder(String(step.field)))
-            .or(card.getByLabel(String(step.field), { exact: true })); // date inputs: YYYY-MM-DD
+            .or(card.getByLabel(String(step.field), { exact: true })) // date inputs: YYYY-MM-DD
+            .or(card.getByLabel(requiredLabel(String(step.field)))); // "Label *" when required
         if ((await field.count()) === 0) throw new StepFailure(`no text input${step.field ? ` ${JSON.stringify(step.field)}` : ""} in the card`);
         await markBaseline();
         await field.filter({ visible: true }).last().fill(String(step.fill));
