@@ -49,9 +49,9 @@ def escalation_card(escalation: Escalation, *, today: date) -> AdaptiveCard:
         body += _section("Your service", escalation.service, today)
     body.append(
         note(
-            f"Listed when {ESCALATE_TO_TEAM_MANAGER} working days overdue "
-            f"({ESCALATE_TO_SERVICE_MANAGER} for your service); a child visit or action meeting "
-            f"after an inadequate audit after {_days(URGENT_TO_TEAM_MANAGER)} "
+            f"Actions are listed once {ESCALATE_TO_TEAM_MANAGER} working days overdue "
+            f"({ESCALATE_TO_SERVICE_MANAGER} for your service). A child visit or action meeting "
+            f"after an inadequate audit is listed once {_days(URGENT_TO_TEAM_MANAGER)} overdue "
             f"({URGENT_TO_SERVICE_MANAGER} for your service).",
             subtle=True,
         )

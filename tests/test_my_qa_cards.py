@@ -227,8 +227,9 @@ def test_an_escalation_lists_the_team_then_the_service_with_owners_and_cases() -
     service = text.index("Your service")
     assert team < service
     assert text[-1] == (
-        "Listed when 5 working days overdue (10 for your service); a child visit or action "
-        "meeting after an inadequate audit after 1 working day (2 for your service)."
+        "Actions are listed once 5 working days overdue (10 for your service). A child visit "
+        "or action meeting after an inadequate audit is listed once 1 working day overdue "
+        "(2 for your service)."
     )
     assert "Alex Wilber · CR-00001 · Plans are good quality and SMART" in text
     assert any(t.startswith("Overdue by 12 working days") for t in text[service:])
