@@ -93,10 +93,13 @@ async def mark_done(
     action, owner = found
     if action.state != ActionState.OPEN:
         return await _as_it_stands(request, Verb.MARK_DONE, action)
+    seen = ""
     if action.source == responses.VISIT:
-        refused = await _record_visit(request, action, visited_on)
-        if refused is not None:
-            return refused
+        recorded = await _record_visit(request, action, visited_on)
+        if isinstance(recorded, Outcome):
+            return recorded
+        if recorded is not None:
+            seen = f"Child seen {uk_date(recorded, today=request.today)}. "
     actions.mark_done(
         request.session, action, actor_id=flows.me(request), now=request.now, note=note
     )
@@ -127,11 +130,11 @@ async def mark_done(
         then = f"I've asked {approver.display_name} to confirm it."
     else:
         then = f"{approver.display_name} will see it to confirm next time they open QA Loop."
-    return Outcome(Result.CHANGED, f"{done_line(status, today=request.today)}. {then}")
+    return Outcome(Result.CHANGED, f"{seen}{done_line(status, today=request.today)}. {then}")
 
 
-async def _record_visit(request: Request, action: Action, visited_on: str) -> Outcome | None:
-    """A child visit is done by saying when the child was seen; None once that is recorded."""
+async def _record_visit(request: Request, action: Action, visited_on: str) -> date | Outcome | None:
+    """A child visit is done by saying when the child was seen: the day recorded, or why not."""
     audit = await audits.audit_for_update(
         session=request.session, tenant_id=request.tenant_id, audit_id=action.audit_id or 0
     )
@@ -143,7 +146,7 @@ async def _record_visit(request: Request, action: Action, visited_on: str) -> Ou
         assert problem is not None
         return _refuse(request, Verb.MARK_DONE, action.id or 0, problem.reason, problem.message)
     responses.record_visit(request.session, audit, visited_on=day, actor_id=flows.me(request))
-    return None
+    return day
 
 
 async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:

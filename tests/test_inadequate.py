@@ -525,7 +525,10 @@ async def test_alex_marks_the_visit_done_from_my_actions_saying_which_day_he_saw
 
     assert too_early.error == "The visit can't be before the audit was completed (Thu 26 Nov)."
     assert in_future.error == "The visit date can't be in the future."
-    assert "Done ✓ by Alex Wilber, 27 Nov 10:02. I've asked Megan Bowen to confirm it." in done.text
+    assert (
+        "Child seen Thu 26 Nov. Done ✓ by Alex Wilber, 27 Nov 10:02. "
+        "I've asked Megan Bowen to confirm it." in done.text
+    )
     row = await action_row(sessions, visit.id or 0)
     assert (row.state, row.done_note) == ("done", "At home")
     assert (await audit_row(sessions, audit.id or 0)).visited_on == date(2026, 11, 26)
