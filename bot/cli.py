@@ -1,4 +1,4 @@
-"""The qaloop command line; the only place Settings() is constructed."""
+"""The qaloop command line (Settings() is constructed in bot.cli_common, for every command)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.cli_common import TenantOption, err, load_settings, schema_current, tenant_for
 from bot.settings import LOOPBACK_HOSTS, Settings
 
 if TYPE_CHECKING:
@@ -43,17 +43,6 @@ app.add_typer(briefing_app, name="briefing")
 app.add_typer(outbox_app, name="outbox")
 
 console = Console()
-err = Console(stderr=True)
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        for problem in exc.errors():
-            where = ".".join(str(p) for p in problem["loc"]) or "settings"
-            err.print(f"[red]Configuration problem[/red] ({where}): {problem['msg']}")
-        raise typer.Exit(2) from exc
 
 
 @db_app.command("upgrade")
@@ -64,20 +53,6 @@ def db_upgrade() -> None:
     settings = load_settings()
     upgrade(settings.database_url)
     console.print("Database schema is up to date.")
-
-
-def _schema_current(url: str) -> bool:
-    from storage.db import make_engine
-    from storage.migrate import schema_is_current
-
-    async def check() -> bool:
-        engine = make_engine(url)
-        try:
-            return await schema_is_current(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(check())
 
 
 @app.command()
@@ -102,7 +77,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
             "QALOOP_APP_PASSWORD and QALOOP_APP_TENANT_ID, or serve on 127.0.0.1."
         )
         raise typer.Exit(2)
-    if not _schema_current(settings.database_url):
+    if not schema_current(settings.database_url):
         err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
         raise typer.Exit(2)
     logging.basicConfig(
@@ -269,7 +244,7 @@ def run_job(
         err.print(f"--as-of wants a date as YYYY-MM-DD, not “{escape(as_of or '')}”.")
         raise typer.Exit(2) from exc
     settings = load_settings()
-    if not _schema_current(settings.database_url):
+    if not schema_current(settings.database_url):
         err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
         raise typer.Exit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -329,7 +304,7 @@ def sync_roster(
     from storage.db import make_engine, make_sessions
 
     settings = load_settings()
-    if not _schema_current(settings.database_url):
+    if not schema_current(settings.database_url):
         err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
         raise typer.Exit(2)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -366,22 +341,6 @@ def sync_roster(
         )
     if any(o.result is None for o in outcomes):
         raise typer.Exit(1)
-
-
-TenantOption = Annotated[
-    str | None, typer.Option(help="Tenant id (default: QALOOP_APP_TENANT_ID).")
-]
-
-
-def _tenant_for(settings: Settings, tenant: str | None) -> str:
-    tenant_id = tenant or settings.APP_TENANTID
-    if not tenant_id:
-        err.print("[red]Which tenant?[/red] Pass --tenant or set QALOOP_APP_TENANT_ID.")
-        raise typer.Exit(2)
-    if not _schema_current(settings.database_url):
-        err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
-        raise typer.Exit(2)
-    return tenant_id
 
 
 @app.command()
@@ -426,7 +385,7 @@ def allocate(
         err.print("A seed is up to 64 characters.")
         raise typer.Exit(2)
     settings = load_settings()
-    tenant_id = _tenant_for(settings, tenant)
+    tenant_id = tenant_for(settings, tenant)
     _allocate(settings, tenant_id, first, per_team, chosen_seed, exclude_months, dry_run)
 
 
@@ -540,7 +499,7 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
     from storage.db import in_one_transaction
 
     settings = load_settings()
-    tenant_id = _tenant_for(settings, tenant)
+    tenant_id = tenant_for(settings, tenant)
     now = datetime.now(UTC)
     today = now.astimezone(settings.zone).date()
 
@@ -605,7 +564,7 @@ def audit_new(
     from storage.db import in_one_transaction
 
     settings = load_settings()
-    tenant_id = _tenant_for(settings, tenant)
+    tenant_id = tenant_for(settings, tenant)
     now = datetime.now(UTC)
     today = now.astimezone(settings.zone).date()
     form = AuditForm(case_ref=case, kind=kind, theme=theme, auditor=auditor, due_on=due)
@@ -654,7 +613,7 @@ def audit_cancel(
         err.print("[red]Nothing was cancelled:[/red] give a reason of up to 2,000 characters.")
         raise typer.Exit(2)
     settings = load_settings()
-    tenant_id = _tenant_for(settings, tenant)
+    tenant_id = tenant_for(settings, tenant)
     now = datetime.now(UTC)
     today = now.astimezone(settings.zone).date()
 

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_common import TenantOption, load_settings, schema_current
+
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,9 +41,7 @@ def import_briefing(
     author: Annotated[
         str, typer.Option(help="The QA author's email; their preview goes to their chat.")
     ],
-    tenant: Annotated[
-        str | None, typer.Option(help="Tenant id (default: QALOOP_APP_TENANT_ID).")
-    ] = None,
+    tenant: TenantOption = None,
     ready: Annotated[
         bool,
         typer.Option("--ready", help="Schedule it for the next monthly post straight away."),
@@ -49,7 +49,6 @@ def import_briefing(
 ) -> None:
     """Import a briefing from FILE.md ("# Title", the read, "## Key messages" bullets, "Link:")."""
     from bot import briefings
-    from bot.cli import _schema_current, load_settings
     from bot.rules.briefing import BriefingFileError
     from storage.db import in_one_transaction
 
@@ -66,7 +65,7 @@ def import_briefing(
     except (OSError, UnicodeDecodeError) as exc:
         err.print(f"[red]Cannot read {file}[/red]: it must be a UTF-8 text file.")
         raise typer.Exit(2) from exc
-    if not _schema_current(settings.database_url):
+    if not schema_current(settings.database_url):
         err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
         raise typer.Exit(2)
     now = datetime.now(UTC)

@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.cli_common import TenantOption, err, load_settings, tenant_for
+
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,11 +25,7 @@ if TYPE_CHECKING:
 
 outbox_app = typer.Typer(no_args_is_help=True, help="The outbox of proactive messages.")
 console = Console()
-err = Console(stderr=True)
 
-TenantOption = Annotated[
-    str | None, typer.Option(help="Tenant id (default: QALOOP_APP_TENANT_ID).")
-]
 STATES = ("pending", "retry", "sending", "sent", "failed")
 
 
@@ -37,12 +35,11 @@ def outbox_status(
     tenant: TenantOption = None,
 ) -> None:
     """Messages by state, those that may have arrived twice, and the latest given up on."""
-    from bot.cli import _tenant_for, load_settings
     from storage import outbox
     from storage.db import in_one_transaction
 
     settings = load_settings()
-    tenant_id = _tenant_for(settings, tenant)
+    tenant_id = tenant_for(settings, tenant)
 
     async def go(session: AsyncSession) -> OutboxStatus:
         return await outbox.status(session=session, tenant_id=tenant_id, failures=failures)
@@ -87,7 +84,6 @@ def outbox_retry(
     tenant: TenantOption = None,
 ) -> None:
     """Send again what the outbox gave up on; never what may have arrived already."""
-    from bot.cli import _tenant_for, load_settings
     from storage import outbox
     from storage.db import in_one_transaction
 
@@ -105,7 +101,7 @@ def outbox_retry(
             err.print(f"[red]Not a date:[/red] {escape(failed_since)}. Use YYYY-MM-DD.")
             raise typer.Exit(2) from exc
         since = datetime.combine(day, time(), tzinfo=settings.zone)
-    tenant_id = _tenant_for(settings, tenant)
+    tenant_id = tenant_for(settings, tenant)
     now = datetime.now(UTC)
 
     async def go(session: AsyncSession) -> Requeued:

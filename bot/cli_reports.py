@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot.cli_common import load_settings, schema_current
 from bot.reports import Format, load_digest, render
 from bot.rules.digest import Digest, Period, parse_period
 
@@ -60,8 +61,6 @@ def quarterly(
 def _report(
     kind: Literal["month", "quarter"], text: str, fmt: str, out: Path | None, tenant: str | None
 ) -> None:
-    # bot.cli mounts this app, so it is loaded by the time a command runs.
-    from bot.cli import _schema_current, load_settings
 
     chosen = parse_period(text, kind)
     if chosen is None:
@@ -72,7 +71,7 @@ def _report(
         err.print(f"--format is md, csv or html, not “{escape(fmt)}”.")
         raise typer.Exit(2)
     settings = load_settings()
-    if not _schema_current(settings.database_url):
+    if not schema_current(settings.database_url):
         err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")
         raise typer.Exit(2)
     now = datetime.now(UTC)
