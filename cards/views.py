@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.rules.grades import CHILD_VISIT
+
 
 @dataclass(frozen=True, slots=True)
 class ActionItem:
@@ -19,8 +21,13 @@ class ActionItem:
     overdue_days: int
     # Calendar view of due: "overdue", "today", "soon" (within 3 working days) or "later".
     due_status: str
-    # A child visit: its Mark done asks the day the child was seen.
-    is_visit: bool = False
+    # Where it came from (Action.source), as on bot.rules.reminders.ActionDue.
+    source: str = "audit"
+
+    @property
+    def is_visit(self) -> bool:
+        """A child visit: its Mark done asks the day the child was seen."""
+        return self.source == CHILD_VISIT
 
 
 @dataclass(frozen=True, slots=True)

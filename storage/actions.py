@@ -12,7 +12,7 @@ from sqlalchemy import and_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import CHILD_VISIT, ActionState
+from bot.rules.grades import ActionState
 from bot.rules.workdays import add_working_days, working_days_between
 from cards.action_done import ActionStatus
 from cards.extension import ExtensionView
@@ -91,7 +91,7 @@ async def my_open_actions(
             standard=action.standard,
             overdue_days=working_days_between(action.due_on, today),
             due_status=due_status(action.due_on, today),
-            is_visit=action.source == CHILD_VISIT,
+            source=action.source,
         )
         for action, case_ref, _, _ in rows
     ]
