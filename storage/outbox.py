@@ -464,7 +464,6 @@ class Failure:
     attempts: int
     last_status: int | None
     last_error: str | None
-    ambiguous: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,7 +508,6 @@ async def status(*, session: AsyncSession, tenant_id: str, failures: int = 10) -
                 attempts=d.attempts,
                 last_status=d.last_status,
                 last_error=d.last_error,
-                ambiguous=d.ambiguous,
             )
             for d, name in failed.all()
         ],
@@ -548,12 +546,12 @@ async def requeue_failed(
         query = query.where(
             Delivery.state == State.FAILED, col(Delivery.created_at) >= failed_since
         )
-    rows = (await session.exec(query)).all()
-    found = {d.id: (d, person) for d, person in rows}
+    rows = (await session.exec(query)).all()  # in id order
+    found = {delivery.id for delivery, _ in rows}
     requeued: list[int] = []
     refused: list[tuple[int, str]] = [(i, "no such delivery") for i in ids if i not in found]
-    for delivery_id, (delivery, person) in sorted(found.items()):
-        assert delivery_id is not None
+    for delivery, person in rows:
+        delivery_id = delivery.id or 0
         why = _why_not_again(delivery, person)
         if why is not None:
             refused.append((delivery_id, why))
