@@ -51,6 +51,16 @@ class Tenant(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     timezone: str = Field(default="Europe/London", max_length=64)
+    # The response to risk or an inadequate audit: how soon the action meeting and the child
+    # visit are due, counted in working or calendar days (bot.rules.deadlines reads these).
+    meeting_due_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    meeting_due_unit: str = Field(
+        default="working", max_length=16, sa_column_kwargs={"server_default": "working"}
+    )
+    visit_due_days: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    visit_due_unit: str = Field(
+        default="working", max_length=16, sa_column_kwargs={"server_default": "working"}
+    )
     created_at: datetime = _ts()
 
 
