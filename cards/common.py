@@ -40,6 +40,11 @@ def new_card(
     return card
 
 
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """ "1 action", "2 actions": a count and its noun agreeing in number, in every sentence."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def card_json(card: AdaptiveCard) -> dict[str, Any]:
     """The card as Adaptive Card JSON: camelCase names, unset properties left out."""
     return card.model_dump(mode="json", by_alias=True, exclude_none=True)

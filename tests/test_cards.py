@@ -417,3 +417,11 @@ def test_dates_read_the_uk_way() -> None:
     assert uk_date(date(2026, 12, 10), today=TODAY) == "Thu 10 Dec"
     assert uk_date(TODAY, today=TODAY) == "today"
     assert uk_date(date(2026, 12, 4), today=TODAY) == "tomorrow"
+
+
+def test_a_count_agrees_with_its_noun() -> None:
+    from cards.common import counted
+
+    assert [counted(n, "action") for n in (0, 1, 2)] == ["0 actions", "1 action", "2 actions"]
+    assert counted(1, "child", "children") == "1 child"
+    assert counted(3, "child", "children") == "3 children"
