@@ -12,7 +12,7 @@ from bot import allocation, briefings, channels, feedback, guide, tracking
 from bot.rules.dates import MAX_AHEAD, parse_day
 from bot.rules.permissions import team_scope
 from bot.rules.roles import MANAGERS, ROLE_LABELS, Role
-from bot.rules.workdays import is_working_day
+from bot.rules.workdays import is_working_day, weekdays_of
 from bot.stats import show_stats
 from bot.turn import Reply as Reply
 from bot.turn import Request as Request
@@ -214,7 +214,7 @@ async def set_away(request: Request) -> Reply:
     await staff.set_away(
         session=request.session, tenant_id=request.tenant_id, person=request.person, until=day
     )
-    pattern = [int(d) for d in request.person.working_days if d.isdigit()] or [1, 2, 3, 4, 5]
+    pattern = weekdays_of(request.person.working_days)
     resumes = day + timedelta(days=1)
     while not is_working_day(resumes, weekdays=pattern):
         resumes += timedelta(days=1)

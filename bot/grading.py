@@ -30,6 +30,7 @@ from bot.rules.grades import (
 )
 from bot.rules.roles import Role
 from bot.rules.smart import smart_problems
+from bot.rules.workdays import weekdays_of
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
 from cards.action_form import (
@@ -295,9 +296,7 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
         owner_known=owner is not None,
         due_on=payload.due_on,
         today=request.today,
-        owner_weekdays=[int(d) for d in owner.working_days if d.isdigit()]
-        if owner
-        else (1, 2, 3, 4, 5),
+        owner_weekdays=weekdays_of(owner.working_days if owner else None),
     )
     problems = problem_messages(
         found_problems,

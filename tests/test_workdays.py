@@ -37,3 +37,14 @@ def test_counting_working_days_matches_walking_the_calendar() -> None:
             if is_working_day(earlier + timedelta(days=n))
         )
         assert working_days_between(earlier, later) == walked, (earlier, later)
+
+
+def test_a_working_pattern_is_read_one_way_everywhere() -> None:
+    from bot.rules.workdays import FULL_TIME, weekdays_of
+
+    assert weekdays_of("1234") == (1, 2, 3, 4)
+    assert weekdays_of("531") == (1, 3, 5)
+    # Blank or unreadable: full time, never "works no day", which would stop every reminder.
+    assert weekdays_of("") == FULL_TIME
+    assert weekdays_of(None) == FULL_TIME
+    assert weekdays_of("89") == FULL_TIME

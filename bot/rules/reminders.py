@@ -12,7 +12,12 @@ from functools import lru_cache
 
 from bot.rules.grades import ACTION_MEETING, CHILD_VISIT, OPEN_AUDIT_STATES, ActionState
 from bot.rules.roles import Role
-from bot.rules.workdays import add_working_days, is_working_day, working_days_between
+from bot.rules.workdays import (
+    add_working_days,
+    is_working_day,
+    weekdays_of,
+    working_days_between,
+)
 
 # Actions and audits due within this many working days are in today's bundle.
 DUE_WITHIN_WORKING_DAYS = 3
@@ -45,7 +50,7 @@ class Person:
 
     @property
     def weekdays(self) -> tuple[int, ...]:
-        return tuple(int(d) for d in self.working_days if d.isdigit())
+        return weekdays_of(self.working_days)
 
 
 @dataclass(frozen=True, slots=True)

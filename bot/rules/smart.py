@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.rules.dates import MAX_AHEAD
-from bot.rules.workdays import is_bank_holiday, is_working_day
+from bot.rules.workdays import FULL_TIME, is_bank_holiday, is_working_day
 
 # "Plan updated" says nothing about how we would know; a measure needs a few words at least.
 MEASURE_MIN_WORDS = 3
@@ -46,7 +46,7 @@ def smart_problems(
     owner_known: bool,
     due_on: date | None,
     today: date,
-    owner_weekdays: Iterable[int] = (1, 2, 3, 4, 5),
+    owner_weekdays: Iterable[int] = FULL_TIME,
 ) -> dict[SmartField, SmartProblem]:
     """What is wrong with each field, if anything; an empty dict means the action is SMART."""
     problems: dict[SmartField, SmartProblem] = {}

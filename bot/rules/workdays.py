@@ -19,7 +19,18 @@ def is_bank_holiday(day: date) -> bool:
     return day in _bank_holidays(day.year)
 
 
-def is_working_day(day: date, *, weekdays: Iterable[int] = (1, 2, 3, 4, 5)) -> bool:
+FULL_TIME = (1, 2, 3, 4, 5)
+
+
+@lru_cache(maxsize=128)
+def weekdays_of(pattern: str | None) -> tuple[int, ...]:
+    """The ISO weekdays (Monday 1) in a stored working pattern such as "1234"; a blank or
+    unreadable pattern is full time, so nobody silently stops being chased."""
+    days = tuple(sorted({int(d) for d in pattern or "" if d in "1234567"}))
+    return days or FULL_TIME
+
+
+def is_working_day(day: date, *, weekdays: Iterable[int] = FULL_TIME) -> bool:
     """`weekdays` are ISO numbers (Monday 1) a person works; bank holidays are never working."""
     return day.isoweekday() in set(weekdays) and not is_bank_holiday(day)
 
