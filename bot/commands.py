@@ -393,6 +393,8 @@ class Parsed:
     suggestion: str | None
     # The arguments as typed (case kept), for free text.
     raw_args: str = ""
+    # The command's spelling as typed ("digest" for stats), to name it back to them.
+    said: str = ""
 
 
 _SPACES = re.compile(r"\s+")
@@ -421,7 +423,7 @@ def parse(text: str, commands: tuple[Command, ...] = COMMANDS) -> Parsed:
     for spelling, command in by_length:
         if typed == spelling or typed.startswith(spelling + " "):
             args = typed[len(spelling) :].strip()
-            return Parsed(command, args, typed, None, _raw_args(text, spelling) or args)
+            return Parsed(command, args, typed, None, _raw_args(text, spelling) or args, spelling)
     spellings = [s for s, _ in by_length]
     close = difflib.get_close_matches(typed, spellings, n=1, cutoff=0.6)
     suggestion = None

@@ -114,7 +114,12 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             else:
                 conversation = turn_context.activity.conversation
                 reply = await self._run_command(
-                    session, tenant_id, person, text, conversation.id if conversation else None
+                    session,
+                    tenant_id,
+                    person,
+                    text,
+                    conversation.id if conversation else None,
+                    shared=conversation_type(turn_context.activity) != "personal",
                 )
         await self._send(turn_context, tenant_id, person, reply)
 
@@ -125,16 +130,20 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         person: Staff,
         text: str,
         conversation_id: str | None = None,
+        *,
+        shared: bool = False,
     ) -> Reply:
         parsed = parse(text)
         if parsed.command is None:
             return Reply(
-                card=did_you_mean_card(typed=text, suggestion=parsed.suggestion),
+                card=did_you_mean_card(
+                    typed=None if shared else text, suggestion=parsed.suggestion
+                ),
                 summary=f"Did you mean {parsed.suggestion}?" if parsed.suggestion else "Type help",
             )
         if not parsed.command.allowed(person.role_set):
             return Reply(
-                card=not_allowed_card(f"“{parsed.command.name}” is not available for your role."),
+                card=not_allowed_card(f"“{parsed.said}” is not available for your role."),
                 summary="Not available for your role",
             )
         request = Request(
@@ -232,13 +241,8 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             await turn_context.send_activity(_attachment_activity(reply.card, reply.summary))
             return
         sent = await self._send_privately(turn_context, tenant_id, person, reply)
-        note = (
-            "I've sent that to our private chat, so case details stay private."
-            if sent
-            else "That has case details, so I can't post it here. Message me in a private chat."
-        )
         await turn_context.send_activity(
-            _attachment_activity(private_reply_note_card(what=note), "Sent to your private chat")
+            _attachment_activity(private_reply_note_card(sent=sent), "Sent to your private chat")
         )
 
     async def _send_privately(

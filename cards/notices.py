@@ -28,8 +28,14 @@ def unknown_person_card(*, admin_contact: str) -> AdaptiveCard:
     )
 
 
-def did_you_mean_card(*, typed: str, suggestion: str | None) -> AdaptiveCard:
-    said = literal("I don't know “", truncate(typed, TYPED_LIMIT), "”.")
+def did_you_mean_card(*, typed: str | None, suggestion: str | None) -> AdaptiveCard:
+    """`typed` is None in a channel or group chat: what someone typed is never repeated where
+    others read it (it may hold a case reference)."""
+    said = (
+        literal("I don't know “", truncate(typed, TYPED_LIMIT), "”.")
+        if typed is not None
+        else literal("I don't know that command.")
+    )
     if suggestion is None:
         return new_card(
             [said, note("Type help to see what I can do.")],
@@ -44,9 +50,13 @@ def did_you_mean_card(*, typed: str, suggestion: str | None) -> AdaptiveCard:
     )
 
 
-def private_reply_note_card(*, what: str) -> AdaptiveCard:
-    """The note left in a shared thread; `what` is our phrase ("your actions"), no case detail."""
-    return new_card([note(f"I've sent {what} to our private chat.")], wide=False)
+SENT_PRIVATELY = "I've sent that to our private chat, so case details stay private."
+NOT_SENT_PRIVATELY = "That has case details, so I can't post it here. Message me in a private chat."
+
+
+def private_reply_note_card(*, sent: bool) -> AdaptiveCard:
+    """The note left in a shared thread instead of an answer with case details; it carries none."""
+    return new_card([note(SENT_PRIVATELY if sent else NOT_SENT_PRIVATELY)], wide=False)
 
 
 def error_card(message: str) -> AdaptiveCard:

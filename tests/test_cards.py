@@ -114,7 +114,7 @@ EVERY_CARD: dict[str, Callable[[], AdaptiveCard]] = {
     "no audits": lambda: my_audits_card(items=[], page=Page(0, 10, 0), today=TODAY),
     "unknown person": lambda: unknown_person_card(admin_contact="the QA team"),
     "did you mean": lambda: did_you_mean_card(typed="hlep", suggestion="help"),
-    "private reply": lambda: private_reply_note_card(what="your actions"),
+    "private reply": lambda: private_reply_note_card(sent=True),
     "error": lambda: error_card("That didn't work. Please try again."),
     "not allowed": lambda: not_allowed_card("Only the action's owner can mark it done."),
 }
@@ -401,8 +401,8 @@ def test_nonsense_with_no_suggestion_points_to_help() -> None:
 
 
 def test_the_note_in_a_shared_thread_carries_no_details() -> None:
-    card = private_reply_note_card(what="your actions")
-    assert shown_text(card) == "I've sent your actions to our private chat."
+    card = private_reply_note_card(sent=True)
+    assert shown_text(card) == "I've sent that to our private chat, so case details stay private."
     assert "msteams" not in card_json(card)
 
 

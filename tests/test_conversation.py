@@ -9,7 +9,7 @@ from sqlmodel import func, select
 from bot.rules.workdays import add_working_days
 from storage.db import SessionMaker
 from storage.models import ConversationRef, InboundActivity, Staff
-from tests.chat import ALEX, MEGAN, STRANGER, Chat
+from tests.chat import ALEX, MEGAN, STRANGER, Chat, card_text
 from tests.factories import add_action, add_audit, small_council
 
 TODAY = date.today()
@@ -265,3 +265,40 @@ async def test_a_malformed_card_submit_gets_a_clear_answer(
         assert pressed.status == 200
         assert pressed.body["statusCode"] == 400
         assert pressed.body["value"]["message"]
+
+
+async def test_the_note_left_in_a_channel_reads_as_one_plain_sentence(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    await add_action(sessions, council, owner="alex", what="Update the plan", due_on=TODAY)
+
+    answer = await chat.say("my actions", where="channel_message", expect=2)
+
+    thread = next(s for s in answer.sent if s.conversation_id.startswith("19:"))
+    assert card_text(thread.cards[0]) == (
+        "I've sent that to our private chat, so case details stay private."
+    )
+
+
+async def test_in_a_channel_what_was_typed_is_never_repeated(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    await small_council(sessions)
+
+    answer = await chat.say("show me C-424242 please", where="channel_message")
+
+    assert "C-424242" not in str(answer.sent[0].body)
+    assert "I don't know that command." in answer.text
+    # In the personal chat, repeating it back helps and nobody else reads it.
+    assert "C-424242" in (await chat.say("show me C-424242 please")).text
+
+
+async def test_a_command_not_for_your_role_is_named_as_you_typed_it(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    await small_council(sessions)
+
+    answer = await chat.say("digest")
+
+    assert "“digest” is not available for your role." in answer.text
