@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import allocation, briefings, channels, feedback, guide, tracking
-from bot.rules.dates import MAX_AHEAD, parse_day
+from bot.rules.dates import MAX_AHEAD, a_year_on, parse_day
 from bot.rules.permissions import team_scope
 from bot.rules.roles import MANAGERS, ROLE_LABELS, Role
 from bot.rules.workdays import is_working_day, weekdays_of
@@ -206,7 +206,14 @@ async def set_away(request: Request) -> Reply:
         )
         return Reply(card=usage_card(message), summary="Until when?")
     if day < today:
-        message = f"{uk_date(day, today=today)} has passed. Please give today or a later date."
+        passed = f"{uk_date(day, today=today)} has passed"
+        later = a_year_on(day)
+        if later is not None and day.year == today.year and later <= today + MAX_AHEAD:
+            message = f"{passed} — did you mean {uk_date(later)}?"
+            answer = f"away until {later.day}/{later.month}/{later.year}"
+            card = usage_card(message, button=(f"Away until {uk_date(later)}", answer))
+            return Reply(card=card, summary=message)
+        message = f"{passed}. Please give today or a later date."
         return Reply(card=error_card(message), summary=message)
     if day > today + MAX_AHEAD:
         message = "Please give a date within a year."

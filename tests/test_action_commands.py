@@ -227,6 +227,24 @@ async def test_away_understands_the_ways_people_write_dates(
             assert alex is not None and alex.away_until == expected, text
 
 
+async def test_a_day_just_gone_typed_without_a_year_is_questioned_not_taken_as_next_year(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await council_with_everyone(sessions)
+
+    answer = await chat.say("away until 20 Nov")
+
+    assert "Fri 20 Nov has passed — did you mean Sat 20 Nov 2027?" in answer.text
+    async with sessions() as session:
+        alex = await session.get(Staff, council.staff["alex"].id)
+        assert alex is not None and alex.away_until is None
+    # The button says it for them, in a form the parser reads.
+    await chat.say(answer.cards[0]["actions"][0]["data"]["msteams"]["value"])
+    async with sessions() as session:
+        alex = await session.get(Staff, council.staff["alex"].id)
+        assert alex is not None and alex.away_until == date(2027, 11, 20)
+
+
 async def test_away_refuses_a_past_far_or_unreadable_date(
     chat: Chat, sessions: SessionMaker
 ) -> None:
@@ -237,7 +255,7 @@ async def test_away_refuses_a_past_far_or_unreadable_date(
     nonsense = await chat.say("away until the cows come home")
     nothing = await chat.say("away until")
 
-    assert "Sun 1 Nov has passed. Please give today or a later date." in past.text
+    assert "Sun 1 Nov has passed — did you mean Mon 1 Nov 2027?" in past.text
     assert "within a year" in far.text
     assert "I didn't understand “the cows come home” as a date." in nonsense.text
     assert "Until when?" in nothing.text

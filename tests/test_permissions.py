@@ -90,8 +90,12 @@ TODAY = date(2026, 11, 26)  # a Thursday
         ("Thu", date(2026, 12, 3)),  # today is Thursday: the next one
         ("today", TODAY),
         ("tomorrow", date(2026, 11, 27)),
-        ("3 Jan", date(2027, 1, 3)),  # already past this year: next year's
+        ("3 Jan", date(2027, 1, 3)),  # nearer next year than this
         ("26 Nov", TODAY),
+        ("20 Nov", date(2026, 11, 20)),  # just gone: not a year away
+        ("20/11", date(2026, 11, 20)),
+        ("1 Jun", date(2027, 6, 1)),  # long gone: next year's
+        ("29 Feb", None),  # not in 2025, 2026 or 2027
         ("31/02/2027", None),
         ("someday", None),
         ("", None),
@@ -99,6 +103,10 @@ TODAY = date(2026, 11, 26)  # a Thursday
 )
 def test_dates_as_people_type_them(typed: str, expected: date | None) -> None:
     assert parse_day(typed, today=TODAY) == expected
+
+
+def test_a_day_just_gone_in_january_is_last_december_s() -> None:
+    assert parse_day("30 Dec", today=date(2027, 1, 5)) == date(2026, 12, 30)
 
 
 @pytest.mark.parametrize(

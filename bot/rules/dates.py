@@ -10,6 +10,8 @@ from bot.rules.workdays import is_working_day
 
 # How far ahead a new due date or an away date may be.
 MAX_AHEAD = timedelta(days=365)
+# A day typed without its year that fell this recently is the one just gone, not next year's.
+RECENT_PAST = timedelta(days=60)
 
 _MONTHS = {
     name: n
@@ -54,7 +56,10 @@ _MONTH_DAY = re.compile(r"([a-z]+) (\d{1,2})(?:st|nd|rd|th)?(?: (\d{4}))?")
 
 
 def parse_day(text: str, *, today: date) -> date | None:
-    """A day as a UK reader writes it; without a year, the next such day from today on.
+    """A day as a UK reader writes it. Without a year, the next such day, unless it fell in the
+    last RECENT_PAST: "3 Jan" typed in November is next January's, "30 Nov" typed on 2 Dec is the
+    one just gone (a form that wants a future day then asks whether next year's was meant, rather
+    than quietly taking a date a year away), and "30 Dec" typed on 5 Jan is last December's.
 
     A weekday name means the next one after today. None if it is not a date we recognise.
     """
@@ -67,13 +72,19 @@ def parse_day(text: str, *, today: date) -> date | None:
         return _date(int(m[1]), int(m[2]), int(m[3]))
     if m := _NUMERIC.fullmatch(typed):
         year = None if m[3] is None else int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        return _on_or_after(today, int(m[2]), int(m[1]), year)
+        return _nearest(today, int(m[2]), int(m[1]), year)
     for pattern, day_at, month_at in ((_DAY_MONTH, 1, 2), (_MONTH_DAY, 2, 1)):
         if (m := pattern.fullmatch(typed)) and m[month_at] in _MONTHS:
-            return _on_or_after(
+            return _nearest(
                 today, _MONTHS[m[month_at]], int(m[day_at]), int(m[3]) if m[3] else None
             )
     return None
+
+
+def a_year_on(day: date) -> date | None:
+    """The same day next year (None for 29 Feb): what someone who typed a day just gone
+    without its year may have meant."""
+    return _date(day.year + 1, day.month, day.day)
 
 
 def _date(year: int, month: int, day: int) -> date | None:
@@ -83,14 +94,16 @@ def _date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _on_or_after(today: date, month: int, day: int, year: int | None) -> date | None:
+def _nearest(today: date, month: int, day: int, year: int | None) -> date | None:
     if year is not None:
         return _date(year, month, day)
-    this_year = _date(today.year, month, day)
-    if this_year is not None and this_year >= today:
-        return this_year
-    # 29 Feb typed in a year without one means the next year that has it, within the limit.
-    return _date(today.year + 1, month, day)
+    candidates = [d for d in (_date(today.year + n, month, day) for n in (-1, 0, 1)) if d]
+    recent = [d for d in candidates if today - RECENT_PAST <= d < today]
+    if recent:
+        return recent[-1]
+    ahead = [d for d in candidates if d >= today]
+    # None for 29 Feb with no leap year near.
+    return ahead[0] if ahead else None
 
 
 class DateProblem(StrEnum):
