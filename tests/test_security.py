@@ -366,6 +366,24 @@ async def test_a_failed_key_refresh_keeps_the_keys_we_had(
     assert len(identity.fetched) == 3  # it did try again
 
 
+async def test_valid_tokens_are_accepted_soon_after_the_identity_service_comes_back(
+    secured: Chat, identity: FakeIdentity, sessions: SessionMaker
+) -> None:
+    await small_council(sessions)
+
+    async def install() -> int:
+        activity = secured.activity("install_personal")
+        token = identity.token(app_id=APP_ID, service_url=activity["serviceUrl"])
+        return (await secured.post(activity, headers=bearer(token))).status
+
+    identity.failing = True  # down when the first token arrives: nothing to check it with
+    assert await install() == 401
+    identity.failing = False
+    await asyncio.sleep(1.1)  # the first retry waits a second, not a minute
+
+    assert 200 <= await install() < 300
+
+
 async def test_fetching_the_signing_keys_does_not_stall_the_event_loop(
     secured: Chat, identity: FakeIdentity, sessions: SessionMaker
 ) -> None:
