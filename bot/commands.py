@@ -248,14 +248,17 @@ async def show_unreachable(request: Request) -> Reply:
     zone = await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
     people = [
         Unreachable(
-            name=person.display_name,
-            email=person.email,
-            team=team_name,
-            since=person.unreachable_since.astimezone(zone).date()
-            if person.unreachable_since
+            name=row.person.display_name,
+            email=row.person.email,
+            team=row.team,
+            since=row.person.unreachable_since.astimezone(zone).date()
+            if row.person.unreachable_since
             else None,
+            has_chat=row.has_chat,
+            open_actions=row.open_actions,
+            open_audits=row.open_audits,
         )
-        for person, team_name in rows
+        for row in rows
     ]
     page = Page(offset=request.offset, size=UNREACHABLE_PAGE, total=total)
     card = unreachable_card(people=people, page=page, today=request.today)
@@ -346,7 +349,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "unreachable",
-        "People I can't reach (they removed or blocked the app), to follow up",
+        "People I can't reach (never opened QA Loop, or removed or blocked it) and what waits",
         show_unreachable,
         roles=frozenset({Role.QA}),
         menu=(),

@@ -8,6 +8,7 @@ from datetime import date
 from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextRun
 
 from cards.common import (
+    counted,
     heading,
     literal,
     new_card,
@@ -29,19 +30,31 @@ class Unreachable:
     team: str | None
     # The day (in the tenant's zone) a message to them was first refused; None if not recorded.
     since: date | None
+    # False: they never opened a chat with QA Loop, and no roster sync made one.
+    has_chat: bool = True
+    open_actions: int = 0
+    open_audits: int = 0
+
+    @property
+    def blocked(self) -> bool:
+        return self.has_chat
 
 
 def unreachable_card(*, people: list[Unreachable], page: Page, today: date) -> AdaptiveCard:
     if not people and page.offset == 0:
         return new_card(
-            [heading("People I can't reach"), note("I can reach everyone. Nothing to follow up.")]
+            [
+                heading("People I can't reach"),
+                note("Everyone has a chat with QA Loop that works. Nothing to follow up."),
+            ]
         )
     body: list[CardElement] = [
         heading("People I can't reach"),
         note(
-            f"{page.total} {'person has' if page.total == 1 else 'people have'} removed or blocked "
-            "QA Loop, so they get no reminders. Ask them to open QA Loop in Teams: once they message "
-            "me, they're reachable again."
+            f"{counted(page.total, 'person', 'people')} get no reminders from QA Loop. "
+            "If they removed or blocked it, ask them to open QA Loop in Teams: once they message "
+            "me, they're reachable again. If they never opened it, an admin can run "
+            "qaloop sync-roster after adding QA Loop to a team they are in."
         ),
     ]
     if showing := showing_line(page, len(people)):
@@ -54,6 +67,22 @@ def _person(person: Unreachable, today: date) -> Container:
     about: list[str | TextRun] = [person.email]
     if person.team:
         about.append(f" · {person.team}")
-    if person.since:
-        about.append(run(f" · since {uk_date(person.since, today=today)}", subtle=True))
-    return Container(items=[literal(run(person.name, bold=True)), literal(*about)], separator=True)
+    if person.blocked:
+        why = "Removed or blocked QA Loop"
+        if person.since:
+            why += f" on {uk_date(person.since, today=today)}"
+    else:
+        why = "Has never opened a chat with QA Loop"
+    waiting = [
+        counted(n, what)
+        for n, what in ((person.open_actions, "open action"), (person.open_audits, "open audit"))
+        if n
+    ]
+    items: list[CardElement] = [
+        literal(run(person.name, bold=True)),
+        literal(*about),
+        literal(run(why, subtle=True)),
+    ]
+    if waiting:
+        items.append(literal(run("Waiting for them: " + ", ".join(waiting), color="Attention")))
+    return Container(items=items, separator=True)

@@ -3,16 +3,18 @@ reachability."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.grades import OPEN_AUDIT_STATES, ActionState
 from bot.rules.permissions import SERVICE_LEADS, Person
 from bot.rules.roles import Role
 from storage import audit_log
-from storage.models import Staff, Team, Tenant
+from storage.models import Action, Audit, ConversationRef, Staff, Team, Tenant
 
 
 async def tenant_exists(*, session: AsyncSession, tenant_id: str) -> bool:
@@ -211,26 +213,86 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+@dataclass(frozen=True, slots=True)
+class UnreachableRow:
+    person: Staff
+    team: str | None
+    # False: they never opened a chat with the bot and no roster sync made one.
+    has_chat: bool
+    open_actions: int
+    open_audits: int
+
+
 async def unreachable(
     *, session: AsyncSession, tenant_id: str, offset: int, size: int
-) -> tuple[list[tuple[Staff, str | None]], int]:
-    """People the bot cannot reach, the longest unreachable first, with their team's name."""
+) -> tuple[list[UnreachableRow], int]:
+    """Active people the bot cannot reach: those who removed or blocked it (the longest first),
+    then those with no personal chat at all, by name; with what is waiting for them."""
+    chat = (
+        select(ConversationRef.id)
+        .where(
+            col(ConversationRef.tenant_id) == tenant_id,
+            col(ConversationRef.staff_id) == col(Staff.id),
+            col(ConversationRef.conversation_type) == "personal",
+        )
+        .exists()
+    )
     where = (
         Staff.tenant_id == tenant_id,
         col(Staff.active).is_(True),
-        col(Staff.reachable).is_(False),
+        or_(col(Staff.reachable).is_(False), ~chat),
     )
     total = (await session.exec(select(func.count()).select_from(Staff).where(*where))).one()
     rows = (
         await session.exec(
-            select(Staff, Team.name)
+            select(Staff, Team.name, chat)
             .outerjoin(
                 Team, and_(col(Team.id) == col(Staff.team_id), col(Team.tenant_id) == tenant_id)
             )
             .where(*where)
-            .order_by(col(Staff.unreachable_since).asc().nulls_first(), col(Staff.display_name))
+            .order_by(
+                col(Staff.reachable),
+                col(Staff.unreachable_since).asc().nulls_last(),
+                col(Staff.display_name),
+            )
             .offset(offset)
             .limit(size)
         )
     ).all()
-    return [(person, team) for person, team in rows], total
+    ids = [person.id for person, _, _ in rows]
+    actions = dict(
+        (
+            await session.exec(
+                select(Action.owner_id, func.count())
+                .where(
+                    Action.tenant_id == tenant_id,
+                    col(Action.owner_id).in_(ids),
+                    Action.state == ActionState.OPEN,
+                )
+                .group_by(col(Action.owner_id))
+            )
+        ).all()
+    )
+    audits = dict(
+        (
+            await session.exec(
+                select(Audit.auditor_id, func.count())
+                .where(
+                    Audit.tenant_id == tenant_id,
+                    col(Audit.auditor_id).in_(ids),
+                    col(Audit.state).in_(OPEN_AUDIT_STATES),
+                )
+                .group_by(col(Audit.auditor_id))
+            )
+        ).all()
+    )
+    return [
+        UnreachableRow(
+            person,
+            team,
+            bool(has_chat),
+            actions.get(person.id or 0, 0),
+            audits.get(person.id or 0, 0),
+        )
+        for person, team, has_chat in rows
+    ], total

@@ -22,7 +22,7 @@ from tests.action_helpers import (
     press,
     queued,
 )
-from tests.chat import MEGAN, Chat, card_text
+from tests.chat import ALEX, MEGAN, Chat, card_text
 from tests.factories import add_action, add_audit
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
@@ -271,6 +271,7 @@ async def test_qa_sees_who_the_bot_cannot_reach_and_others_may_not(
     chat: Chat, sessions: SessionMaker
 ) -> None:
     council = await council_with_everyone(sessions)
+    await everyone_has_talked_to_the_bot(chat)
     async with transaction(sessions) as session:
         nestor = await session.get(Staff, council.staff["nestor"].id)
         assert nestor is not None
@@ -291,5 +292,24 @@ async def test_qa_sees_who_the_bot_cannot_reach_and_others_may_not(
 
 async def test_unreachable_when_everyone_is_reachable(chat: Chat, sessions: SessionMaker) -> None:
     await council_with_everyone(sessions)
+    await everyone_has_talked_to_the_bot(chat)
     answer = await chat.say("unreachable", who=PATTI)
-    assert "I can reach everyone." in answer.text
+    assert "Everyone has a chat with QA Loop that works." in answer.text
+
+
+async def test_unreachable_lists_people_who_never_opened_the_bot_with_what_waits_for_them(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await council_with_everyone(sessions)
+    for what in ("Update the plan", "Record the visit"):
+        await add_action(sessions, council, owner="nestor", what=what, due_on=DUE)
+    for person in (ALEX, MEGAN):
+        await chat.say("help", who=person)
+
+    answer = await chat.say("unreachable", who=PATTI)
+
+    assert answer.sent[0].body["summary"] == "1 person I can't reach"
+    assert "Nestor Wilke" in answer.text and "Alex Wilber" not in answer.text
+    assert "Has never opened a chat with QA Loop" in answer.text
+    assert "Waiting for them: 2 open actions" in answer.text
+    assert "qaloop sync-roster" in answer.text
