@@ -33,7 +33,9 @@ from cards.audit_assigned import (
     ASSIGNED_SUMMARY,
     DECLINED_SUMMARY,
     MANAGER_SUMMARY,
+    PASSED_ON_SUMMARY,
     PRACTITIONER_SUMMARY,
+    REASSIGNED_COPY_SUMMARY,
     AssignedView,
     AuditForm,
     AuditorChoice,
@@ -160,9 +162,12 @@ async def send_assigned(
     now: datetime,
     copies: bool = True,
     actor_id: int | None = None,
+    reassigned_from: int | None = None,
 ) -> list[str]:
     """Queue the assigned card to the auditor and (with `copies`) the copies to the practitioner
-    and team manager; the names of those it was queued for (not the actor)."""
+    and team manager; the names of those it was queued for (not the actor). `reassigned_from`:
+    the auditor it was taken from, who is told it is no longer theirs, and the copies say the
+    audit has a new auditor."""
     view = await store.assigned_view(session=session, tenant_id=tenant_id, audit_id=audit_id)
     assert view is not None
     subjects = [refresh.audit_subject(audit_id)]
@@ -183,23 +188,38 @@ async def send_assigned(
         )
     ):
         told.append(auditor.display_name)
+    if reassigned_from is not None and reassigned_from not in (actor_id, view.auditor_id):
+        before = await store.person(session=session, tenant_id=tenant_id, staff_id=reassigned_from)
+        if before is not None and await notify.tell(
+            session,
+            tenant_id=tenant_id,
+            person=before,
+            kind=AUDIT_ASSIGNED,
+            key=f"{AUDIT_ASSIGNED}:passed_on:{audit_id}:{reassigned_from}:{flows.stamp(now)}",
+            summary=PASSED_ON_SUMMARY,
+            card=audit_assigned_card(view, recipient_id=reassigned_from, today=today),
+            subjects=subjects,
+        ):
+            told.append(before.display_name)
     if not copies:
         return told
+    reassigned = reassigned_from is not None
     for person_id, summary in (
         (view.practitioner_id, PRACTITIONER_SUMMARY),
         (view.manager_id, MANAGER_SUMMARY),
     ):
-        if person_id is None or person_id in (actor_id, view.auditor_id):
+        if person_id is None or person_id in (actor_id, view.auditor_id, reassigned_from):
             continue
         person = await store.person(session=session, tenant_id=tenant_id, staff_id=person_id)
+        key = f"{AUDIT_ASSIGNED_COPY}:{audit_id}:{person_id}"
         if person is not None and await notify.tell(
             session,
             tenant_id=tenant_id,
             person=person,
             kind=AUDIT_ASSIGNED_COPY,
-            key=f"{AUDIT_ASSIGNED_COPY}:{audit_id}:{person_id}",
-            summary=summary,
-            card=audit_copy_card(view, recipient_id=person_id, today=today),
+            key=f"{key}:reassigned:{flows.stamp(now)}" if reassigned else key,
+            summary=REASSIGNED_COPY_SUMMARY if reassigned else summary,
+            card=audit_copy_card(view, recipient_id=person_id, today=today, reassigned=reassigned),
             subjects=subjects,
         ):
             told.append(person.display_name)
@@ -462,9 +482,16 @@ async def reassign(
     """Give the audit to `auditor_id`, send them the assigned card and update the posted cards;
     whether the new auditor's card was queued."""
     assert audit.id is not None
+    before = audit.auditor_id
     store.reassign(session, audit, actor_id=actor_id, auditor_id=auditor_id)
     told = await send_assigned(
-        session, tenant_id=tenant_id, audit_id=audit.id, today=today, now=now, copies=False
+        session,
+        tenant_id=tenant_id,
+        audit_id=audit.id,
+        today=today,
+        now=now,
+        actor_id=actor_id,
+        reassigned_from=before,
     )
     await refresh.refresh_cards(
         session,

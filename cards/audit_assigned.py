@@ -32,6 +32,8 @@ ASSIGNED_SUMMARY = "You have a new audit to do"
 PRACTITIONER_SUMMARY = "One of your cases has been selected for audit"
 MANAGER_SUMMARY = "A case in your team has been selected for audit"
 DECLINED_SUMMARY = "An audit needs a new auditor"
+PASSED_ON_SUMMARY = "An audit is no longer yours"
+REASSIGNED_COPY_SUMMARY = "An audit has a new auditor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +80,13 @@ class AuditForm:
 
 def audit_assigned_card(view: AssignedView, *, recipient_id: int, today: date) -> AdaptiveCard:
     """The auditor's card: Record grades and Can't do this one while the audit is theirs."""
-    body: list[CardElement] = [heading("An audit for you")]
+    passed_on = view.auditor_id != recipient_id
+    body: list[CardElement] = [
+        heading("This audit is no longer yours" if passed_on else "An audit for you")
+    ]
     body += _details(view, today)
     actions: list[Action] = []
-    if view.auditor_id != recipient_id:
+    if passed_on:
         body.append(
             literal(run("Passed on. ", bold=True), f"This audit is now with {view.auditor_name}.")
         )
@@ -113,12 +118,18 @@ def audit_assigned_card(view: AssignedView, *, recipient_id: int, today: date) -
     return new_card(body, actions)
 
 
-def audit_copy_card(view: AssignedView, *, recipient_id: int, today: date) -> AdaptiveCard:
-    """The copy to the practitioner or the team manager: no buttons."""
+def audit_copy_card(
+    view: AssignedView, *, recipient_id: int, today: date, reassigned: bool = False
+) -> AdaptiveCard:
+    """The copy to the practitioner or the team manager: no buttons. `reassigned`: sent because
+    the audit has a new auditor."""
     kind = label(AUDIT_KIND_LABELS, view.kind).lower()
     due = uk_date(view.due_on, today=today)
     if recipient_id == view.practitioner_id:
-        body: list[CardElement] = [heading("Your case has been selected")]
+        title = (
+            "Your case's audit has a new auditor" if reassigned else "Your case has been selected"
+        )
+        body: list[CardElement] = [heading(title)]
         with_whom = " with " if view.kind == AuditKind.COLLABORATIVE else " by "
         body.append(
             literal(
@@ -132,7 +143,12 @@ def audit_copy_card(view: AssignedView, *, recipient_id: int, today: date) -> Ad
         if view.kind == AuditKind.COLLABORATIVE:
             body.append(note("They will be in touch to arrange a time to go through it together."))
     else:
-        body = [heading("A case in your team has been selected")]
+        title = (
+            "An audit in your team has a new auditor"
+            if reassigned
+            else "A case in your team has been selected"
+        )
+        body = [heading(title)]
         body.append(
             literal(
                 "Case ",

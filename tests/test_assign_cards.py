@@ -699,6 +699,43 @@ async def test_patti_reassigns_an_audit_in_progress_and_a_second_press_is_told(
     assert (await audit_row(sessions, audit_id)).auditor_id == council.id("joni")
 
 
+async def test_reassigning_tells_the_old_auditor_the_practitioner_and_the_team_manager(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await ready(chat, sessions)
+    audit_id = await assigned(sessions, council, auditor="diego")
+    before = {d.id for d in await queued(sessions, "audit_assigned")} | {
+        d.id for d in await queued(sessions, "audit_assigned_copy")
+    }
+    form = next(
+        c
+        for c in (await chat.say(f"audit reassign {audit_id}", who=PATTI)).cards
+        if "Reassign" in card_text(c)
+    )
+    choose_joni = button(form, "Reassign") | {f"auditor_id_{audit_id}": str(council.id("joni"))}
+
+    await press(chat, choose_joni, who=PATTI)
+
+    new = [
+        d
+        for kind in ("audit_assigned", "audit_assigned_copy")
+        for d in await queued(sessions, kind)
+        if d.id not in before and d.replaces_activity_id is None
+    ]
+    names = {person.id: person.display_name for person in council.staff.values()}
+    told = {names[d.recipient_staff_id]: (d.summary, card_text(d.card)) for d in new}
+    assert set(told) == {"Joni Sherman", "Diego Siciliani", "Alex Wilber", "Megan Bowen"}
+    summary, text = told["Diego Siciliani"]
+    assert summary == "An audit is no longer yours"
+    assert "This audit is no longer yours" in text and "now with Joni Sherman" in text
+    assert "[Record grades]" not in text
+    for copied in ("Alex Wilber", "Megan Bowen"):
+        summary, text = told[copied]
+        assert summary == "An audit has a new auditor"
+        assert "Joni Sherman" in text
+        assert "C-" not in summary
+
+
 async def test_audit_reassign_is_for_the_qa_team_and_open_audits(
     chat: Chat, sessions: SessionMaker
 ) -> None:
