@@ -148,7 +148,7 @@ async def test_an_inadequate_audit_alerts_the_hos_sm_tm_and_qa_once_each(
 async def test_responding_twice_to_the_same_audit_changes_nothing_more(
     chat: Chat, sessions: SessionMaker
 ) -> None:
-    from bot.inadequate import respond_to_inadequate
+    from bot.inadequate import respond_to_completed
     from storage.db import transaction
 
     council = await audit_council(sessions)
@@ -157,7 +157,7 @@ async def test_responding_twice_to_the_same_audit_changes_nothing_more(
     async with transaction(sessions) as session:
         again = await session.get(Audit, audit.id)
         assert again is not None
-        await respond_to_inadequate(
+        await respond_to_completed(
             session,
             tenant_id=council.tenant_id,
             audit=again,
