@@ -13,7 +13,7 @@ from bot.settings import Settings
 from jobs import reminders
 from jobs.escalation import KIND as ESCALATION
 from jobs.runs import JobDeps
-from storage.db import SessionMaker
+from storage.db import SessionMaker, transaction
 from storage.models import Action, ActionMeeting, Audit
 from tests.action_helpers import (
     NESTOR,
@@ -149,7 +149,6 @@ async def test_responding_twice_to_the_same_audit_changes_nothing_more(
     chat: Chat, sessions: SessionMaker
 ) -> None:
     from bot.inadequate import respond_to_completed
-    from storage.db import transaction
 
     council = await audit_council(sessions)
     await everyone_says_hello(chat)
@@ -598,7 +597,49 @@ async def test_a_child_visit_a_working_day_late_is_escalated_to_the_team_manager
         p for p in plan if p.recipient_staff_id == council.id("megan") and p.kind == ESCALATION
     ]
     shown = card_text(to_megan.card)
-    assert "Child visit after an inadequate audit" in shown
+    assert "Safeguarding: Child visit after risk identified" in shown
     assert f"Overdue by 1 working day  ·  was due Fri 27 Nov  ·  Action #{visit.id}" in shown
     # An ordinary action one day late is the owner's to chase, not yet the manager's.
     assert to_megan.subjects == [f"action:{visit.id}"]
+
+
+async def test_an_escalation_card_refreshed_after_another_action_is_done_keeps_the_late_visit(
+    chat: Chat, sessions: SessionMaker, settings: Settings, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)  # Thu 26 Nov: the visit is due Fri 27 Nov
+    _, visit = await actions_of(sessions, audit.id or 0)
+    monday = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    async with transaction(sessions) as session:
+        ordinary = Action(
+            tenant_id=council.tenant_id,
+            owner_id=council.id("alex"),
+            what="Update the chronology",
+            measure="Chronology on file",
+            due_on=date(2026, 11, 20),  # six working days before Monday
+        )
+        session.add(ordinary)
+    plan = await reminders.run(
+        deps=JobDeps(sessions=sessions, settings=settings, tenant_id=council.tenant_id),
+        now=monday,
+    )
+    [morning] = [
+        p for p in plan if p.recipient_staff_id == council.id("megan") and p.kind == ESCALATION
+    ]
+    assert set(morning.subjects) == {f"action:{visit.id}", f"action:{ordinary.id}"}
+    await post_card(
+        sessions, MEGAN, kind=ESCALATION, subjects=morning.subjects, activity_id="to-megan"
+    )
+
+    clock.now = monday
+    await chat.say(f"done {ordinary.id}", who=ALEX)
+
+    [refreshed] = [
+        d for d in await queued(sessions, ESCALATION) if d.replaces_activity_id == "to-megan"
+    ]
+    shown = card_text(refreshed.card)
+    assert "Update the chronology" not in shown  # done, so no longer overdue
+    assert "Safeguarding: Child visit after risk identified" in shown
+    assert f"Action #{visit.id}" in shown
+    assert refreshed.summary == "1 safeguarding step in your team is overdue"
