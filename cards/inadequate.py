@@ -188,12 +188,13 @@ def inadequate_alert_card(
     meeting_form: MeetingForm | None = None,
     visit_form: VisitForm | None = None,
     problem: str | None = None,
+    prompt: str | None = None,
 ) -> AdaptiveCard:
-    """To HoS, SM, TM and QA (risk alone: SM, TM and QA). A form given with a problem is shown
-    open, its values kept."""
+    """To HoS, SM, TM and QA (risk alone: SM, TM and QA). A form given (with a problem, or a
+    prompt saying what it needs) is shown open, its values kept."""
     title = "Inadequate audit: action needed" if view.inadequate else "Risk identified: visit due"
     body: list[CardElement] = [heading(title)]
-    body += _message(notice, problem)
+    body += _message(notice, problem, prompt)
     body += _about_audit(view, today)
     body += _grades(view)
     if view.inadequate or view.meeting is not None:
@@ -201,10 +202,10 @@ def inadequate_alert_card(
     if view.risk_identified:
         body += _visit_section(view, today)
     actions: list[Action] = []
-    if problem is not None and meeting_form is not None and view.meeting_open:
+    if meeting_form is not None and view.meeting_open:
         body += _meeting_inputs(view, meeting_form, today)
         body.append(ActionSet(actions=[_record_meeting_button(view)]))
-    elif problem is not None and visit_form is not None and view.visit_open:
+    elif visit_form is not None and view.visit_open:
         body += _visit_inputs(visit_form, today)
         body.append(ActionSet(actions=[_visit_button(view, card=None)]))
     else:
@@ -222,10 +223,12 @@ def child_visit_card(
     notice: str | None = None,
     visit_form: VisitForm | None = None,
     problem: str | None = None,
+    prompt: str | None = None,
 ) -> AdaptiveCard:
-    """To the social worker: visit the child by the tenant's deadline, then record it here."""
+    """To the social worker: visit the child by the tenant's deadline, then record it here. A
+    form given (with a problem or a prompt) is shown open."""
     body: list[CardElement] = [heading("Please visit the child")]
-    body += _message(notice, problem)
+    body += _message(notice, problem, prompt)
     graded = (
         " was graded inadequate with risk identified." if view.inadequate else " identified risk."
     )
@@ -240,7 +243,7 @@ def child_visit_card(
     body += _visit_section(view, today)
     actions: list[Action] = []
     if view.visit_open:
-        if problem is not None and visit_form is not None:
+        if visit_form is not None:
             body += _visit_inputs(visit_form, today)
             body.append(ActionSet(actions=[_visit_button(view, card="visit")]))
         else:
@@ -286,9 +289,13 @@ def _day(day: date, today: date) -> str:
     return uk_date(day, today=today)
 
 
-def _message(notice: str | None, problem: str | None) -> list[CardElement]:
+def _message(
+    notice: str | None, problem: str | None, prompt: str | None = None
+) -> list[CardElement]:
     if problem is not None:
         return [literal(run(problem, bold=True, color="Attention"))]
+    if prompt is not None:
+        return [literal(run(prompt, bold=True))]
     if notice is not None:
         return [literal(run(notice, bold=True, color="Good"))]
     return []

@@ -68,7 +68,7 @@ def _action(item: ActionItem, today: date, offset: int) -> Container:
     parts += [
         literal(truncate(item.what, WHAT_LIMIT)),
         literal(run("How we'll know: ", bold=True), truncate(item.measure, MEASURE_LIMIT)),
-        owner_buttons(item.id, today=today, extra=_hint(offset), visit=item.is_visit),
+        owner_buttons(item.id, today=today, extra=_hint(offset), source=item.source),
     ]
     return Container(items=parts, separator=True, spacing="Medium")
 

@@ -80,7 +80,7 @@ def _action(action: ActionDue, today: date) -> Container:
         items.append(literal(*about))
     items.append(literal(truncate(action.what, WHAT_LIMIT)))
     if action.state == ActionState.OPEN:
-        items.append(owner_buttons(action.id, today=today, visit=action.is_visit))
+        items.append(owner_buttons(action.id, today=today, source=action.source))
     return Container(items=items, separator=True, spacing="Medium")
 
 

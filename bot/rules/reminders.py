@@ -84,11 +84,6 @@ class ActionDue:
     source: str = "audit"
 
     @property
-    def is_visit(self) -> bool:
-        """A child visit: its Mark done asks the day the child was seen."""
-        return self.source == CHILD_VISIT
-
-    @property
     def urgent(self) -> bool:
         """A child visit or action meeting: chased sooner, listed first, never snoozed."""
         return is_urgent(self.source)
