@@ -35,7 +35,7 @@ from bot.rules.roles import Role
 from bot.rules.workdays import is_working_day
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
-from cards.common import card_json, uk_date
+from cards.common import card_json, counted, uk_date
 from cards.inadequate import (
     ALERT_KIND,
     ASSIGNED_KIND,
@@ -354,7 +354,7 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
     count = len(allocated)
     message = (
         f"Meeting held ✓ {uk_date(held_on, today=request.today)} recorded, with "
-        f"{count} action{'' if count == 1 else 's'}."
+        f"{counted(count, 'action')}."
     )
     names = sorted(set(told))
     if names:

@@ -10,6 +10,7 @@ from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextRun
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_buttons import owner_buttons
 from cards.common import (
+    counted,
     heading,
     label,
     literal,
@@ -81,7 +82,7 @@ def _status(item: ActionItem, today: date) -> TextRun:
     if item.due_status == "overdue":
         days = item.overdue_days
         text = (
-            f"Overdue by {days} working day{'s' if days != 1 else ''}"
+            f"Overdue by {counted(days, 'working day')}"
             if days
             else f"Overdue: was due {uk_date(item.due_on, today=today)}"
         )
