@@ -244,6 +244,8 @@ async def _answer(
     message = outcome.message
     if outcome.result is tracking.Result.REFUSED:
         return Reply(card=error_card(message), summary=message, error=message)
+    if outcome.card is not None:  # a form to fill in first: the meeting's record, a visit's day
+        return Reply(card=outcome.card, summary=message)
     if payload.card == "my_actions":
         return await show_my_actions(_at(request, payload.offset), notice=message)
     if payload.card == "team":

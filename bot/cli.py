@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 from bot.cli_briefings import briefing_app
 from bot.cli_outbox import outbox_app
 from bot.cli_reports import report_app
+from bot.cli_tenant import tenant_app
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="QA Loop: audits and learning in Teams."
@@ -41,6 +42,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.add_typer(briefing_app, name="briefing")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(tenant_app, name="tenant")
 
 console = Console()
 

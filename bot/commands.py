@@ -127,7 +127,8 @@ TEXT_LIMIT = 2000
 
 
 async def mark_done(request: Request) -> Reply:
-    """`done 12` (or `done #12`), optionally with a note: `done 12 visit recorded on 3 Dec`."""
+    """`done 12` (or `done #12`), optionally with a note: `done 12 visit recorded on 3 Dec`. A
+    child visit or action meeting is answered with the form that records it."""
     typed = _DONE_ARGS.fullmatch(request.raw_args.strip())
     if typed is None:
         message = "Which action? Type done and its number, for example done 12."
@@ -140,6 +141,8 @@ async def mark_done(request: Request) -> Reply:
     outcome = await tracking.mark_done(request, action_id=action_id, note=note)
     if outcome.result is tracking.Result.REFUSED:
         return Reply(card=error_card(outcome.message), summary=outcome.message)
+    if outcome.card is not None:  # a child visit's day, or the action meeting's record
+        return Reply(card=outcome.card, summary=outcome.message, private=True)
     zone = await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
     status = await actions.action_status(
         session=request.session, tenant_id=request.tenant_id, action_id=action_id, zone=zone

@@ -409,23 +409,33 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
     said: list[str] = []
     if asked and view.practitioner_name:
         said.append(f"I've asked {view.practitioner_name} for feedback on how the audit felt.")
-    if audit.overall_grade == Grade.INADEQUATE:
-        await inadequate.respond_to_inadequate(
-            session,
-            tenant_id=tenant_id,
-            audit=audit,
-            actor_id=flows.me(request),
-            today=request.today,
-            now=request.now,
-        )
-        alert = "As it is inadequate, I've alerted the managers and the QA team."
-        if audit.meeting_due_on:
-            alert += f" The action meeting is due by {uk_date(audit.meeting_due_on, today=request.today)}."
-        said.append(alert)
+    responded = await inadequate.respond_to_completed(
+        session,
+        tenant_id=tenant_id,
+        audit=audit,
+        actor_id=flows.me(request),
+        today=request.today,
+        now=request.now,
+    )
+    if responded:
+        said.append(_response_said(audit, request.today))
     await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "completed")
     view = await _view(request, payload.audit_id)
     card = completed_card(view, today=request.today, message=" ".join(said) or None)
     return Reply(card=card, summary=completed_line(view, today=request.today))
+
+
+def _response_said(audit: Audit, today: date) -> str:
+    """What completing started: the alert, and when the meeting and the visit are due."""
+    if audit.overall_grade == Grade.INADEQUATE:
+        said = "As it is inadequate, I've alerted the managers and the QA team."
+    else:
+        said = "As risk was identified, I've told the team manager, service manager and QA team."
+    if audit.meeting_due_on:
+        said += f" The action meeting is due by {uk_date(audit.meeting_due_on, today=today)}."
+    if audit.visit_due_on:
+        said += f" The child visit is due by {uk_date(audit.visit_due_on, today=today)}."
+    return said
 
 
 # The steps the flows share.

@@ -1,5 +1,6 @@
-"""The response to an inadequate audit: the alert, the action meeting within 3 working days and
-the child visit the next working day, each tracked as an action until recorded as done.
+"""The response to an inadequate audit or to risk identified: the alert, the action meeting (for
+an inadequate audit) and the child visit (for risk, at any grade), each due by the tenant's
+deadline (bot.rules.deadlines) and tracked as an action until recorded as done.
 
 The meeting and the visit are Actions (sources "action_meeting" and "child_visit"), so `my
 actions`, the daily card and escalations chase them like any other. "Meeting held" and "Visit
@@ -20,13 +21,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.dates import MAX_AHEAD, parse_day
-from bot.rules.grades import ActionState
+from bot.rules.deadlines import (
+    MEETING_WHAT,
+    VISIT_WHAT,
+    meeting_due,
+    meeting_measure,
+    visit_due,
+    visit_measure,
+)
+from bot.rules.grades import ActionState, Grade
 from bot.rules.permissions import SERVICE_LEADS
 from bot.rules.roles import Role
-from bot.rules.workdays import add_working_days, is_working_day
+from bot.rules.workdays import is_working_day
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
-from cards.common import card_json, uk_date
+from cards.common import card_json, counted, uk_date
 from cards.inadequate import (
     ALERT_KIND,
     ASSIGNED_KIND,
@@ -43,18 +52,12 @@ from cards.inadequate import (
     meeting_action_card,
     visit_summary,
 )
-from storage import actions, audits, staff
+from storage import actions, audits, staff, tenants
 from storage import inadequate as store
 from storage.models import Action, Audit, SentCard, Staff
 
 log = logging.getLogger(__name__)
 
-MEETING_WHAT = "Hold a multi-disciplinary action meeting on the inadequate audit"
-MEETING_MEASURE = "Meeting held within 3 working days; attendees and actions recorded"
-VISIT_WHAT = "Visit the child after the risk identified in the audit"
-VISIT_MEASURE = "Visit recorded on the case file the next working day"
-MEETING_WORKING_DAYS = 3
-VISIT_WORKING_DAYS = 1
 
 _Email = Field("", max_length=320)
 
@@ -120,10 +123,10 @@ class VisitDone(Payload):
         return VisitForm(visited_on=self.visited_on, note=self.visit_note)
 
 
-# Grading an audit inadequate.
+# Completing an audit that is inadequate or identifies risk.
 
 
-async def respond_to_inadequate(
+async def respond_to_completed(
     session: AsyncSession,
     *,
     tenant_id: str,
@@ -131,51 +134,54 @@ async def respond_to_inadequate(
     actor_id: int,
     today: date,
     now: datetime,
-) -> None:
-    """Called in the completing transaction when an audit is completed as inadequate.
-
-    Sets the meeting (and, with risk identified, visit) due dates from the completion day in the
-    tenant's zone, creates the actions that track them and queues the alert. Called again for the
-    same audit, it changes nothing.
+) -> bool:
+    """Called in the completing transaction. An inadequate audit gets its action meeting; risk
+    identified, at any grade, gets a child visit by the social worker. Both are due by the
+    tenant's deadlines from the completion day in its zone, tracked as actions, and the alert
+    is queued. True if there was anything to respond to; called again, it changes nothing.
     """
     assert audit.id is not None
-    existing = await store.response_action(
-        session=session, tenant_id=tenant_id, audit_id=audit.id, source=store.MEETING
-    )
-    if existing is not None:
-        log.info("audit %s already has its inadequate response", audit.id)
-        return
+    inadequate = audit.overall_grade == Grade.INADEQUATE
+    if not (inadequate or audit.risk_identified):
+        return False
+    for source in (store.MEETING, store.VISIT):
+        if await store.response_action(
+            session=session, tenant_id=tenant_id, audit_id=audit.id, source=source
+        ):
+            log.info("audit %s already has its response", audit.id)
+            return True
     zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    deadlines = await tenants.deadlines(session=session, tenant_id=tenant_id)
     completed_on = (audit.completed_at or now).astimezone(zone).date()
-    meeting_due = add_working_days(completed_on, MEETING_WORKING_DAYS)
-    visit_due = (
-        add_working_days(completed_on, VISIT_WORKING_DAYS) if audit.risk_identified else None
-    )
+    meeting_due_on = meeting_due(completed_on, deadlines) if inadequate else None
+    visit_due_on = visit_due(completed_on, deadlines) if audit.risk_identified else None
     store.set_response_dates(
-        session, audit, actor_id=actor_id, meeting_due_on=meeting_due, visit_due_on=visit_due
+        session, audit, actor_id=actor_id, meeting_due_on=meeting_due_on, visit_due_on=visit_due_on
     )
     service_id = await store.service_of(session=session, tenant_id=tenant_id, audit=audit)
     people = await store.responders(
         session=session, tenant_id=tenant_id, service_id=service_id, team_id=audit.team_id
     )
     chair = _meeting_owner(people)
-    meeting = await store.add_action(
-        session,
-        tenant_id=tenant_id,
-        audit_id=audit.id,
-        source=store.MEETING,
-        what=MEETING_WHAT,
-        measure=MEETING_MEASURE,
-        owner_id=chair.id if chair and chair.id else actor_id,
-        due_on=meeting_due,
-        created_by=actor_id,
-    )
-    subjects = [refresh.audit_subject(audit.id), refresh.action_subject(meeting.id or 0)]
+    subjects = [refresh.audit_subject(audit.id)]
+    if meeting_due_on is not None:
+        meeting = await store.add_action(
+            session,
+            tenant_id=tenant_id,
+            audit_id=audit.id,
+            source=store.MEETING,
+            what=MEETING_WHAT,
+            measure=meeting_measure(deadlines.meeting),
+            owner_id=chair.id if chair and chair.id else actor_id,
+            due_on=meeting_due_on,
+            created_by=actor_id,
+        )
+        subjects.append(refresh.action_subject(meeting.id or 0))
     visit = None
-    if visit_due is not None:
+    if visit_due_on is not None:
         # The social worker visits; without one on the audit, the team manager sees it done.
-        worker = audit.practitioner_id or (
-            people["team_manager"][0].id if people["team_manager"] else None
+        worker = audit.practitioner_id or next(
+            (p.id for p in (*people["team_manager"], chair) if p is not None and p.id), actor_id
         )
         visit = await store.add_action(
             session,
@@ -183,9 +189,9 @@ async def respond_to_inadequate(
             audit_id=audit.id,
             source=store.VISIT,
             what=VISIT_WHAT,
-            measure=VISIT_MEASURE,
-            owner_id=worker or meeting.owner_id,
-            due_on=visit_due,
+            measure=visit_measure(deadlines.visit),
+            owner_id=worker,
+            due_on=visit_due_on,
             created_by=actor_id,
         )
         subjects.append(refresh.action_subject(visit.id or 0))
@@ -195,9 +201,13 @@ async def respond_to_inadequate(
     assert view is not None
     card = inadequate_alert_card(view, today=today)
     summary = alert_summary(view, today=today)
-    # The person who completed it is told too: the card carries the buttons they may need.
+    # Inadequate: the service's HoS and SM; risk alone: its SM. Always the TM and QA. The
+    # person who completed it is told too: the card carries the buttons they may need.
+    leads = people["lead"]
+    if not inadequate:
+        leads = [s for s in leads if Role.SERVICE_MANAGER in s.role_set]
     told: set[int] = set()
-    for person in (*people["lead"], *people["team_manager"], *people["qa"]):
+    for person in (*leads, *people["team_manager"], *people["qa"]):
         if person.id is None or person.id in told:
             continue
         told.add(person.id)
@@ -226,6 +236,7 @@ async def respond_to_inadequate(
                 card=child_visit_card(view, today=today),
                 subjects=[refresh.audit_subject(audit.id), refresh.action_subject(visit.id or 0)],
             )
+    return True
 
 
 def _meeting_owner(people: dict[str, list[Staff]]) -> Staff | None:
@@ -343,7 +354,7 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
     count = len(allocated)
     message = (
         f"Meeting held ✓ {uk_date(held_on, today=request.today)} recorded, with "
-        f"{count} action{'' if count == 1 else 's'}."
+        f"{counted(count, 'action')}."
     )
     names = sorted(set(told))
     if names:

@@ -28,6 +28,7 @@ from bot.refresh import (
 from bot.rules.dates import DateProblem, new_due_date_problem, parse_day
 from bot.rules.grades import ActionState
 from bot.rules.permissions import Verb, may
+from bot.rules.reminders import is_urgent
 from bot.rules.workdays import add_working_days
 from bot.turn import Request
 from cards.action_done import (
@@ -46,6 +47,7 @@ from cards.extension import (
     extension_decided_card,
     extension_request_card,
 )
+from cards.inadequate import MeetingForm, VisitForm, child_visit_card, inadequate_alert_card
 from storage import actions, audits, staff
 from storage import inadequate as responses
 from storage.actions import ExtensionState
@@ -60,6 +62,9 @@ ACTION_REOPENED = "action_reopened"
 
 class Result(StrEnum):
     CHANGED = "changed"
+    # Nothing changed yet: the outcome's card asks for what is needed (a visit's day, or the
+    # meeting's record) before it can be done.
+    ASK = "ask"
     # A repeat or a card showing an old state: nothing changed; the message says where it stands.
     UNCHANGED = "unchanged"
     # The wrong person, nothing by that id, or input that does not fit.
@@ -71,6 +76,8 @@ class Outcome:
     result: Result
     # For the person who asked: what happened, or why not.
     message: str
+    # With Result.ASK: the card with the form to fill in.
+    card: AdaptiveCard | None = None
 
 
 _DENIED = {
@@ -84,18 +91,26 @@ _DENIED = {
 
 
 async def mark_done(
-    request: Request, *, action_id: int, note: str | None, visited_on: str = ""
+    request: Request, *, action_id: int, note: str | None, visited_on: str | None = None
 ) -> Outcome:
-    """`visited_on` is the day the child was seen, for a child-visit action (today if not given)."""
+    """`visited_on` is the day the child was seen, for a child-visit action: from a card's form
+    (today if left out); None when typed (`done 12`), so the answer asks for it. An action
+    meeting is done by recording it, so the answer is the meeting form."""
     found = await _action_for(request, Verb.MARK_DONE, action_id)
     if isinstance(found, Outcome):
         return found
     action, owner = found
     if action.state != ActionState.OPEN:
         return await _as_it_stands(request, Verb.MARK_DONE, action)
+    if action.source == responses.MEETING or (
+        action.source == responses.VISIT and visited_on is None
+    ):
+        asked = await _ask_for_the_record(request, action, note)
+        if asked is not None:
+            return asked
     seen = ""
     if action.source == responses.VISIT:
-        recorded = await _record_visit(request, action, visited_on)
+        recorded = await _record_visit(request, action, visited_on or "")
         if isinstance(recorded, Outcome):
             return recorded
         if recorded is not None:
@@ -133,6 +148,36 @@ async def mark_done(
     return Outcome(Result.CHANGED, f"{seen}{done_line(status, today=request.today)}. {then}")
 
 
+async def _ask_for_the_record(request: Request, action: Action, note: str | None) -> Outcome | None:
+    """The card that records a safeguarding step, its form open: the meeting's date, attendees
+    and actions, or the day the child was seen. None for one with no audit to record it on."""
+    if action.audit_id is None:
+        return None
+    zone = await _zone(request)
+    view = await responses.alert_view(
+        session=request.session, tenant_id=request.tenant_id, audit_id=action.audit_id, zone=zone
+    )
+    if view is None:
+        return None
+    if action.source == responses.MEETING:
+        reason = "meeting_to_record"
+        message = (
+            "To mark the action meeting done, please record it: the date it was held, who "
+            "attended and the actions agreed."
+        )
+        card = inadequate_alert_card(
+            view, today=request.today, meeting_form=MeetingForm(), prompt=message
+        )
+    else:
+        reason = "visit_day_to_give"
+        message = "When was the child seen? Please give the date of the visit."
+        card = child_visit_card(
+            view, today=request.today, visit_form=VisitForm(note=note or ""), prompt=message
+        )
+    flows.log_refusal(request, Verb.MARK_DONE.value, action.id, reason, entity="action")
+    return Outcome(Result.ASK, message, card)
+
+
 async def _record_visit(request: Request, action: Action, visited_on: str) -> date | Outcome | None:
     """A child visit is done by saying when the child was seen: the day recorded, or why not."""
     audit = await audits.audit_for_update(
@@ -154,6 +199,15 @@ async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:
     if isinstance(found, Outcome):
         return found
     action, _owner = found
+    if is_urgent(action.source):
+        return _refuse(
+            request,
+            Verb.SNOOZE,
+            action_id,
+            "safeguarding_step",
+            f"{_step(action)} can't be snoozed: it is about a child's safety. Please record it "
+            "as soon as it is done.",
+        )
     if action.state != ActionState.OPEN:
         return await _as_it_stands(request, Verb.SNOOZE, action)
     until = add_working_days(request.today, days)
@@ -176,6 +230,15 @@ async def request_extension(
     if isinstance(found, Outcome):
         return found
     action, owner = found
+    if is_urgent(action.source):
+        return _refuse(
+            request,
+            verb,
+            action_id,
+            "safeguarding_step",
+            f"{_step(action)} can't be given more time: it is about a child's safety. If it "
+            "can't happen by its due date, please tell your manager today.",
+        )
     if action.state != ActionState.OPEN:
         return await _as_it_stands(request, verb, action)
     today = request.today
@@ -374,6 +437,10 @@ async def reopen(request: Request, *, action_id: int, reason: str | None) -> Out
 
 
 # The steps the flows share.
+
+
+def _step(action: Action) -> str:
+    return "A child visit" if action.source == responses.VISIT else "An action meeting"
 
 
 async def _action_for(

@@ -1,5 +1,6 @@
 """The owner's buttons for one action: Mark done (note), Snooze 1 or 3 working days, Ask for more
-time. Any card listing actions can use them. Input ids carry the action id (note_12), so several
+time; a safeguarding step (a child visit or action meeting) only records it, as it can be neither
+snoozed nor given more time. Any card listing actions can use them. Input ids carry the action id (note_12), so several
 actions fit on one card; bot.actions reads both note_12 and note. `extra` goes into every button's data, e.g.
 {"card": "my_actions", "offset": 10} so the answer is that same card.
 """
@@ -19,22 +20,44 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
+from bot.rules.grades import ACTION_MEETING, CHILD_VISIT
+from bot.rules.reminders import is_urgent
 from cards.common import new_card
 
 TEXT_LIMIT = 2000
 
 
 def owner_buttons(
-    action_id: int, *, today: date, extra: Mapping[str, Any] | None = None, visit: bool = False
+    action_id: int,
+    *,
+    today: date,
+    extra: Mapping[str, Any] | None = None,
+    source: str | None = None,
 ) -> ActionSet:
     """Mark done (a form for the optional note), Snooze 1 day, Snooze 3 days, Ask for more time (a form).
-    A child visit's Mark done also asks the day the child was seen (today unless changed).
+    A child visit's Mark done also asks the day the child was seen (today unless changed) and is
+    all it has; an action meeting has Record the meeting, which answers with the meeting form.
+    `source` is the action's (Action.source).
 
     Kept lean: a list card carries ten of these, and every byte is paid on every `my actions`.
     """
 
     def data(action: str, **more: Any) -> dict[str, Any]:
         return {"action": action, "action_id": action_id, **more, **(extra or {})}
+
+    if source == ACTION_MEETING:
+        return ActionSet(
+            actions=[
+                ExecuteAction(
+                    title="Record the meeting",
+                    verb="mark_done",
+                    data=data("mark_done"),
+                    associated_inputs="none",
+                    style="positive",
+                )
+            ]
+        )
+    visit = source == CHILD_VISIT
 
     visited: list[CardElement] = []
     if visit:
@@ -65,6 +88,8 @@ def owner_buttons(
         ],
         wide=False,
     )
+    if is_urgent(source):
+        return ActionSet(actions=[ShowCardAction(title="Mark done", card=done)])
     more_time = new_card(
         [
             DateInput(

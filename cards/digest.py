@@ -25,6 +25,7 @@ from microsoft_teams.cards import (
     TableRow,
 )
 
+from bot.rules.deadlines import DEFAULT_DEADLINES, Deadlines
 from bot.rules.digest import (
     OVERALL,
     RATING_LABELS,
@@ -209,20 +210,24 @@ def _trend(d: Digest) -> list[CardElement]:
     return parts
 
 
-def meetings_line(m: Meetings) -> str:
-    if not m.inadequate:
+def meetings_line(m: Meetings, deadlines: Deadlines = DEFAULT_DEADLINES) -> str:
+    """The action meetings of inadequate audits, then the child visits where risk was identified
+    (at any grade, so there can be visits with no audit graded inadequate)."""
+    if not m.inadequate and not m.visits:
         return "No audits were graded inadequate."
     meetings = _waiting(m.not_held_overdue, m.not_held_not_due, "not held")
     visits = (
-        f"Risk identified in {m.visits}: child visited by the next working day for "
+        f"Risk identified in {m.visits}: child visited {deadlines.visit.words} for "
         f"{m.visited_in_time}, visited late for {m.visited_late}"
         f"{_waiting(m.not_visited_overdue, m.not_visited_not_due, 'not recorded')}."
         if m.visits
         else "No child visits were due: no risk was identified."
     )
+    if not m.inadequate:
+        return f"No audits were graded inadequate. {visits}"
     return (
         f"{m.inadequate} audit{'s' if m.inadequate != 1 else ''} graded inadequate: action "
-        f"meeting held within 3 working days for {m.in_time}, held late for {m.late}{meetings}. "
+        f"meeting held {deadlines.meeting.words} for {m.in_time}, held late for {m.late}{meetings}. "
         f"{visits}"
     )
 

@@ -1,4 +1,5 @@
-"""The escalation card: a manager's team (or service) actions overdue long enough for a nudge."""
+"""The escalation card: a manager's team (or service) actions overdue long enough for a nudge, and
+plainly, any safeguarding step (a child visit or action meeting) that is overdue."""
 
 from __future__ import annotations
 
@@ -8,18 +9,25 @@ from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBloc
 
 from bot.rules.grades import CHILD_VISIT, STANDARD_LABELS
 from bot.rules.reminders import (
-    ESCALATE_TO_SERVICE_MANAGER,
-    ESCALATE_TO_TEAM_MANAGER,
-    URGENT_TO_SERVICE_MANAGER,
-    URGENT_TO_TEAM_MANAGER,
+    ORDINARY_LADDER,
+    URGENT_LADDER,
     EscalatedAction,
     Escalation,
+    most_overdue,
 )
-from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
+from cards.common import counted, heading, label, literal, new_card, note, run, truncate, uk_date
 
 # Fifteen a section keeps the card well under the 40 KB limit; `team` shows the whole list.
 MAX_PER_SECTION = 15
 WHAT_LIMIT = 200
+
+
+def _where(escalation: Escalation) -> str:
+    return "your service" if escalation.for_a_service or escalation.service else "your team"
+
+
+def _verb(n: int) -> str:
+    return "is" if n == 1 else "are"
 
 
 def escalation_summary(escalation: Escalation) -> str:
@@ -27,8 +35,14 @@ def escalation_summary(escalation: Escalation) -> str:
     n = escalation.count
     if not n:
         return "Nothing overdue to chase now"
-    where = "your team" if not escalation.service else "your service"
-    return f"{n} action{'' if n == 1 else 's'} in {where} {'is' if n == 1 else 'are'} overdue"
+    where = _where(escalation)
+    urgent = escalation.urgent
+    if urgent:
+        said = f"{counted(urgent, 'safeguarding step')} in {where} {_verb(urgent)} overdue"
+        if n > urgent:
+            said += f", and {counted(n - urgent, 'other action')}"
+        return said
+    return f"{counted(n, 'action')} in {where} {_verb(n)} overdue"
 
 
 def escalation_card(escalation: Escalation, *, today: date) -> AdaptiveCard:
@@ -36,31 +50,55 @@ def escalation_card(escalation: Escalation, *, today: date) -> AdaptiveCard:
         return new_card(
             [heading("Overdue actions"), note("Nothing is overdue to chase now. Thank you!")]
         )
+    urgent = escalation.urgent
+    ordinary = escalation.count - urgent
     body: list[CardElement] = [
-        heading("Overdue actions"),
-        note(
-            "These actions are past their due date. A kind word with the owner "
-            "often helps; they can also ask you for more time."
-        ),
+        heading("A safeguarding step is overdue" if urgent else "Overdue actions")
     ]
-    if escalation.team:
-        body += _section("Your team", escalation.team, today)
-    if escalation.service:
-        body += _section("Your service", escalation.service, today)
-    body.append(
-        note(
-            f"Actions are listed once {ESCALATE_TO_TEAM_MANAGER} working days overdue "
-            f"({ESCALATE_TO_SERVICE_MANAGER} for your service). A child visit or action meeting "
-            f"after an inadequate audit is listed once {_days(URGENT_TO_TEAM_MANAGER)} overdue "
-            f"({URGENT_TO_SERVICE_MANAGER} for your service).",
-            subtle=True,
+    if urgent:
+        steps = (
+            "child visit or action meeting" if urgent == 1 else "child visits or action meetings"
         )
-    )
+        body.append(
+            literal(
+                run(
+                    f"{counted(urgent, 'safeguarding step')} in {_where(escalation)} "
+                    f"{_verb(urgent)} overdue: the {steps} below {_verb(urgent)} about a "
+                    "child's safety. Please make sure it happens today and is recorded.",
+                    bold=True,
+                    color="Attention",
+                )
+            )
+        )
+    if ordinary:
+        others = "The other actions are" if urgent else "These actions are"
+        body.append(
+            note(
+                f"{others} past their due date. A kind word with the owner often helps; "
+                "they can also ask you for more time."
+            )
+        )
+    if escalation.for_a_service:
+        everything = tuple(sorted((*escalation.team, *escalation.service), key=most_overdue))
+        body += _section("Your service", everything, today)
+    else:
+        if escalation.team:
+            body += _section("Your team", escalation.team, today)
+        if escalation.service:
+            body += _section("Your service", escalation.service, today)
+    body.append(note(_footnote(), subtle=True))
     return new_card(body)
 
 
-def _days(n: int) -> str:
-    return f"{n} working day{'' if n == 1 else 's'}"
+def _footnote() -> str:
+    (tm, _), (sm, _) = ORDINARY_LADDER
+    (u_tm, _), (u_sm, _), (u_hos, _) = URGENT_LADDER
+    return (
+        f"Actions are listed once {counted(tm, 'working day')} overdue ({sm} for the service "
+        f"manager). A child visit or action meeting goes to the team manager once "
+        f"{counted(u_tm, 'working day')} overdue, the service manager at {u_sm} and the head of "
+        f"service at {u_hos}; if nobody is there that day, to the next one up."
+    )
 
 
 def _section(title: str, items: tuple[EscalatedAction, ...], today: date) -> list[CardElement]:
@@ -75,12 +113,15 @@ def _section(title: str, items: tuple[EscalatedAction, ...], today: date) -> lis
 
 def _item(item: EscalatedAction, today: date) -> Container:
     action = item.action
-    days = item.overdue_days
     about: list[str | TextRun] = [run(item.owner.name, bold=True)]
     why: list[CardElement] = []
     if action.urgent:
-        step = "Child visit" if action.source == CHILD_VISIT else "Action meeting"
-        why.append(literal(run(f"{step} after an inadequate audit", bold=True)))
+        step = (
+            "Child visit after risk identified"
+            if action.source == CHILD_VISIT
+            else "Action meeting after an inadequate audit"
+        )
+        why.append(literal(run(f"Safeguarding: {step}", bold=True, color="Attention")))
     if action.case_ref:
         about += [" · ", action.case_ref]
     if action.standard:
@@ -90,7 +131,7 @@ def _item(item: EscalatedAction, today: date) -> Container:
             *why,
             literal(
                 run(
-                    f"Overdue by {_days(days)}",
+                    f"Overdue by {counted(item.overdue_days, 'working day')}",
                     bold=True,
                     color="Attention",
                 ),

@@ -1,6 +1,6 @@
-"""The inadequate-audit cards: the alert to the service's managers and QA (Meeting held / Visit
-done), the social worker's child-visit card, and the card telling someone of an action the
-meeting gave them."""
+"""The cards of the response to an inadequate audit or to risk identified: the alert to the
+service's managers and QA (Meeting held / Visit done), the social worker's child-visit card, and
+the card telling someone of an action the meeting gave them."""
 
 from __future__ import annotations
 
@@ -19,11 +19,18 @@ from microsoft_teams.cards import (
     ExecuteAction,
     ShowCardAction,
     TextBlock,
+    TextColor,
     TextInput,
     TextRun,
 )
 
-from bot.rules.grades import AUDIT_KIND_LABELS, GRADE_LABELS, STANDARD_LABELS, ActionState
+from bot.rules.grades import (
+    AUDIT_KIND_LABELS,
+    GRADE_LABELS,
+    STANDARD_LABELS,
+    ActionState,
+    Grade,
+)
 from cards.action_buttons import owner_buttons
 from cards.action_done import uk_moment
 from cards.action_form import OwnerChoice
@@ -92,6 +99,14 @@ class AlertView:
     visit: Step | None
     record: MeetingRecord | None
     owners: tuple[OwnerChoice, ...] = ()
+    # The tenant's deadlines in words: "within 3 working days", "by the next working day".
+    meeting_deadline: str = ""
+    visit_deadline: str = ""
+
+    @property
+    def inadequate(self) -> bool:
+        """Graded inadequate overall (an action meeting is due); else risk alone was identified."""
+        return self.overall == Grade.INADEQUATE
 
     @property
     def meeting_open(self) -> bool:
@@ -141,6 +156,10 @@ class VisitForm:
 
 
 def alert_summary(view: AlertView, *, today: date) -> str:
+    if not view.inadequate:
+        if view.visit_due_on is None or not view.visit_open:
+            return "Risk was identified in an audit"
+        return f"Risk was identified in an audit: child visit due {_day(view.visit_due_on, today)}"
     if view.record is not None:
         return "The action meeting for an inadequate audit was held"
     if view.meeting_due_on is None:
@@ -150,7 +169,7 @@ def alert_summary(view: AlertView, *, today: date) -> str:
 
 def visit_summary(view: AlertView, *, today: date) -> str:
     if view.visit_due_on is None or not view.visit_open:
-        return "Your child visit after an inadequate audit"
+        return "Your child visit after risk was identified"
     return f"Please visit the child: due {_day(view.visit_due_on, today)}"
 
 
@@ -169,20 +188,24 @@ def inadequate_alert_card(
     meeting_form: MeetingForm | None = None,
     visit_form: VisitForm | None = None,
     problem: str | None = None,
+    prompt: str | None = None,
 ) -> AdaptiveCard:
-    """To HoS, SM, TM and QA. A form given with a problem is shown open, its values kept."""
-    body: list[CardElement] = [heading("Inadequate audit: action needed")]
-    body += _message(notice, problem)
+    """To HoS, SM, TM and QA (risk alone: SM, TM and QA). A form given (with a problem, or a
+    prompt saying what it needs) is shown open, its values kept."""
+    title = "Inadequate audit: action needed" if view.inadequate else "Risk identified: visit due"
+    body: list[CardElement] = [heading(title)]
+    body += _message(notice, problem, prompt)
     body += _about_audit(view, today)
     body += _grades(view)
-    body += _meeting_section(view, today)
+    if view.inadequate or view.meeting is not None:
+        body += _meeting_section(view, today)
     if view.risk_identified:
         body += _visit_section(view, today)
     actions: list[Action] = []
-    if problem is not None and meeting_form is not None and view.meeting_open:
+    if meeting_form is not None and view.meeting_open:
         body += _meeting_inputs(view, meeting_form, today)
         body.append(ActionSet(actions=[_record_meeting_button(view)]))
-    elif problem is not None and visit_form is not None and view.visit_open:
+    elif visit_form is not None and view.visit_open:
         body += _visit_inputs(visit_form, today)
         body.append(ActionSet(actions=[_visit_button(view, card=None)]))
     else:
@@ -200,22 +223,27 @@ def child_visit_card(
     notice: str | None = None,
     visit_form: VisitForm | None = None,
     problem: str | None = None,
+    prompt: str | None = None,
 ) -> AdaptiveCard:
-    """To the social worker: visit the child the next working day, then record it here."""
+    """To the social worker: visit the child by the tenant's deadline, then record it here. A
+    form given (with a problem or a prompt) is shown open."""
     body: list[CardElement] = [heading("Please visit the child")]
-    body += _message(notice, problem)
+    body += _message(notice, problem, prompt)
+    graded = (
+        " was graded inadequate with risk identified." if view.inadequate else " identified risk."
+    )
     body.append(
         literal(
             "An audit of ",
             run(view.case_ref, bold=True),
-            " was graded inadequate with risk identified. Please visit the child and record "
-            "the visit on the case file.",
+            graded,
+            " Please visit the child and record the visit on the case file.",
         )
     )
     body += _visit_section(view, today)
     actions: list[Action] = []
     if view.visit_open:
-        if problem is not None and visit_form is not None:
+        if visit_form is not None:
             body += _visit_inputs(visit_form, today)
             body.append(ActionSet(actions=[_visit_button(view, card="visit")]))
         else:
@@ -261,9 +289,13 @@ def _day(day: date, today: date) -> str:
     return uk_date(day, today=today)
 
 
-def _message(notice: str | None, problem: str | None) -> list[CardElement]:
+def _message(
+    notice: str | None, problem: str | None, prompt: str | None = None
+) -> list[CardElement]:
     if problem is not None:
         return [literal(run(problem, bold=True, color="Attention"))]
+    if prompt is not None:
+        return [literal(run(prompt, bold=True))]
     if notice is not None:
         return [literal(run(notice, bold=True, color="Good"))]
     return []
@@ -289,7 +321,8 @@ def _grades(view: AlertView) -> list[CardElement]:
         graded = run(shown, bold=True, color="Attention" if grade == "inadequate" else None)
         parts.append(literal(label(STANDARD_LABELS, standard) + ": ", graded))
     overall = label(GRADE_LABELS, view.overall) if view.overall else "Not graded"
-    parts.append(literal(run("Overall: ", bold=True), run(overall, bold=True, color="Attention")))
+    colour: TextColor | None = "Attention" if view.inadequate else None
+    parts.append(literal(run("Overall: ", bold=True), run(overall, bold=True, color=colour)))
     if view.limiting_reason:
         parts.append(
             literal(
@@ -345,7 +378,7 @@ def _meeting_section(view: AlertView, today: date) -> list[CardElement]:
         parts.append(literal(run(done, color="Good", bold=True)))
         parts.append(note("Who attended and the actions agreed are not recorded yet.", subtle=True))
         return parts
-    parts.append(_due_line("Due", step, today))
+    parts.append(_due_line("Due", step, today, view.meeting_deadline))
     parts.append(literal(run("Arranged by ", subtle=True), step.owner_name))
     return parts
 
@@ -371,17 +404,22 @@ def _visit_section(view: AlertView, today: date) -> list[CardElement]:
         if step.note:
             parts.append(literal(run("Note: ", bold=True), truncate(step.note, SHOWN_LIMIT)))
         return parts
-    parts.append(_due_line("Due", step, today))
+    parts.append(_due_line("Due", step, today, view.visit_deadline))
     parts.append(literal(run("Social worker: ", subtle=True), step.owner_name))
     return parts
 
 
-def _due_line(word: str, step: Step, today: date) -> CardElement:
+def _due_line(word: str, step: Step, today: date, deadline: str) -> CardElement:
+    """ "Due Tue 1 Dec · within 3 working days · Action #5": the day and the rule that set it."""
     due = uk_date(step.due_on, today=today)
+    rule = f"  ·  {deadline}" if deadline else ""
     if step.due_on < today:
-        return literal(run(f"Overdue: was due {due}", bold=True, color="Attention"))
+        return literal(
+            run(f"Overdue: was due {due}", bold=True, color="Attention"), run(rule, subtle=True)
+        )
     return literal(
-        run(f"{word} {due}", bold=True), run(f"  ·  Action #{step.action_id}", subtle=True)
+        run(f"{word} {due}", bold=True),
+        run(f"{rule}  ·  Action #{step.action_id}", subtle=True),
     )
 
 

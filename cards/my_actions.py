@@ -10,6 +10,7 @@ from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextRun
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_buttons import owner_buttons
 from cards.common import (
+    counted,
     heading,
     label,
     literal,
@@ -68,7 +69,7 @@ def _action(item: ActionItem, today: date, offset: int) -> Container:
     parts += [
         literal(truncate(item.what, WHAT_LIMIT)),
         literal(run("How we'll know: ", bold=True), truncate(item.measure, MEASURE_LIMIT)),
-        owner_buttons(item.id, today=today, extra=_hint(offset), visit=item.is_visit),
+        owner_buttons(item.id, today=today, extra=_hint(offset), source=item.source),
     ]
     return Container(items=parts, separator=True, spacing="Medium")
 
@@ -81,7 +82,7 @@ def _status(item: ActionItem, today: date) -> TextRun:
     if item.due_status == "overdue":
         days = item.overdue_days
         text = (
-            f"Overdue by {days} working day{'s' if days != 1 else ''}"
+            f"Overdue by {counted(days, 'working day')}"
             if days
             else f"Overdue: was due {uk_date(item.due_on, today=today)}"
         )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.rules.grades import CHILD_VISIT
-
 
 @dataclass(frozen=True, slots=True)
 class ActionItem:
@@ -19,15 +17,10 @@ class ActionItem:
     standard: str | None
     # Working days past the due date; 0 when not overdue.
     overdue_days: int
-    # Calendar view of due: "overdue", "today", "soon" (within 3 working days) or "later".
+    # Calendar view of due: "overdue", "today", "soon" (in the daily card's horizon) or "later".
     due_status: str
     # Where it came from (Action.source), as on bot.rules.reminders.ActionDue.
     source: str = "audit"
-
-    @property
-    def is_visit(self) -> bool:
-        """A child visit: its Mark done asks the day the child was seen."""
-        return self.source == CHILD_VISIT
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.reminders import (
-    ESCALATE_TO_TEAM_MANAGER,
     ActionDue,
     Escalation,
     Person,
+    escalation_cutoff,
     escalations,
 )
-from bot.rules.workdays import add_working_days
 from cards.common import card_json
 from cards.escalation import escalation_card, escalation_summary
 from jobs.runs import Planned
@@ -35,9 +34,11 @@ def dedupe_key(staff_id: int, day: date) -> str:
 
 
 async def _overdue(session: AsyncSession, tenant_id: str, today: date) -> list[ActionDue]:
-    # Anything due after this cannot be overdue by enough working days to escalate.
-    latest = add_working_days(today, -ESCALATE_TO_TEAM_MANAGER)
-    return await reminders.open_actions(session=session, tenant_id=tenant_id, due_by=latest)
+    # Anything due after this cannot be overdue enough to escalate, on either ladder; the rules
+    # (bot.rules.reminders.escalations) decide which of these are, as for the morning's run.
+    return await reminders.open_actions(
+        session=session, tenant_id=tenant_id, due_by=escalation_cutoff(today)
+    )
 
 
 def escalation_deliveries(

@@ -13,7 +13,8 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import ActionState
-from bot.rules.workdays import add_working_days, working_days_between
+from bot.rules.reminders import due_horizon
+from bot.rules.workdays import working_days_between
 from cards.action_done import ActionStatus
 from cards.extension import ExtensionView
 from cards.views import ActionItem, Page
@@ -37,7 +38,7 @@ def due_status(due_on: date, today: date) -> str:
         return "overdue"
     if due_on == today:
         return "today"
-    if due_on <= add_working_days(today, 3):
+    if due_on <= due_horizon(today):
         return "soon"
     return "later"
 

@@ -18,6 +18,16 @@ from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.briefing import second_tuesday
+from bot.rules.deadlines import (
+    MEETING_DEADLINE,
+    MEETING_WHAT,
+    VISIT_DEADLINE,
+    VISIT_WHAT,
+    meeting_due,
+    meeting_measure,
+    visit_due,
+    visit_measure,
+)
 from bot.rules.grades import ActionState, AuditKind, AuditState, Grade, Standard
 from bot.rules.roles import Role, format_roles
 from bot.rules.workdays import add_working_days, is_working_day
@@ -817,8 +827,8 @@ class _Demo:
 
     @staticmethod
     def _inadequate_follow_up(audit: Audit, day: date) -> None:
-        audit.meeting_due_on = add_working_days(day, 3)
-        audit.visit_due_on = add_working_days(day, 1) if audit.risk_identified else None
+        audit.meeting_due_on = meeting_due(day)
+        audit.visit_due_on = visit_due(day) if audit.risk_identified else None
 
     # --- moderation ----------------------------------------------------------------------------
 
@@ -960,10 +970,7 @@ class _Demo:
             chair.id,
             audit.meeting_due_on,
             source="action_meeting",
-            what=(
-                "Hold a multi-disciplinary action meeting on the inadequate audit",
-                "Meeting held within 3 working days; attendees and actions recorded",
-            ),
+            what=(MEETING_WHAT, meeting_measure(MEETING_DEADLINE)),
         )
         held = audit.meeting_due_on < self.today
         self._settle(meeting, ActionState.CONFIRMED if held else ActionState.OPEN)
@@ -994,10 +1001,7 @@ class _Demo:
                 audit.practitioner_id,
                 audit.visit_due_on,
                 source="child_visit",
-                what=(
-                    "Visit the child after the risk identified in the audit",
-                    "Visit recorded on the case file the next working day",
-                ),
+                what=(VISIT_WHAT, visit_measure(VISIT_DEADLINE)),
             )
             self._settle(
                 visit, ActionState.DONE if completed < self.last_workday else ActionState.OPEN

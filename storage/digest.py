@@ -240,9 +240,10 @@ async def inadequate(
     zone: ZoneInfo,
     team_ids: Collection[int] | None = None,
 ) -> list[InadequateAudit]:
-    """Audits graded inadequate in the period: their meeting's due date and day held, and their
-    child visit's due date and day. A meeting or visit marked done from a list rather than
-    recorded with its form counts the day it was marked done."""
+    """Audits completed in the period graded inadequate or with risk identified (a child visit
+    due, at any grade): the meeting's due date and day held, and the visit's due date and day.
+    A meeting or visit marked done from a list rather than recorded with its form counts the
+    day it was marked done."""
     start, end = bounds(period, zone)
     meeting, visit = aliased(Action), aliased(Action)
 
@@ -265,6 +266,7 @@ async def inadequate(
             col(Audit.visited_on),
             col(visit.done_at),
             col(visit.state),
+            col(Audit.overall_grade) == Grade.INADEQUATE,
         )
         .outerjoin(
             ActionMeeting,
@@ -277,7 +279,7 @@ async def inadequate(
         .outerjoin(visit, tracked(visit, VISIT))
         .where(
             col(Audit.tenant_id) == tenant_id,
-            col(Audit.overall_grade) == Grade.INADEQUATE,
+            or_(col(Audit.overall_grade) == Grade.INADEQUATE, col(Audit.visit_due_on).is_not(None)),
             *_completed_between(start, end),
             *_in_teams(Audit.team_id, team_ids),
         ),
@@ -295,8 +297,20 @@ async def inadequate(
             # A visit called off (the audit's actions were cancelled) was not due after all.
             None if state == ActionState.CANCELLED else visit_due,
             visited or day(visit_done),
+            bool(graded_inadequate),
         )
-        for team, completed, due, held, meeting_done, visit_due, visited, visit_done, state in rows
+        for (
+            team,
+            completed,
+            due,
+            held,
+            meeting_done,
+            visit_due,
+            visited,
+            visit_done,
+            state,
+            graded_inadequate,
+        ) in rows
         if completed is not None
     ]
 

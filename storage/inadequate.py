@@ -1,4 +1,4 @@
-"""Queries and changes for the response to an inadequate audit: who is alerted, the tracking
+"""Queries and changes for the response to an inadequate audit or to risk identified: who is alerted, the tracking
 actions (action meeting, child visit), the meeting record and the alert card's view."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.rules.grades import ACTION_MEETING, CHILD_VISIT, Standard
 from bot.rules.permissions import SERVICE_LEADS
 from bot.rules.roles import Role
 from cards.inadequate import AlertView, Allocated, MeetingRecord, Step
-from storage import audit_log, audits, grading, staff
+from storage import audit_log, audits, grading, staff, tenants
 from storage.db import locked
 from storage.models import Action, ActionMeeting, Audit, AuditLog, Staff, Team
 
@@ -144,7 +144,7 @@ def set_response_dates(
     audit: Audit,
     *,
     actor_id: int,
-    meeting_due_on: date,
+    meeting_due_on: date | None,
     visit_due_on: date | None,
 ) -> None:
     before = _dates(audit)
@@ -309,6 +309,7 @@ async def alert_view(
             ),
         )
     service_id = await service_of(session=session, tenant_id=tenant_id, audit=audit)
+    deadlines = await tenants.deadlines(session=session, tenant_id=tenant_id)
     return AlertView(
         audit_id=audit_id,
         case_ref=case_ref,
@@ -323,6 +324,8 @@ async def alert_view(
         risk_identified=audit.risk_identified,
         meeting_due_on=audit.meeting_due_on,
         visit_due_on=audit.visit_due_on,
+        meeting_deadline=deadlines.meeting.words,
+        visit_deadline=deadlines.visit.words,
         visited_on=audit.visited_on,
         meeting=step(meeting_action),
         visit=step(visit_action),

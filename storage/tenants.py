@@ -1,10 +1,22 @@
-"""Tenants: a row appears the first time an allowed tenant talks to the bot."""
+"""Tenants: a row appears the first time an allowed tenant talks to the bot; its settings (the
+response deadlines) are read and set here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.deadlines import (
+    DEFAULT_DEADLINES,
+    MEETING_DEADLINE,
+    VISIT_DEADLINE,
+    Deadline,
+    Deadlines,
+    deadline_of,
+)
 from storage import audit_log
 from storage.db import SessionMaker
 from storage.models import Tenant
@@ -43,3 +55,55 @@ async def other_zones(*, sessions: SessionMaker, timezone: str) -> list[tuple[st
             select(Tenant.id, Tenant.timezone).where(Tenant.timezone != timezone)
         )
         return [(tenant_id, zone) for tenant_id, zone in rows.all()]
+
+
+async def deadlines(*, session: AsyncSession, tenant_id: str) -> Deadlines:
+    """The tenant's meeting and visit deadlines; the framework's for a tenant not yet stored."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return DEFAULT_DEADLINES
+    return Deadlines(
+        meeting=_deadline(tenant.meeting_due_days, tenant.meeting_due_unit, MEETING_DEADLINE),
+        visit=_deadline(tenant.visit_due_days, tenant.visit_due_unit, VISIT_DEADLINE),
+    )
+
+
+def _deadline(days: int, unit: str, default: Deadline) -> Deadline:
+    # A row edited by hand to something the setting refuses falls back to the framework's.
+    found = deadline_of(days, unit)
+    return found if isinstance(found, Deadline) else default
+
+
+async def set_deadlines(
+    session: AsyncSession, *, tenant_id: str, chosen: Deadlines, actor_id: int | None
+) -> bool:
+    """Store the tenant's deadlines, audit-logged; False if there is no such tenant."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return False
+    before = _settings(tenant)
+    tenant.meeting_due_days = chosen.meeting.days
+    tenant.meeting_due_unit = chosen.meeting.unit.value
+    tenant.visit_due_days = chosen.visit.days
+    tenant.visit_due_unit = chosen.visit.unit.value
+    session.add(tenant)
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=actor_id,
+        event="tenant.deadlines_set",
+        entity="tenant",
+        entity_id=tenant_id,
+        before=before,
+        after=_settings(tenant),
+    )
+    return True
+
+
+def _settings(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "meeting_due_days": tenant.meeting_due_days,
+        "meeting_due_unit": tenant.meeting_due_unit,
+        "visit_due_days": tenant.visit_due_days,
+        "visit_due_unit": tenant.visit_due_unit,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.inadequate import respond_to_inadequate
+from bot.inadequate import respond_to_completed
 from storage.db import SessionMaker, transaction
 from storage.models import Audit
 from tests.action_helpers import NOW
@@ -43,7 +43,7 @@ async def grade_inadequate(
         audit.completed_by = council.id(auditor)
         session.add(audit)
         await session.flush()
-        await respond_to_inadequate(
+        await respond_to_completed(
             session,
             tenant_id=council.tenant_id,
             audit=audit,

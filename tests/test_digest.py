@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.rules.deadlines import meeting_due
 from bot.rules.digest import (
     Digest,
+    Meetings,
     digest,
     is_first_working_day_of_quarter,
-    meeting_due,
     month,
     overdue_point,
     parse_period,
@@ -433,6 +434,29 @@ async def test_child_visits_by_the_next_working_day_late_and_not_recorded(
     assert meetings_line(m).endswith(
         "Risk identified in 3: child visited by the next working day for 1, visited late for 1; "
         "1 not recorded and overdue."
+    )
+
+
+async def test_a_child_visit_after_risk_at_a_better_grade_is_counted_with_no_meeting(
+    sessions: SessionMaker, fixture: Fixture
+) -> None:
+    # E1, graded good on Mon 3 Aug with risk identified: the child was seen on the 4th.
+    async with transaction(sessions) as session:
+        audit = fixture.audits["E1"]
+        audit.risk_identified = True
+        audit.visit_due_on, audit.visited_on = date(2026, 8, 4), date(2026, 8, 4)
+        session.add(audit)
+
+    m = (await august(sessions)).meetings
+
+    assert (m.inadequate, m.visits, m.visited_in_time) == (3, 1, 1)
+    assert meetings_line(m).endswith(
+        "Risk identified in 1: child visited by the next working day for 1, visited late for 0."
+    )
+    only_visits = Meetings(0, 0, 0, 0, 0, visits=1, visited_in_time=1)
+    assert meetings_line(only_visits) == (
+        "No audits were graded inadequate. Risk identified in 1: child visited by the next "
+        "working day for 1, visited late for 0."
     )
 
 

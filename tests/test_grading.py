@@ -549,6 +549,47 @@ async def test_completing_an_inadequate_audit_alerts_the_managers(
     assert alerts and all("C-1" not in a.summary for a in alerts)
 
 
+async def test_risk_identified_at_a_good_grade_makes_a_child_visit_due_and_tells_tm_sm_and_qa(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council, audit_id = await diego_s_audit(sessions)
+    await everyone_says_hello(chat)
+    saved = await save(chat, audit_id, risk_identified="true")
+    assert saved.card is not None
+
+    done = await press(chat, button(saved.card, "Complete audit"), who=DIEGO)
+
+    assert "As risk was identified, I've told the team manager, service manager and QA team." in (
+        done.text
+    )
+    assert "The child visit is due by tomorrow." in done.text
+    [visit] = await audit_actions(sessions, audit_id)  # no action meeting: it is not inadequate
+    assert (visit.source, visit.owner_id, visit.due_on, visit.state) == (
+        "child_visit",
+        council.id("lynne"),  # the practitioner visits
+        date(2026, 11, 27),  # the next working day
+        "open",
+    )
+    audit = await audit_row(sessions, audit_id)
+    assert (audit.visit_due_on, audit.meeting_due_on) == (date(2026, 11, 27), None)
+    alerts = await queued(sessions, "inadequate_alert")
+    assert sorted(a.recipient_staff_id or 0 for a in alerts) == sorted(
+        council.id(k) for k in ("megan", "adele", "patti")
+    )  # TM, SM and QA; not the head of service, as for an inadequate audit
+    assert {a.summary for a in alerts} == {
+        "Risk was identified in an audit: child visit due tomorrow"
+    }
+    shown = card_text(alerts[0].card)
+    assert "Risk identified: visit due" in shown
+    assert "Overall: Good" in shown
+    assert "Due tomorrow  ·  by the next working day" in shown
+    assert "[Visit done]" in shown
+    assert "Meeting" not in shown and "Inadequate audit" not in shown
+    [to_lynne] = await queued(sessions, "child_visit_due")
+    assert to_lynne.recipient_staff_id == council.id("lynne")
+    assert "identified risk. Please visit the child" in card_text(to_lynne.card)
+
+
 async def test_a_second_complete_says_where_it_stands_and_changes_nothing(
     chat: Chat, sessions: SessionMaker, clock: Any
 ) -> None:

@@ -13,8 +13,8 @@ from bot.settings import Settings
 from jobs import reminders
 from jobs.escalation import KIND as ESCALATION
 from jobs.runs import JobDeps
-from storage.db import SessionMaker
-from storage.models import Action, ActionMeeting, Audit
+from storage.db import SessionMaker, transaction
+from storage.models import Action, ActionMeeting, Audit, ExtensionRequest
 from tests.action_helpers import (
     NESTOR,
     NOW,
@@ -38,7 +38,7 @@ from tests.audit_helpers import (
     audit_council,
     everyone_says_hello,
 )
-from tests.chat import ALEX, MEGAN, Chat, card_text, inputs
+from tests.chat import ALEX, MEGAN, Chat, card_text, inputs, nodes
 from tests.inadequate_helpers import grade_inadequate, post_card
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
@@ -148,8 +148,7 @@ async def test_an_inadequate_audit_alerts_the_hos_sm_tm_and_qa_once_each(
 async def test_responding_twice_to_the_same_audit_changes_nothing_more(
     chat: Chat, sessions: SessionMaker
 ) -> None:
-    from bot.inadequate import respond_to_inadequate
-    from storage.db import transaction
+    from bot.inadequate import respond_to_completed
 
     council = await audit_council(sessions)
     await everyone_says_hello(chat)
@@ -157,7 +156,7 @@ async def test_responding_twice_to_the_same_audit_changes_nothing_more(
     async with transaction(sessions) as session:
         again = await session.get(Audit, audit.id)
         assert again is not None
-        await respond_to_inadequate(
+        await respond_to_completed(
             session,
             tenant_id=council.tenant_id,
             audit=again,
@@ -598,7 +597,188 @@ async def test_a_child_visit_a_working_day_late_is_escalated_to_the_team_manager
         p for p in plan if p.recipient_staff_id == council.id("megan") and p.kind == ESCALATION
     ]
     shown = card_text(to_megan.card)
-    assert "Child visit after an inadequate audit" in shown
+    assert "Safeguarding: Child visit after risk identified" in shown
     assert f"Overdue by 1 working day  ·  was due Fri 27 Nov  ·  Action #{visit.id}" in shown
     # An ordinary action one day late is the owner's to chase, not yet the manager's.
     assert to_megan.subjects == [f"action:{visit.id}"]
+
+
+async def test_an_escalation_card_refreshed_after_another_action_is_done_keeps_the_late_visit(
+    chat: Chat, sessions: SessionMaker, settings: Settings, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)  # Thu 26 Nov: the visit is due Fri 27 Nov
+    _, visit = await actions_of(sessions, audit.id or 0)
+    monday = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    async with transaction(sessions) as session:
+        ordinary = Action(
+            tenant_id=council.tenant_id,
+            owner_id=council.id("alex"),
+            what="Update the chronology",
+            measure="Chronology on file",
+            due_on=date(2026, 11, 20),  # six working days before Monday
+        )
+        session.add(ordinary)
+    plan = await reminders.run(
+        deps=JobDeps(sessions=sessions, settings=settings, tenant_id=council.tenant_id),
+        now=monday,
+    )
+    [morning] = [
+        p for p in plan if p.recipient_staff_id == council.id("megan") and p.kind == ESCALATION
+    ]
+    assert set(morning.subjects) == {f"action:{visit.id}", f"action:{ordinary.id}"}
+    await post_card(
+        sessions, MEGAN, kind=ESCALATION, subjects=morning.subjects, activity_id="to-megan"
+    )
+
+    clock.now = monday
+    await chat.say(f"done {ordinary.id}", who=ALEX)
+
+    [refreshed] = [
+        d for d in await queued(sessions, ESCALATION) if d.replaces_activity_id == "to-megan"
+    ]
+    shown = card_text(refreshed.card)
+    assert "Update the chronology" not in shown  # done, so no longer overdue
+    assert "Safeguarding: Child visit after risk identified" in shown
+    assert f"Action #{visit.id}" in shown
+    assert refreshed.summary == "1 safeguarding step in your team is overdue"
+
+
+# Safeguarding steps are not ordinary actions
+
+
+def _item_buttons(card: dict[str, Any], action_id: int) -> list[str]:
+    """The titles of one action's buttons on a list card (Show card forms and their buttons)."""
+    titles = []
+    for node in nodes(card):
+        if node.get("type") == "ActionSet":
+            for b in node["actions"]:
+                inner = b.get("card", {}).get("actions", [])
+                sent = [b.get("data", {}), *(i.get("data", {}) for i in inner)]
+                if any(d.get("action_id") == action_id for d in sent):
+                    titles.append(b["title"])
+    return titles
+
+
+async def test_a_child_visit_has_no_snooze_or_more_time_and_a_crafted_one_is_refused(
+    chat: Chat, sessions: SessionMaker, settings: Settings, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)  # the visit is alex's, due Fri 27 Nov
+    _, visit = await actions_of(sessions, audit.id or 0)
+    friday = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    clock.now = friday
+
+    plan = await reminders.run(
+        deps=JobDeps(sessions=sessions, settings=settings, tenant_id=council.tenant_id), now=friday
+    )
+    [daily] = [p for p in plan if p.recipient_staff_id == council.id("alex")]
+    mine = await chat.say("my actions")
+    [listed] = [c for c in mine.cards if c["body"][0].get("text") == "My actions"]
+    assert _item_buttons(daily.card, visit.id or 0) == ["Mark done"]
+    assert _item_buttons(listed, visit.id or 0) == ["Mark done"]
+
+    snoozed = await press(chat, {"action": "snooze", "action_id": visit.id, "days": 1})
+    more_time = await press(
+        chat,
+        {
+            "action": "request_extension",
+            "action_id": visit.id,
+            "new_due_on": "2026-12-03",
+            "reason": "Caseload",
+        },
+    )
+
+    assert snoozed.error == (
+        "A child visit can't be snoozed: it is about a child's safety. Please record it as soon "
+        "as it is done."
+    )
+    assert more_time.error == (
+        "A child visit can't be given more time: it is about a child's safety. If it can't "
+        "happen by its due date, please tell your manager today."
+    )
+    row = await action_row(sessions, visit.id or 0)
+    assert (row.state, row.due_on, row.snoozed_until) == ("open", date(2026, 11, 27), None)
+    async with sessions() as session:
+        assert (await session.exec(select(ExtensionRequest))).all() == []
+    for verb in ("snooze", "request_extension"):
+        [refused] = await logged(sessions, f"refused.{verb}")
+        assert (refused.entity_id, refused.after) == (
+            str(visit.id),
+            {"reason": "safeguarding_step"},
+        )
+
+
+async def test_done_typed_on_a_child_visit_asks_the_day_the_child_was_seen(
+    chat: Chat, sessions: SessionMaker, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council)  # completed Thu 26 Nov
+    _, visit = await actions_of(sessions, audit.id or 0)
+    clock.now = NOW.replace(day=27)
+
+    asked = await chat.say(f"done {visit.id} Seen at school")
+
+    [card] = [c for c in asked.cards if c["body"][0].get("text") == "Please visit the child"]
+    assert "When was the child seen? Please give the date of the visit." in card_text(card)
+    form = inputs(card)
+    assert form["visited_on"]["isRequired"] is True
+    assert form["visit_note"]["value"] == "Seen at school"
+    assert (await action_row(sessions, visit.id or 0)).state == "open"
+    assert (await audit_row(sessions, audit.id or 0)).visited_on is None
+    [refused] = await logged(sessions, "refused.mark_done")
+    assert refused.after == {"reason": "visit_day_to_give"}
+
+    done = await press(
+        chat,
+        button(card, "Record the visit")
+        | {"visited_on": "2026-11-26", "visit_note": "Seen at school"},
+    )
+
+    assert "Visit done ✓ Thu 26 Nov recorded" in done.text
+    assert (await action_row(sessions, visit.id or 0)).state == "done"
+    assert (await audit_row(sessions, audit.id or 0)).visited_on == date(2026, 11, 26)
+
+
+async def test_marking_the_action_meeting_done_asks_for_its_record_from_a_list_or_typed(
+    chat: Chat, sessions: SessionMaker, clock: Clock
+) -> None:
+    council = await audit_council(sessions)
+    await everyone_says_hello(chat)
+    audit = await grade_inadequate(sessions, council, risk=False)
+    [meeting] = await actions_of(sessions, audit.id or 0)  # adele's, the service manager
+
+    mine = await chat.say("my actions", who=ADELE)
+    [listed] = [c for c in mine.cards if c["body"][0].get("text") == "My actions"]
+    assert _item_buttons(listed, meeting.id or 0) == ["Record the meeting"]
+    from_list = await press(chat, button(listed, "Record the meeting", meeting.id), who=ADELE)
+    typed = await chat.say(f"done {meeting.id}", who=ADELE)
+
+    prompt = (
+        "To mark the action meeting done, please record it: the date it was held, who attended "
+        "and the actions agreed."
+    )
+    [typed_card] = [
+        c for c in typed.cards if c["body"][0].get("text") == "Inadequate audit: action needed"
+    ]
+    for card in (from_list.card or {}, typed_card):
+        assert prompt in card_text(card)
+        assert {"held_on", "attendees", "what_1", "owner_1", "due_on_1"} <= set(inputs(card))
+    assert (await action_row(sessions, meeting.id or 0)).state == "open"
+    assert await meetings(sessions) == []
+    assert [r.after for r in await logged(sessions, "refused.mark_done")] == [
+        {"reason": "meeting_to_record"},
+        {"reason": "meeting_to_record"},
+    ]
+
+    recorded = await press(
+        chat, button(typed_card, "Record the meeting") | meeting_form(audit.id or 0), who=ADELE
+    )
+
+    assert "Meeting held ✓ today recorded, with 2 actions." in recorded.text
+    assert (await action_row(sessions, meeting.id or 0)).state == "done"
+    [held] = await meetings(sessions)
+    assert held.attendees.startswith("SW Alex Wilber")

@@ -1,5 +1,6 @@
-"""When the inadequate response is due: the action meeting 3 working days after the audit is
-completed, the child visit the next working day, England and Wales bank holidays skipped."""
+"""When the response to an audit is due (bot.rules.deadlines): by default the action meeting 3
+working days after the audit is completed, the child visit the next working day, England and Wales
+bank holidays skipped; a tenant may choose other numbers, or calendar days."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.inadequate import MEETING_WORKING_DAYS, VISIT_WORKING_DAYS
-from bot.rules.workdays import add_working_days
+from bot.rules.deadlines import Deadline, Deadlines, Unit, deadline_of, meeting_due, visit_due
 from storage.db import SessionMaker, transaction
 from storage.models import Audit
 from tests.audit_helpers import audit_council
@@ -35,8 +35,35 @@ from tests.inadequate_helpers import grade_inadequate
 def test_meeting_and_visit_due_dates_skip_weekends_and_bank_holidays(
     graded: date, visit: date, meeting: date
 ) -> None:
-    assert add_working_days(graded, VISIT_WORKING_DAYS) == visit
-    assert add_working_days(graded, MEETING_WORKING_DAYS) == meeting
+    assert visit_due(graded) == visit
+    assert meeting_due(graded) == meeting
+
+
+def test_a_tenant_may_count_in_calendar_days_or_set_other_numbers() -> None:
+    chosen = Deadlines(meeting=Deadline(2, Unit.CALENDAR), visit=Deadline(2, Unit.WORKING))
+    # Thu 24 Dec 2026: two calendar days is Boxing Day; two working days skip to Tue 29 Dec.
+    assert meeting_due(date(2026, 12, 24), chosen) == date(2026, 12, 26)
+    assert visit_due(date(2026, 12, 24), chosen) == date(2026, 12, 30)
+
+
+@pytest.mark.parametrize(
+    ("deadline", "words"),
+    [
+        (Deadline(3, Unit.WORKING), "within 3 working days"),
+        (Deadline(1, Unit.WORKING), "by the next working day"),
+        (Deadline(2, Unit.CALENDAR), "within 2 calendar days"),
+        (Deadline(1, Unit.CALENDAR), "by the next day"),
+    ],
+)
+def test_a_deadline_in_words(deadline: Deadline, words: str) -> None:
+    assert deadline.words == words
+
+
+def test_a_deadline_out_of_range_or_in_another_unit_is_refused_with_a_reason() -> None:
+    assert deadline_of(3, "working") == Deadline(3, Unit.WORKING)
+    assert deadline_of(0, "working") == "The number of days must be from 1 to 20, not 0."
+    assert deadline_of(21, "calendar") == "The number of days must be from 1 to 20, not 21."
+    assert deadline_of(3, "weeks") == "The unit must be working or calendar, not 'weeks'."
 
 
 async def test_an_audit_graded_on_christmas_eve_has_its_meeting_due_on_new_years_eve(

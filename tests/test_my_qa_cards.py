@@ -227,9 +227,10 @@ def test_an_escalation_lists_the_team_then_the_service_with_owners_and_cases() -
     service = text.index("Your service")
     assert team < service
     assert text[-1] == (
-        "Actions are listed once 5 working days overdue (10 for your service). A child visit "
-        "or action meeting after an inadequate audit is listed once 1 working day overdue "
-        "(2 for your service)."
+        "Actions are listed once 5 working days overdue (10 for the service manager). A child "
+        "visit or action meeting goes to the team manager once 1 working day overdue, the "
+        "service manager at 2 and the head of service at 3; if nobody is there that day, to the "
+        "next one up."
     )
     assert "Alex Wilber · CR-00001 · Plans are good quality and SMART" in text
     assert any(t.startswith("Overdue by 12 working days") for t in text[service:])
@@ -237,16 +238,38 @@ def test_an_escalation_lists_the_team_then_the_service_with_owners_and_cases() -
     assert executes(card) == []
 
 
-def test_a_child_visit_after_an_inadequate_audit_says_so_above_its_line() -> None:
+def test_an_overdue_child_visit_is_a_safeguarding_step_said_plainly() -> None:
     visit = EscalatedAction(
         action=action(4, add_working_days(THU, -1), source="child_visit"),
         owner=Person(id=104, name="Alex Wilber"),
         overdue_days=1,
     )
-    text = lines(card_json(escalation_card(Escalation(manager=MEGAN, team=(visit,)), today=THU)))
+    escalation = Escalation(manager=MEGAN, team=(visit, escalated(2, 5)))
+    text = lines(card_json(escalation_card(escalation, today=THU)))
 
-    at = text.index("Child visit after an inadequate audit")
+    assert text[0] == "A safeguarding step is overdue"
+    assert text[1] == (
+        "1 safeguarding step in your team is overdue: the child visit or action meeting below "
+        "is about a child's safety. Please make sure it happens today and is recorded."
+    )
+    assert text[2].startswith("The other actions are past their due date.")
+    at = text.index("Safeguarding: Child visit after risk identified")
     assert text[at + 1].startswith("Overdue by 1 working day  ·  was due")
+    assert escalation_summary(escalation) == (
+        "1 safeguarding step in your team is overdue, and 1 other action"
+    )
+
+
+def test_a_service_manager_s_card_speaks_of_their_service_never_their_team() -> None:
+    adele = Person(id=3, name="Adele Vance", roles=frozenset({"service_manager"}))
+    # Listed to her as the owner's named manager, and as the service manager.
+    escalation = Escalation(manager=adele, team=(escalated(1, 6),), service=(escalated(2, 11),))
+    text = lines(card_json(escalation_card(escalation, today=THU)))
+
+    assert "Your service" in text and "Your team" not in text
+    assert escalation_summary(escalation) == "2 actions in your service are overdue"
+    one = Escalation(manager=adele, team=(escalated(1, 6),))
+    assert escalation_summary(one) == "1 action in your service is overdue"
 
 
 def test_the_escalation_preview_counts_and_never_names_a_case() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.rules.reminders import (
@@ -245,3 +246,38 @@ def test_an_away_manager_gets_no_escalation_and_nobody_is_escalated_to_on_a_bank
     }
     assert escalated(THU, [action(1, add_working_days(THU, -6))], away) == {}
     assert escalated(date(2026, 12, 25), [action(1, date(2026, 12, 1))]) == {}
+
+
+HOLLY = Person(id=4, name="Holly Head", roles=frozenset({"head_of_service"}), service_id=100)
+LADDER = {**PEOPLE, 4: HOLLY}
+
+
+def test_an_overdue_child_visit_goes_to_the_tm_then_sm_then_head_of_service() -> None:
+    def told(days: int) -> dict[int, tuple[list[int], list[int]]]:
+        visit = action(1, add_working_days(THU, -days), source="child_visit")
+        return escalated(THU, [visit], LADDER)
+
+    assert told(1) == {2: ([1], [])}
+    assert told(2) == {2: ([1], []), 3: ([], [1])}
+    assert told(3) == {2: ([1], []), 3: ([], [1]), 4: ([], [1])}
+    # An ordinary action never reaches the head of service.
+    assert escalated(THU, [action(2, add_working_days(THU, -30))], LADDER) == {
+        2: ([2], []),
+        3: ([], [2]),
+    }
+
+
+def test_an_away_or_missing_rung_passes_a_safeguarding_step_up_the_same_day() -> None:
+    visit = action(1, add_working_days(THU, -1), source="child_visit")
+    megan_away = {**LADDER, 2: replace(MEGAN, away_until=THU)}
+    # Megan is away on its first day overdue: Sam has it that day, not the next.
+    assert escalated(THU, [visit], megan_away) == {3: ([], [1])}
+    # Sam cannot be reached either: Holly has it.
+    both_gone = {**megan_away, 3: replace(SAM, reachable=False)}
+    assert escalated(THU, [visit], both_gone) == {4: ([], [1])}
+    # No team manager at all, and no service manager in the service.
+    no_managers = {1: Person(id=1, name="Alex Wilber", team_id=10, service_id=100), 4: HOLLY}
+    assert escalated(THU, [visit], no_managers) == {4: ([], [1])}
+    # An ordinary action waits for Megan, as before.
+    ordinary = action(2, add_working_days(THU, -6))
+    assert escalated(THU, [ordinary], megan_away) == {}

@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.rules.deadlines import meeting_due
 from bot.rules.grades import AuditState, Grade, Standard
-from bot.rules.workdays import add_working_days, is_first_working_day_of_month
+from bot.rules.workdays import is_first_working_day_of_month
 
 TREND_MONTHS = 6
-MEETING_WITHIN_WORKING_DAYS = 3
 QUARTER_STARTS = (1, 4, 7, 10)
 GOOD_OR_BETTER = (Grade.OUTSTANDING, Grade.GOOD)
 GRADES = tuple(Grade)
@@ -164,11 +164,6 @@ def on_time_cutoffs(period: Period, zone: ZoneInfo) -> dict[date, datetime]:
     }
 
 
-def meeting_due(completed_on: date) -> date:
-    """An inadequate audit's action meeting is due within 3 working days (bank holidays skipped)."""
-    return add_working_days(completed_on, MEETING_WITHIN_WORKING_DAYS)
-
-
 @dataclass(frozen=True, slots=True)
 class OverduePoint:
     """Actions are overdue `as_of` a date if due before it and not done or cancelled by `cutoff`."""
@@ -225,7 +220,8 @@ class TrendCount:
 
 @dataclass(frozen=True, slots=True)
 class InadequateAudit:
-    """An audit graded inadequate in the period; no case reference, only what the count needs."""
+    """An audit completed in the period graded inadequate or with risk identified (at any grade);
+    no case reference, only what the count needs."""
 
     team_id: int
     completed_on: date
@@ -234,6 +230,8 @@ class InadequateAudit:
     # The child visit, due the next working day where risk was identified; None: none was due.
     visit_due_on: date | None = None
     visited_on: date | None = None
+    # False for risk identified at a better grade: a child visit is due, no action meeting.
+    graded_inadequate: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +352,8 @@ class Meetings:
     late: int
     not_held_overdue: int
     not_held_not_due: int
-    # Child visits where risk was identified: by the next working day, late, not (yet) recorded.
+    # Child visits where risk was identified, at any grade: by their due day, late, not (yet)
+    # recorded.
     visits: int = 0
     visited_in_time: int = 0
     visited_late: int = 0
@@ -448,6 +447,7 @@ class Digest:
             not self.compliance
             and self.grades.total() == 0
             and self.meetings.inadequate == 0
+            and self.meetings.visits == 0
             and not self.actions
             and self.feedback.audits == 0
             and not self.by_auditor
@@ -536,12 +536,13 @@ def _trend(window: list[date], rows: Iterable[TrendCount]) -> list[TrendPoint]:
 
 
 def _meetings(audits: Iterable[InadequateAudit], today: date) -> Meetings:
-    listed = list(audits)
+    every = list(audits)
+    listed = [a for a in every if a.graded_inadequate]
     meetings = _in_time(
         ((a.meeting_due_on or meeting_due(a.completed_on), a.held_on) for a in listed), today
     )
     visits = _in_time(
-        ((a.visit_due_on, a.visited_on) for a in listed if a.visit_due_on is not None), today
+        ((a.visit_due_on, a.visited_on) for a in every if a.visit_due_on is not None), today
     )
     return Meetings(len(listed), *meetings, sum(visits), *visits)
 

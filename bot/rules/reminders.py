@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from functools import lru_cache
 
 from bot.rules.grades import ACTION_MEETING, CHILD_VISIT, OPEN_AUDIT_STATES, ActionState
@@ -23,15 +24,34 @@ from bot.rules.workdays import (
 DUE_WITHIN_WORKING_DAYS = 3
 # Feedback is asked for on the days after the audit is completed, for a week.
 FEEDBACK_WINDOW = timedelta(days=7)
+
+
+class Rung(StrEnum):
+    """Who an overdue action is listed to, in order up the ladder."""
+
+    TEAM_MANAGER = "team_manager"
+    SERVICE_MANAGER = "service_manager"
+    HEAD_OF_SERVICE = "head_of_service"
+
+
 # Working days overdue before an action is listed to the owner's team manager, then service manager.
 ESCALATE_TO_TEAM_MANAGER = 5
 ESCALATE_TO_SERVICE_MANAGER = 10
-# The response to an inadequate audit is about a child's safety: its child visit (due the next
-# working day) and action meeting (within 3) go to the managers on the first working day they
-# are overdue, and to the service managers on the second.
+ORDINARY_LADDER: tuple[tuple[int, Rung], ...] = (
+    (ESCALATE_TO_TEAM_MANAGER, Rung.TEAM_MANAGER),
+    (ESCALATE_TO_SERVICE_MANAGER, Rung.SERVICE_MANAGER),
+)
+# A child visit after risk identified and an action meeting after an inadequate audit are about a
+# child's safety: never snoozed or given more time, and listed to the team manager on the first
+# working day overdue, the service manager on the second and the head of service on the third.
+# A rung with nobody there that day (away, not working, unreachable, or none in the role) passes
+# it to the next rung up the same day.
 URGENT_SOURCES = frozenset({CHILD_VISIT, ACTION_MEETING})
-URGENT_TO_TEAM_MANAGER = 1
-URGENT_TO_SERVICE_MANAGER = 2
+URGENT_LADDER: tuple[tuple[int, Rung], ...] = (
+    (1, Rung.TEAM_MANAGER),
+    (2, Rung.SERVICE_MANAGER),
+    (3, Rung.HEAD_OF_SERVICE),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +89,20 @@ class ActionDue:
     source: str = "audit"
 
     @property
-    def is_visit(self) -> bool:
-        """A child visit: its Mark done asks the day the child was seen."""
-        return self.source == CHILD_VISIT
-
-    @property
     def urgent(self) -> bool:
-        """Part of the response to an inadequate audit: chased sooner and listed first."""
-        return self.source in URGENT_SOURCES
+        """A child visit or action meeting: chased sooner, listed first, never snoozed."""
+        return is_urgent(self.source)
 
     @property
-    def thresholds(self) -> tuple[int, int]:
-        """Working days overdue before it goes to the team manager, then the service manager."""
-        if self.urgent:
-            return URGENT_TO_TEAM_MANAGER, URGENT_TO_SERVICE_MANAGER
-        return ESCALATE_TO_TEAM_MANAGER, ESCALATE_TO_SERVICE_MANAGER
+    def ladder(self) -> tuple[tuple[int, Rung], ...]:
+        """(working days overdue, rung) up the ladder."""
+        return URGENT_LADDER if self.urgent else ORDINARY_LADDER
+
+
+def is_urgent(source: str | None) -> bool:
+    """A child visit or action meeting (Action.source): a safeguarding step, not an ordinary
+    action, so no Snooze and no more time."""
+    return source in URGENT_SOURCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,14 +246,24 @@ class Escalation:
     """One manager's escalation card for the day."""
 
     manager: Person
-    # Overdue by ESCALATE_TO_TEAM_MANAGER or more, owned by people they manage.
+    # Listed to them as team manager (owned by people they manage).
     team: tuple[EscalatedAction, ...] = ()
-    # Overdue by ESCALATE_TO_SERVICE_MANAGER or more in their service, not already in `team`.
+    # Listed to them as service manager or head of service, not already in `team`.
     service: tuple[EscalatedAction, ...] = ()
 
     @property
     def count(self) -> int:
         return len(self.team) + len(self.service)
+
+    @property
+    def urgent(self) -> int:
+        """Child visits and action meetings among them."""
+        return sum(1 for i in (*self.team, *self.service) if i.action.urgent)
+
+    @property
+    def for_a_service(self) -> bool:
+        """A service manager or head of service: their card speaks of "your service"."""
+        return bool({Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE} & self.manager.roles)
 
     @property
     def subjects(self) -> list[str]:
@@ -248,21 +277,25 @@ class Managers:
     people: Mapping[int, Person]
     by_team: Mapping[int, tuple[Person, ...]]
     by_service: Mapping[int, tuple[Person, ...]]
+    heads: Mapping[int, tuple[Person, ...]]
 
     @classmethod
     def of(cls, people: Mapping[int, Person]) -> Managers:
         by_team: dict[int, list[Person]] = {}
         by_service: dict[int, list[Person]] = {}
+        heads: dict[int, list[Person]] = {}
         for p in people.values():
             if Role.TEAM_MANAGER in p.roles and p.team_id is not None:
                 by_team.setdefault(p.team_id, []).append(p)
             if Role.SERVICE_MANAGER in p.roles and p.service_id is not None:
                 by_service.setdefault(p.service_id, []).append(p)
-        return cls(
-            people,
-            {k: tuple(v) for k, v in by_team.items()},
-            {k: tuple(v) for k, v in by_service.items()},
-        )
+            if Role.HEAD_OF_SERVICE in p.roles and p.service_id is not None:
+                heads.setdefault(p.service_id, []).append(p)
+
+        def frozen(found: dict[int, list[Person]]) -> dict[int, tuple[Person, ...]]:
+            return {k: tuple(v) for k, v in found.items()}
+
+        return cls(people, frozen(by_team), frozen(by_service), frozen(heads))
 
     def team_managers_of(self, owner: Person) -> list[Person]:
         """Their own manager if one is named; else their team's team managers, not themselves."""
@@ -278,6 +311,65 @@ class Managers:
             return []
         return [p for p in self.by_service.get(owner.service_id, ()) if p.id != owner.id]
 
+    def heads_of_service_of(self, owner: Person) -> list[Person]:
+        if owner.service_id is None:
+            return []
+        return [p for p in self.heads.get(owner.service_id, ()) if p.id != owner.id]
+
+    def at(self, rung: Rung, owner: Person) -> list[Person]:
+        if rung is Rung.TEAM_MANAGER:
+            return self.team_managers_of(owner)
+        if rung is Rung.SERVICE_MANAGER:
+            return self.service_managers_of(owner)
+        return self.heads_of_service_of(owner)
+
+
+@lru_cache(maxsize=32)
+def escalation_cutoff(today: date) -> date:
+    """The latest due date overdue enough to escalate today, on either ladder: the one bound the
+    job and every rebuilt escalation card fetch open actions by."""
+    first = min(ladder[0][0] for ladder in (ORDINARY_LADDER, URGENT_LADDER))
+    return add_working_days(today, -first)
+
+
+def rungs_reached(action: ActionDue, today: date) -> int:
+    """How many rungs of its ladder an open action has reached today; 0: not escalated."""
+    if action.state != ActionState.OPEN or action.due_on > escalation_cutoff(today):
+        return 0
+    days = overdue_days(action.due_on, today)
+    return sum(1 for threshold, _ in action.ladder if days >= threshold)
+
+
+def listed_to(
+    action: ActionDue, owner: Person, managers: Managers, today: date
+) -> list[tuple[Person, Rung]]:
+    """The managers an overdue action is listed to today, each once, with the rung they are on.
+
+    Every rung reached lists it. For an urgent item a rung with nobody there today passes it
+    to the next rung up, that same day, rather than leaving it with no one.
+    """
+    ladder = [rung for _, rung in action.ladder]
+    top = rungs_reached(action, today)
+    listed: list[tuple[Person, Rung]] = []
+    told: set[int] = set()
+    n = 0
+    while n < top:
+        rung = ladder[n]
+        there = managers.at(rung, owner)
+        if action.urgent:
+            there = [p for p in there if reminds_today(p, today)]
+        listed += [(p, rung) for p in there if p.id not in told]
+        told |= {p.id for p in there}
+        if action.urgent and not there and n == top - 1 and top < len(ladder):
+            top += 1
+        n += 1
+    return listed
+
+
+def most_overdue(item: EscalatedAction) -> tuple[bool, int, int]:
+    """The order a manager reads them in: safeguarding steps first, then the longest overdue."""
+    return not item.action.urgent, -item.overdue_days, item.action.id
+
 
 def escalations(
     *,
@@ -289,30 +381,18 @@ def escalations(
     """One escalation per manager, most overdue first, each action once; only for managers chased
     today (a working day for them, not away, reachable) unless `chased_today_only` is False."""
     managers = Managers.of(people)
-    # Anything due after this is not overdue by enough working days; no need to count them.
-    latest = add_working_days(today, -min(ESCALATE_TO_TEAM_MANAGER, URGENT_TO_TEAM_MANAGER))
     team: dict[int, list[EscalatedAction]] = {}
     service: dict[int, list[EscalatedAction]] = {}
     for action in actions:
         owner = people.get(action.owner_id)
-        if action.state != ActionState.OPEN or owner is None or action.due_on > latest:
+        if owner is None or not rungs_reached(action, today):
             continue
-        days = overdue_days(action.due_on, today)
-        to_team_manager, to_service_manager = action.thresholds
-        if days < to_team_manager:
-            continue
-        item = EscalatedAction(action=action, owner=owner, overdue_days=days)
-        told: set[int] = set()
-        for manager in managers.team_managers_of(owner):
-            team.setdefault(manager.id, []).append(item)
-            told.add(manager.id)
-        if days >= to_service_manager:
-            for manager in managers.service_managers_of(owner):
-                if manager.id not in told:
-                    service.setdefault(manager.id, []).append(item)
-
-    def most_overdue(item: EscalatedAction) -> tuple[bool, int, int]:
-        return not item.action.urgent, -item.overdue_days, item.action.id
+        item = EscalatedAction(
+            action=action, owner=owner, overdue_days=overdue_days(action.due_on, today)
+        )
+        for manager, rung in listed_to(action, owner, managers, today):
+            section = team if rung is Rung.TEAM_MANAGER else service
+            section.setdefault(manager.id, []).append(item)
 
     result = []
     for manager_id in sorted(team.keys() | service.keys()):

@@ -1,0 +1,88 @@
+"""`qaloop tenant deadlines`: a council's deadlines for the response to risk or an inadequate audit
+(the action meeting and the child visit), in working or calendar days.
+
+Registered in bot.cli with `app.add_typer(tenant_app, name="tenant")`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bot.cli_common import TenantOption, err, load_settings, tenant_for
+from bot.rules.deadlines import Deadline, Deadlines, deadline_of
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+tenant_app = typer.Typer(no_args_is_help=True, help="A council's settings.")
+console = Console()
+
+UnitOption = Annotated[str, typer.Option(help="working or calendar.")]
+
+
+@tenant_app.command("deadlines")
+def tenant_deadlines(
+    meeting: Annotated[
+        int | None, typer.Option(help="Days to the action meeting after an inadequate audit.")
+    ] = None,
+    meeting_unit: UnitOption = "working",
+    visit: Annotated[
+        int | None, typer.Option(help="Days to the child visit after risk is identified.")
+    ] = None,
+    visit_unit: UnitOption = "working",
+    tenant: TenantOption = None,
+) -> None:
+    """Show the deadlines, or set them: --meeting 3 --meeting-unit working --visit 1 --visit-unit
+    working. They apply to audits completed from now on; audit-logged."""
+    from storage import tenants
+    from storage.db import in_one_transaction
+
+    settings = load_settings()
+    tenant_id = tenant_for(settings, tenant)
+
+    async def current(session: AsyncSession) -> Deadlines:
+        return await tenants.deadlines(session=session, tenant_id=tenant_id)
+
+    shown = asyncio.run(in_one_transaction(settings.database_url, current))
+    if meeting is None and visit is None:
+        _print(shown)
+        return
+    problems = []
+    chosen: dict[str, Deadline] = {}
+    for what, days, unit, was in (
+        ("meeting", meeting, meeting_unit, shown.meeting),
+        ("visit", visit, visit_unit, shown.visit),
+    ):
+        if days is None:
+            chosen[what] = was
+            continue
+        found = deadline_of(days, unit.strip().lower())
+        if isinstance(found, str):
+            problems.append(f"{what}: {found}")
+        else:
+            chosen[what] = found
+    if problems:
+        err.print(f"[red]Nothing was changed:[/red] {escape(' '.join(problems))}")
+        raise typer.Exit(2)
+    wanted = Deadlines(meeting=chosen["meeting"], visit=chosen["visit"])
+
+    async def store(session: AsyncSession) -> bool:
+        return await tenants.set_deadlines(
+            session, tenant_id=tenant_id, chosen=wanted, actor_id=None
+        )
+
+    if not asyncio.run(in_one_transaction(settings.database_url, store)):
+        err.print(f"[red]No tenant {escape(tenant_id)}[/red]: import staff and cases first.")
+        raise typer.Exit(1)
+    console.print("Saved. Audits completed from now on use these deadlines.")
+    _print(wanted)
+
+
+def _print(deadlines: Deadlines) -> None:
+    console.print(f"Action meeting after an inadequate audit: {deadlines.meeting.words}.")
+    console.print(f"Child visit after risk is identified: {deadlines.visit.words}.")
