@@ -51,7 +51,8 @@ def unreachable_card(*, people: list[Unreachable], page: Page, today: date) -> A
     body: list[CardElement] = [
         heading("People I can't reach"),
         note(
-            f"{counted(page.total, 'person', 'people')} get no reminders from QA Loop. "
+            f"{counted(page.total, 'person', 'people')} "
+            f"{'gets' if page.total == 1 else 'get'} no reminders from QA Loop. "
             "If they removed or blocked it, ask them to open QA Loop in Teams: once they message "
             "me, they're reachable again. If they never opened it, an admin can run "
             "qaloop sync-roster after adding QA Loop to a team they are in."

@@ -284,7 +284,8 @@ async def test_qa_sees_who_the_bot_cannot_reach_and_others_may_not(
 
     assert "People I can't reach" in qa.text
     assert "Nestor Wilke" in qa.text and "nestorw@example.com" in qa.text
-    assert "since Fri 20 Nov" in qa.text
+    assert "1 person gets no reminders" in qa.text
+    assert "Removed or blocked QA Loop on Fri 20 Nov" in qa.text
     assert "Alex Wilber" not in qa.text
     assert qa.sent[0].body["summary"] == "1 person I can't reach"
     assert "not available for your role" in tm.text
