@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import feedback, flows, inadequate, notify, refresh
+from bot import audit_result, feedback, flows, inadequate, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.grades import (
     GRADE_LABELS,
@@ -404,6 +404,9 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         )
     session, tenant_id = request.session, request.tenant_id
     grading.complete(session, audit, actor_id=flows.me(request), now=request.now)
+    await audit_result.send_audit_result(
+        session, tenant_id=tenant_id, audit=audit, today=request.today
+    )
     asked = await feedback.ask_for_feedback(
         session, tenant_id=tenant_id, audit=audit, today=request.today
     )
