@@ -97,6 +97,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
 
 
+def _deliveries(n: int) -> str:
+    from cards.common import counted
+
+    return counted(n, "delivery", "deliveries")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -271,14 +277,14 @@ def run_job(
         planned = [p for outcome in outcomes for p in outcome.planned]
         for delivery in planned:
             print(delivery.dry_run_line())
-        err.print(f"Dry run of {name}: {len(planned)} deliveries; nothing was queued or sent.")
+        err.print(f"Dry run of {name}: {_deliveries(len(planned))}; nothing was queued or sent.")
         return
     failed = False
     for outcome in outcomes:
         where = f"{name} for {outcome.period} (tenant {outcome.tenant_id})"
         if outcome.state == "ran":
             console.print(
-                f"{where}: {outcome.queued} of {len(outcome.planned)} deliveries queued. "
+                f"{where}: {outcome.queued} of {_deliveries(len(outcome.planned))} queued. "
                 "The running bot sends them, or the next `qaloop serve` will."
             )
         elif outcome.state == "taken":
@@ -301,6 +307,7 @@ def sync_roster(
 
     from bot.app import build_adapter
     from bot.roster import sync_stored_teams
+    from cards.common import counted
     from storage.db import make_engine, make_sessions
 
     settings = load_settings()
@@ -335,8 +342,8 @@ def sync_roster(
             err.print(f"[red]{where}: failed[/red] ({escape(outcome.error or 'see the log')}).")
             continue
         console.print(
-            f"{where}: {done.members} members, {done.staff} on the staff roster "
-            f"({done.bound} newly matched); {done.created} chats opened, "
+            f"{where}: {counted(done.members, 'member')}, {done.staff} on the staff roster "
+            f"({done.bound} newly matched); {counted(done.created, 'chat')} opened, "
             f"{done.had_chat} already had one, {done.failed} could not be opened."
         )
     if any(o.result is None for o in outcomes):
@@ -399,6 +406,7 @@ def _allocate(
     dry_run: bool,
 ) -> None:
     from bot import allocation
+    from cards.common import counted
     from storage import allocation as store
     from storage import staff
     from storage.db import in_one_transaction
@@ -453,7 +461,9 @@ def _allocate(
             f"--per-team {earlier.per_team} --exclude-months {earlier.excluded_months} --dry-run"
         )
         raise typer.Exit(1)
-    table = Table(title=f"{month}: {len(plan.lines)} cases from {plan.candidates} candidates")
+    table = Table(
+        title=f"{month}: {counted(len(plan.lines), 'case')} from {counted(plan.candidates, 'candidate')}"
+    )
     for column in ("case", "team", "worker", "auditor", "due"):
         table.add_column(column)
     for line in plan.lines:
@@ -467,7 +477,7 @@ def _allocate(
     console.print(table)
     for team_name, missing in plan.short.items():
         console.print(
-            f"[yellow]{escape(team_name)}[/yellow] had {missing} fewer candidates than asked."
+            f"[yellow]{escape(team_name)}[/yellow] had {counted(missing, 'fewer candidate')} than asked."
         )
     if plan.away:
         console.print(
@@ -486,7 +496,7 @@ def _allocate(
         console.print("Dry run: nothing was stored or sent.")
         return
     console.print(
-        f"Allocated {made} audits for {month}. The assigned cards are queued: the running bot "
+        f"Allocated {counted(made, 'audit')} for {month}. The assigned cards are queued: the running bot "
         "sends them, or the next `qaloop serve` will."
     )
 

@@ -19,7 +19,7 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
-from cards.common import new_card
+from cards.common import counted, new_card
 
 TEXT_LIMIT = 2000
 
@@ -88,7 +88,7 @@ def owner_buttons(
     )
     snoozes = [
         ExecuteAction(
-            title=f"Snooze {days} day{'s' if days > 1 else ''}",
+            title=f"Snooze {counted(days, 'day')}",
             verb="snooze",
             data=data("snooze", days=days),
             associated_inputs="none",

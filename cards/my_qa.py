@@ -12,7 +12,7 @@ from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBloc
 from bot.rules.grades import AUDIT_KIND_LABELS, STANDARD_LABELS, ActionState
 from bot.rules.reminders import ActionDue, AuditDue, Bundle, FeedbackOwed, overdue_days
 from cards.action_buttons import owner_buttons
-from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
+from cards.common import counted, heading, label, literal, new_card, note, run, truncate, uk_date
 
 TITLE = "Your QA items today"
 # Ten actions with their buttons stay far below the 40 KB message limit in any script; the rest
@@ -25,7 +25,7 @@ WHAT_LIMIT = 300
 
 def my_qa_summary(count: int) -> str:
     """The notification preview: a count only, never a case reference."""
-    return f"You have {count} QA item{'' if count == 1 else 's'} today"
+    return f"You have {counted(count, 'QA item')} today"
 
 
 def my_qa_card(bundle: Bundle) -> AdaptiveCard:
@@ -54,10 +54,12 @@ def _subheading(text: str) -> TextBlock:
 def _actions_section(actions: tuple[ActionDue, ...], today: date) -> list[CardElement]:
     waiting = [a for a in actions if a.state == ActionState.OPEN]
     overdue = sum(1 for a in waiting if a.due_on < today)
-    counted = f"{len(waiting)} action{'' if len(waiting) == 1 else 's'}"
     parts: list[CardElement] = [
         _subheading("Actions"),
-        note(counted + (f", {overdue} overdue" if overdue else ""), subtle=True),
+        note(
+            counted(len(waiting), "action") + (f", {overdue} overdue" if overdue else ""),
+            subtle=True,
+        ),
     ]
     # Overdue first: the oldest due date is the most overdue.
     ordered = sorted(actions, key=lambda a: (a.due_on, a.id))
@@ -104,7 +106,7 @@ def _due(action: ActionDue, today: date) -> str:
     if action.due_on < today:
         days = overdue_days(action.due_on, today)
         if days:
-            return f"Overdue by {days} working day{'' if days == 1 else 's'}"
+            return f"Overdue by {counted(days, 'working day')}"
         return f"Overdue: was due {uk_date(action.due_on, today=today)}"
     if action.due_on == today:
         return "Due today"
