@@ -199,24 +199,44 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo data only.")] = False,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 3978,
 ) -> None:
-    """Build a demo council (dated relative to today) and serve it for the Agents Playground."""
+    """Build a demo council (dated relative to today) and serve it for the Agents Playground.
+
+    Today's runs already due (the 09:00 reminders, say) are set aside rather than caught up as
+    the bot starts: in the playground each person's card comes with their first message, and
+    `qaloop run-job` still sends everyone's.
+    """
+    from jobs.scheduler import set_aside_catch_up
     from storage.db import make_engine, make_sessions
-    from storage.demo import build_demo
+    from storage.demo import DEMO_TENANT_ID, build_demo
     from storage.migrate import upgrade
 
     settings = load_settings()
     upgrade(settings.database_url)
 
-    async def go() -> object:
+    async def go() -> tuple[object, list[str]]:
         engine = make_engine(settings.database_url)
+        sessions = make_sessions(engine)
         try:
-            return await build_demo(sessions=make_sessions(engine), today=date.today())
+            now = datetime.now(UTC)
+            summary = await build_demo(
+                sessions=sessions, today=now.astimezone(settings.zone).date()
+            )
+            set_aside = await set_aside_catch_up(
+                sessions=sessions, settings=settings, now=now, tenant_id=DEMO_TENANT_ID
+            )
+            return summary, set_aside
         finally:
             await engine.dispose()
 
     with console.status("Building the demo council…"):
-        summary = asyncio.run(go())
+        summary, set_aside = asyncio.run(go())
     console.print(f"Demo council ready in {settings.database_url}: {summary}")
+    if set_aside:
+        console.print(
+            f"Set aside for today, not caught up as the bot starts: {', '.join(set_aside)}. "
+            "Each person's daily card comes with their first message in the playground; "
+            "`qaloop run-job reminders` sends everyone's now (add --dry-run to read them)."
+        )
     if not no_serve:
         _serve(settings, "127.0.0.1", port)
 
