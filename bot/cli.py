@@ -99,6 +99,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
 
 
+def _deliveries(n: int) -> str:
+    from cards.common import counted
+
+    return counted(n, "delivery", "deliveries")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -195,24 +201,44 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo data only.")] = False,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 3978,
 ) -> None:
-    """Build a demo council (dated relative to today) and serve it for the Agents Playground."""
+    """Build a demo council (dated relative to today) and serve it for the Agents Playground.
+
+    Today's runs already due (the 09:00 reminders, say) are set aside rather than caught up as
+    the bot starts: in the playground each person's card comes with their first message, and
+    `qaloop run-job` still sends everyone's.
+    """
+    from jobs.scheduler import set_aside_catch_up
     from storage.db import make_engine, make_sessions
-    from storage.demo import build_demo
+    from storage.demo import DEMO_TENANT_ID, build_demo
     from storage.migrate import upgrade
 
     settings = load_settings()
     upgrade(settings.database_url)
 
-    async def go() -> object:
+    async def go() -> tuple[object, list[str]]:
         engine = make_engine(settings.database_url)
+        sessions = make_sessions(engine)
         try:
-            return await build_demo(sessions=make_sessions(engine), today=date.today())
+            now = datetime.now(UTC)
+            summary = await build_demo(
+                sessions=sessions, today=now.astimezone(settings.zone).date()
+            )
+            set_aside = await set_aside_catch_up(
+                sessions=sessions, settings=settings, now=now, tenant_id=DEMO_TENANT_ID
+            )
+            return summary, set_aside
         finally:
             await engine.dispose()
 
     with console.status("Building the demo council…"):
-        summary = asyncio.run(go())
+        summary, set_aside = asyncio.run(go())
     console.print(f"Demo council ready in {settings.database_url}: {summary}")
+    if set_aside:
+        console.print(
+            f"Set aside for today, not caught up as the bot starts: {', '.join(set_aside)}. "
+            "Each person's daily card comes with their first message in the playground; "
+            "`qaloop run-job reminders` sends everyone's now (add --dry-run to read them)."
+        )
     if not no_serve:
         _serve(settings, "127.0.0.1", port)
 
@@ -273,14 +299,14 @@ def run_job(
         planned = [p for outcome in outcomes for p in outcome.planned]
         for delivery in planned:
             print(delivery.dry_run_line())
-        err.print(f"Dry run of {name}: {len(planned)} deliveries; nothing was queued or sent.")
+        err.print(f"Dry run of {name}: {_deliveries(len(planned))}; nothing was queued or sent.")
         return
     failed = False
     for outcome in outcomes:
         where = f"{name} for {outcome.period} (tenant {outcome.tenant_id})"
         if outcome.state == "ran":
             console.print(
-                f"{where}: {outcome.queued} of {len(outcome.planned)} deliveries queued. "
+                f"{where}: {outcome.queued} of {_deliveries(len(outcome.planned))} queued. "
                 "The running bot sends them, or the next `qaloop serve` will."
             )
         elif outcome.state == "taken":
@@ -303,6 +329,7 @@ def sync_roster(
 
     from bot.app import build_adapter
     from bot.roster import sync_stored_teams
+    from cards.common import counted
     from storage.db import make_engine, make_sessions
 
     settings = load_settings()
@@ -337,8 +364,8 @@ def sync_roster(
             err.print(f"[red]{where}: failed[/red] ({escape(outcome.error or 'see the log')}).")
             continue
         console.print(
-            f"{where}: {done.members} members, {done.staff} on the staff roster "
-            f"({done.bound} newly matched); {done.created} chats opened, "
+            f"{where}: {counted(done.members, 'member')}, {done.staff} on the staff roster "
+            f"({done.bound} newly matched); {counted(done.created, 'chat')} opened, "
             f"{done.had_chat} already had one, {done.failed} could not be opened."
         )
     if any(o.result is None for o in outcomes):
@@ -401,6 +428,7 @@ def _allocate(
     dry_run: bool,
 ) -> None:
     from bot import allocation
+    from cards.common import counted
     from storage import allocation as store
     from storage import staff
     from storage.db import in_one_transaction
@@ -455,7 +483,9 @@ def _allocate(
             f"--per-team {earlier.per_team} --exclude-months {earlier.excluded_months} --dry-run"
         )
         raise typer.Exit(1)
-    table = Table(title=f"{month}: {len(plan.lines)} cases from {plan.candidates} candidates")
+    table = Table(
+        title=f"{month}: {counted(len(plan.lines), 'case')} from {counted(plan.candidates, 'candidate')}"
+    )
     for column in ("case", "team", "worker", "auditor", "due"):
         table.add_column(column)
     for line in plan.lines:
@@ -469,7 +499,7 @@ def _allocate(
     console.print(table)
     for team_name, missing in plan.short.items():
         console.print(
-            f"[yellow]{escape(team_name)}[/yellow] had {missing} fewer candidates than asked."
+            f"[yellow]{escape(team_name)}[/yellow] had {counted(missing, 'fewer candidate')} than asked."
         )
     if plan.away:
         console.print(
@@ -488,7 +518,7 @@ def _allocate(
         console.print("Dry run: nothing was stored or sent.")
         return
     console.print(
-        f"Allocated {made} audits for {month}. The assigned cards are queued: the running bot "
+        f"Allocated {counted(made, 'audit')} for {month}. The assigned cards are queued: the running bot "
         "sends them, or the next `qaloop serve` will."
     )
 

@@ -17,7 +17,7 @@ from bot.stats import show_stats
 from bot.turn import Reply as Reply
 from bot.turn import Request as Request
 from cards.action_done import action_status_card
-from cards.common import uk_date
+from cards.common import counted, uk_date
 from cards.help import help_card
 from cards.my_actions import my_actions_card
 from cards.my_audits import my_audits_card
@@ -265,12 +265,12 @@ async def show_unreachable(request: Request) -> Reply:
     ]
     page = Page(offset=request.offset, size=UNREACHABLE_PAGE, total=total)
     card = unreachable_card(people=people, page=page, today=request.today)
-    summary = f"{total} {'person' if total == 1 else 'people'} I can't reach"
+    summary = f"{counted(total, 'person', 'people')} I can't reach"
     return Reply(card=card, summary=summary, private=True)
 
 
 def _count(n: int, noun: str) -> str:
-    return f"You have {n} {noun}{'' if n == 1 else 's'}"
+    return f"You have {counted(n, noun)}"
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -14,7 +14,7 @@ from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.grades import AuditState
 from bot.turn import Reply, Request
-from cards.common import card_json
+from cards.common import card_json, counted
 from cards.feedback import (
     RATINGS,
     SCALE,
@@ -112,9 +112,7 @@ async def show_feedback(request: Request) -> Reply:
         practitioner_id=request.person.id,
     )
     count = len(owed)
-    summary = (
-        f"{count} feedback form{'' if count == 1 else 's'} to give" if count else "No feedback owed"
-    )
+    summary = f"{counted(count, 'feedback form')} to give" if count else "No feedback owed"
     return Reply(card=feedback_owed_card(owed, today=request.today), summary=summary, private=True)
 
 

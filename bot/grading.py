@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import feedback, flows, inadequate, notify, refresh
+from bot import audit_result, feedback, flows, inadequate, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.grades import (
     GRADE_LABELS,
@@ -403,12 +403,8 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         )
     session, tenant_id = request.session, request.tenant_id
     grading.complete(session, audit, actor_id=flows.me(request), now=request.now)
-    asked = await feedback.ask_for_feedback(
-        session, tenant_id=tenant_id, audit=audit, today=request.today
-    )
-    said: list[str] = []
-    if asked and view.practitioner_name:
-        said.append(f"I've asked {view.practitioner_name} for feedback on how the audit felt.")
+    # The safeguarding response first (a child visit is the practitioner's to do today), then the
+    # audit itself, listing that visit among their actions, then the feedback form on it.
     responded = await inadequate.respond_to_completed(
         session,
         tenant_id=tenant_id,
@@ -417,6 +413,15 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         today=request.today,
         now=request.now,
     )
+    await audit_result.send_audit_result(
+        session, tenant_id=tenant_id, audit=audit, today=request.today
+    )
+    asked = await feedback.ask_for_feedback(
+        session, tenant_id=tenant_id, audit=audit, today=request.today
+    )
+    said: list[str] = []
+    if asked and view.practitioner_name:
+        said.append(f"I've asked {view.practitioner_name} for feedback on how the audit felt.")
     if responded:
         said.append(_response_said(audit, request.today))
     await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "completed")

@@ -2,7 +2,9 @@
 
 The steps live in bot/content/step_guide.md, or the council's own file that
 QALOOP_STEP_GUIDE_FILE names, so the QA team can change them without code: a "# " title, an
-optional introduction, then a "## " heading for each step with the text under it.
+optional introduction, then a "## " heading for each step with the text under it. Notes for
+whoever edits the file go in HTML comments, <!-- like this -->, on one line or several: auditors
+never see them (nor does a Markdown preview of the file).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ TEXT_LIMIT = 1500
 # Open audits of any due date: the card shows this week's first, then what is coming up.
 FAR_AHEAD = date.max
 _HEADING = re.compile(r"^(#+)(?:\s+(.*))?$")
+_NOTE = re.compile(r"<!--.*?-->", re.DOTALL)
+NOTE_OPEN = "<!--"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,11 @@ def parse_step_guide(text: str, *, path: Path = STEP_GUIDE_FILE) -> StepGuide:
     title: str | None = None
     intro: list[str] = []
     steps: list[tuple[int, str, list[str]]] = []
+    text, unclosed = _without_notes(text)
+    if unclosed is not None:
+        problems.append(
+            GuideProblem(unclosed, "This note for editors has no end: close it with “-->”.")
+        )
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -118,6 +127,17 @@ def parse_step_guide(text: str, *, path: Path = STEP_GUIDE_FILE) -> StepGuide:
         intro=" ".join(intro),
         steps=tuple(GuideStep(heading, " ".join(lines)) for _, heading, lines in steps),
     )
+
+
+def _without_notes(text: str) -> tuple[str, int | None]:
+    """The text with every <!-- note --> blanked, its line breaks kept so problems are reported
+    at the right line; and the line of a note left open, if any (everything after it is
+    dropped, as a Markdown preview hides it)."""
+    kept = _NOTE.sub(lambda note: "\n" * note[0].count("\n"), text)
+    start = kept.find(NOTE_OPEN)
+    if start == -1:
+        return kept, None
+    return kept[:start], kept.count("\n", 0, start) + 1
 
 
 def load_step_guide(path: Path | None = None) -> StepGuide:

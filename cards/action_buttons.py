@@ -22,7 +22,7 @@ from microsoft_teams.cards import (
 
 from bot.rules.grades import ACTION_MEETING, CHILD_VISIT
 from bot.rules.reminders import is_urgent
-from cards.common import new_card
+from cards.common import counted, new_card
 
 TEXT_LIMIT = 2000
 
@@ -113,7 +113,7 @@ def owner_buttons(
     )
     snoozes = [
         ExecuteAction(
-            title=f"Snooze {days} day{'s' if days > 1 else ''}",
+            title=f"Snooze {counted(days, 'day')}",
             verb="snooze",
             data=data("snooze", days=days),
             associated_inputs="none",

@@ -63,6 +63,7 @@ class ActionLine:
     owner_name: str
     due_on: date
     state: str
+    owner_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +319,8 @@ def _grades_section(view: GradingView, limit: int = TEXT_LIMIT) -> list[CardElem
     parts: list[CardElement] = [_subheading("Grades")]
     for standard in Standard:
         grade = view.grades.get(standard)
-        parts.append(literal(f"{STANDARD_LABELS[standard]}: ", _grade_run(grade, bold=False)))
-    parts.append(literal(run("Overall: ", bold=True), _grade_run(view.overall_grade, bold=True)))
+        parts.append(literal(f"{STANDARD_LABELS[standard]}: ", grade_run(grade, bold=False)))
+    parts.append(literal(run("Overall: ", bold=True), grade_run(view.overall_grade, bold=True)))
     if view.limiting_reason:
         parts.append(
             literal(
@@ -340,7 +341,7 @@ def _grades_section(view: GradingView, limit: int = TEXT_LIMIT) -> list[CardElem
     return parts
 
 
-def _grade_run(grade: str | None, *, bold: bool) -> TextRun:
+def grade_run(grade: str | None, *, bold: bool) -> TextRun:
     colour: TextColor | None = None
     if grade == Grade.INADEQUATE:
         colour = "Attention"

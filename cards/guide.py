@@ -15,7 +15,7 @@ from microsoft_teams.cards import (
 )
 
 from bot.rules.grades import AUDIT_KIND_LABELS, AUDIT_STATE_LABELS
-from cards.common import im_back, label, literal, new_card, note, run, uk_date
+from cards.common import counted, im_back, label, literal, new_card, note, run, uk_date
 
 OPEN_GRADING = "open_grading"
 # Enough for a heavy week; the rest are one `my audits` away.
@@ -47,7 +47,7 @@ class GuideAudit:
 
 def step_guide_summary(audits: int) -> str:
     """The notification preview: no case reference."""
-    return f"Your audit steps this week, and your {audits} open audit{'' if audits == 1 else 's'}"
+    return f"Your audit steps this week, and your {counted(audits, 'open audit')}"
 
 
 def step_guide_card(

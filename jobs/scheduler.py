@@ -20,7 +20,7 @@ from bot.settings import Settings
 from jobs import briefing, digest, housekeeping, moderation, reminders, step_guide
 from jobs.runs import Job, Outcome, run_job
 from storage import job_runs
-from storage.db import SessionMaker
+from storage.db import SessionMaker, transaction
 
 log = logging.getLogger(__name__)
 
@@ -170,12 +170,7 @@ async def catch_up(*, sessions: SessionMaker, settings: Settings, now: datetime)
     council set up at 10:00 missed nothing at 09:00.
     """
     outcomes: list[Outcome] = []
-    for job in JOBS.values():
-        if job.catch_up_until is None:
-            continue
-        fire = scheduled_at(job, settings, now)
-        if fire is None or now < fire or now.astimezone(settings.zone).time() >= job.catch_up_until:
-            continue
+    for job, fire in _catching_up(settings, now):
         period = job.period(now, settings.zone)
         async with sessions() as session:
             existed = await job_runs.tenant_ids(session=session, created_by=fire)
@@ -187,6 +182,40 @@ async def catch_up(*, sessions: SessionMaker, settings: Settings, now: datetime)
                 job, sessions=sessions, settings=settings, now=now, tenant_ids=missed
             )
     return outcomes
+
+
+async def set_aside_catch_up(
+    *, sessions: SessionMaker, settings: Settings, now: datetime, tenant_id: str
+) -> list[str]:
+    """Set aside, for one tenant, the runs a catch-up would make `now`: the names of those jobs.
+
+    For the demo council as the Agents Playground starts: a catch-up there would send the day's
+    cards before anyone has the page open, and the page shows only what arrives while it is
+    open. Set aside, each person's card comes with their first message instead (the late-joiner
+    card), and `qaloop run-job` still makes the run for everyone.
+    """
+    names = []
+    async with transaction(sessions) as session:
+        for job, _ in _catching_up(settings, now):
+            period = job.period(now, settings.zone)
+            if await job_runs.set_aside(
+                session=session, tenant_id=tenant_id, job=job.name, period=period
+            ):
+                names.append(job.name)
+    return names
+
+
+def _catching_up(settings: Settings, now: datetime) -> list[tuple[Job, datetime]]:
+    """The jobs a catch-up would make `now` if not done: due today by now, and still in time."""
+    due = []
+    for job in JOBS.values():
+        if job.catch_up_until is None:
+            continue
+        fire = scheduled_at(job, settings, now)
+        if fire is None or now < fire or now.astimezone(settings.zone).time() >= job.catch_up_until:
+            continue
+        due.append((job, fire))
+    return due
 
 
 def create_scheduler(

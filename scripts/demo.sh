@@ -29,7 +29,8 @@ export M365_AGENTS_PLAYGROUND_CONFIG_PATH=$config
 export TEAMSAPPTESTER_BROWSER=none
 echo
 echo "Open http://127.0.0.1:56150 in your browser. You are Alex Wilber, a practitioner who also audits."
-echo "Try: help, my actions, my audits. Ctrl-C stops the bot and the playground."
+echo "Try: help, my actions, my audits. On a working day from 09:00 your first message also"
+echo "brings today's card. Ctrl-C stops the bot and the playground."
 echo
 # The playground exits when its stdin closes, so keep it open.
 tail -f /dev/null | tests/e2e/node_modules/.bin/agentsplayground \

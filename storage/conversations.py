@@ -12,6 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit_log
 from storage.models import ConversationRef, utcnow
 
+# A reference stored before any turn in its chat (the demo's, for the Agents Playground's mock
+# users) carries this key. The chat's first real turn replaces the reference, and counts as the
+# first time the chat reaches its person, as it would for a chat the bot had never seen.
+AHEAD_OF_USE = "storedAheadOfUse"
+
 
 class Saved(NamedTuple):
     row: ConversationRef
@@ -33,8 +38,8 @@ async def save_reference(
     channel_name: str | None = None,
 ) -> Saved:
     """Insert or refresh a reference; a changed serviceUrl is recorded in the audit log. Says
-    whether this is the first time the conversation reaches its person: a new row, or one
-    stored before the person was known.
+    whether this is the first time the conversation reaches its person: a new row, one stored
+    before the person was known, or one stored ahead of use (AHEAD_OF_USE).
 
     Two turns from one new chat can race here (Teams sends the install event and the first
     message together), so the insert gives way to a row another turn has just written.
@@ -70,7 +75,9 @@ async def save_reference(
             after={"type": conversation_type, "service_url": service_url},
         )
         return Saved(row, first_for_person=staff_id is not None)
-    first_for_person = staff_id is not None and row.staff_id is None
+    first_for_person = staff_id is not None and (
+        row.staff_id is None or bool(row.reference.get(AHEAD_OF_USE))
+    )
     if row.service_url != service_url:
         audit_log.record(
             session,

@@ -32,6 +32,7 @@ from bot.rules.grades import ActionState, AuditKind, AuditState, Grade, Standard
 from bot.rules.roles import Role, format_roles
 from bot.rules.workdays import add_working_days, is_working_day
 from storage import audit_log
+from storage.conversations import AHEAD_OF_USE
 from storage.db import SessionMaker, transaction
 from storage.models import (
     Action,
@@ -40,6 +41,7 @@ from storage.models import (
     Audit,
     Briefing,
     Case,
+    ConversationRef,
     ExtensionRequest,
     Feedback,
     FeedbackVersion,
@@ -53,6 +55,12 @@ from storage.models import (
 # The Agents Playground's default tenant, so its mock users land in the demo council.
 DEMO_TENANT_ID: Final = "00000000-0000-0000-0000-0000000000001"
 DEMO_TENANT_NAME: Final = "Demo Council"
+# Where the Agents Playground (`make demo`) reaches the bot's messages: its mock connector, on its
+# default port, and the bot's id and name in the playground's config (tests/e2e/playground_config).
+PLAYGROUND_SERVICE_URL: Final = "http://localhost:56150/_connector"
+PLAYGROUND_BOT: Final[Mapping[str, str]] = MappingProxyType(
+    {"id": "00000000-0000-0000-0000-00000000000011", "name": "QA Loop"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,11 @@ class PlaygroundUser:
     email: str
     aad_object_id: str
     roles: frozenset[Role]
+
+    @property
+    def personal_chat_id(self) -> str:
+        """Their 1:1 chat with the bot, as the playground's config names it."""
+        return f"a:qaloop-personal-{self.email.split('@')[0]}"
 
 
 def _playground(n: int, name: str, email: str, *roles: Role) -> PlaygroundUser:
@@ -93,6 +106,7 @@ class DemoSummary:
     services: int
     teams: int
     staff: int
+    conversations: int
     cases: int
     allocations: int
     audits: int
@@ -449,6 +463,7 @@ class _Demo:
         await self.session.flush()
         await self._organisation()
         await self._people()
+        await self._playground_chats()
         await self._cases()
         await self._audits()
         await self._moderation()
@@ -572,6 +587,45 @@ class _Demo:
             person.manager_id = manager.id
         await self.session.flush()
         self.load = {_id(p): 0 for p in self.staff if Role.AUDITOR in p.role_set}
+
+    async def _playground_chats(self) -> None:
+        """Each playground user's 1:1 chat with the bot, so jobs can plan their cards (a dry run
+        shows the morning's) before anyone has opened the playground. Stored ahead of use: the
+        first turn in it (opening the page) stores the real reference and counts as the chat's
+        first, so a card owed that day comes then, when the page can show it."""
+        chats = []
+        for key, user in PLAYGROUND_USERS.items():
+            person = self.people[key]
+            reference = {
+                "activityId": None,
+                "bot": dict(PLAYGROUND_BOT),
+                "channelId": "msteams",
+                "conversation": {
+                    "conversationType": "personal",
+                    "id": user.personal_chat_id,
+                    "isGroup": False,
+                    "tenantId": self.tenant,
+                },
+                "serviceUrl": PLAYGROUND_SERVICE_URL,
+                "user": {
+                    "id": user.playground_id,
+                    "name": user.display_name,
+                    "aadObjectId": user.aad_object_id,
+                },
+                AHEAD_OF_USE: True,
+            }
+            chats.append(
+                ConversationRef(
+                    tenant_id=self.tenant,
+                    conversation_id=user.personal_chat_id,
+                    conversation_type="personal",
+                    staff_id=_id(person),
+                    aad_object_id=user.aad_object_id,
+                    service_url=PLAYGROUND_SERVICE_URL,
+                    reference=reference,
+                )
+            )
+        await self._add("conversations", chats)
 
     # --- cases ---------------------------------------------------------------------------------
 

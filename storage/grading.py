@@ -82,10 +82,19 @@ async def grading_view(
                 owner_name=name,
                 due_on=action.due_on,
                 state=action.state,
+                owner_id=action.owner_id,
             )
             for action, name in rows
         ),
     )
+
+
+async def audit_of_action(*, session: AsyncSession, tenant_id: str, action_id: int) -> int | None:
+    """The audit an action came from, if it came from one."""
+    result = await session.exec(
+        select(Action.audit_id).where(Action.tenant_id == tenant_id, Action.id == action_id)
+    )
+    return result.first()
 
 
 async def likely_owners(

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlmodel import SQLModel, func, select
 
+from bot.app import create_app
 from bot.rules.grades import ActionState, AuditKind, AuditState, Grade, Standard
 from bot.rules.roles import Role
 from bot.rules.workdays import add_working_days
+from bot.settings import LOOPBACK_HOSTS, Settings
+from jobs.runs import run_job
+from jobs.scheduler import JOBS, catch_up, set_aside_catch_up
 from storage.db import SessionMaker, transaction
-from storage.demo import DEMO_TENANT_ID, PLAYGROUND_USERS, DemoSummary, build_demo
+from storage.demo import (
+    DEMO_TENANT_ID,
+    PLAYGROUND_BOT,
+    PLAYGROUND_SERVICE_URL,
+    PLAYGROUND_USERS,
+    DemoSummary,
+    build_demo,
+)
 from storage.imports import DEFAULT_CASE_REF_PATTERN
 from storage.models import (
     Action,
     Audit,
+    AuditLog,
     Case,
+    Delivery,
     ExtensionRequest,
     Feedback,
     FeedbackVersion,
@@ -30,6 +48,10 @@ from storage.models import (
     Tenant,
 )
 from tests import template_db
+from tests.assign_helpers import qaloop
+from tests.chat import Chat, Person, card_text
+from tests.e2e import playground_config
+from tests.fake_connector import FakeConnector
 
 # The fast per-module database fixtures (migrate once, copy or truncate per test).
 migrated = template_db.migrated
@@ -313,3 +335,82 @@ async def test_every_row_belongs_to_the_demo_tenant_and_others_are_left_alone(
                 assert tenants == {DEMO_TENANT_ID: summary.staff, "other": 1}
         names = (await session.exec(select(Tenant.name).order_by(Tenant.name))).all()
     assert names == ["Demo Council", "Other Council"]
+
+
+# --- the playground's chats and the day's run ------------------------------------------------------
+
+
+def url_of(sessions: SessionMaker) -> str:
+    return str(sessions.kw["bind"].url.render_as_string(hide_password=False))
+
+
+async def test_run_job_dry_run_on_the_demo_shows_the_playground_people_s_morning_cards(
+    sessions: SessionMaker, demo: DemoSummary, tmp_path: Path
+) -> None:
+    ran = await qaloop(
+        url_of(sessions), tmp_path, "run-job", "reminders", "--as-of", str(TODAY), "--dry-run"
+    )
+
+    assert ran.code == 0, ran.err
+    planned = [json.loads(line) for line in ran.out.splitlines()]
+    daily = {p["recipient"]["name"]: p for p in planned if p["kind"] == "my_qa"}
+    alex = PLAYGROUND_USERS["alex"]
+    assert daily[alex.display_name]["conversation"] == "a:qaloop-personal-alexw"
+    assert daily[alex.display_name]["summary"].startswith("You have ")
+    assert "Your QA items today" in card_text(daily[alex.display_name]["card"])
+    playground = {u.display_name for u in PLAYGROUND_USERS.values()}
+    assert {p["recipient"]["name"] for p in planned} <= playground  # nobody else has a chat
+    assert demo.conversations == len(PLAYGROUND_USERS)
+
+
+def test_the_demo_s_chats_are_the_ones_the_playground_config_names() -> None:
+    for key, user in PLAYGROUND_USERS.items():
+        mock = playground_config.person(key)
+        assert (user.personal_chat_id, user.playground_id) == (mock.personal_chat_id, mock.user_id)
+        assert user.aad_object_id == mock.aad_object_id
+    assert PLAYGROUND_BOT == {"id": playground_config.BOT_ID, "name": playground_config.BOT_NAME}
+    assert urlsplit(PLAYGROUND_SERVICE_URL).hostname in LOOPBACK_HOSTS
+
+
+async def test_make_demo_mid_morning_sets_the_day_s_run_aside_for_first_messages_and_run_job(
+    sessions: SessionMaker, demo: DemoSummary, connector: FakeConnector
+) -> None:
+    late_morning = datetime.combine(TODAY, time(11, 0), tzinfo=LONDON)
+    settings = Settings(_env_file=None, database_url=url_of(sessions))  # type: ignore[call-arg]
+
+    set_aside = await set_aside_catch_up(
+        sessions=sessions, settings=settings, now=late_morning, tenant_id=DEMO_TENANT_ID
+    )
+
+    assert set_aside == ["reminders"]
+    # The bot starts: its catch-up leaves the day alone, so nothing goes to pages not yet open.
+    assert await catch_up(sessions=sessions, settings=settings, now=late_morning) == []
+    server = TestServer(create_app(settings, clock=lambda: late_morning), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            chat = Chat(str(server.make_url("/")), connector, http)
+            alex = PLAYGROUND_USERS["alex"]
+            # Alex opens the playground: his first message in the chat the demo stored.
+            hello = chat.activity(
+                "personal_message",
+                who=Person(alex.display_name, alex.aad_object_id, alex.playground_id, alex.email),
+                text="help",
+            )
+            hello["conversation"]["id"] = alex.personal_chat_id
+            await chat.post(hello, expect=2)
+    finally:
+        await server.close()
+    cards = [s for s in connector.sent if s.conversation_id == alex.personal_chat_id]
+    assert any("Your QA items today" in card_text(c) for s in cards for c in s.cards)
+    async with sessions() as session:
+        first = (await session.exec(select(Delivery).where(Delivery.kind == "my_qa"))).all()
+    assert [d.recipient_staff_id for d in first] == [(await everyone(sessions))[alex.email].id]
+
+    # An operator's run-job still makes the day's run, for everyone else.
+    [outcome] = await run_job(
+        JOBS["reminders"], sessions=sessions, settings=settings, now=late_morning
+    )
+    assert outcome.state == "ran" and len(outcome.planned) > outcome.queued > 0
+    [logged] = [e for e in await all_of(sessions, AuditLog) if e.event == "job.set_aside"]
+    assert logged.after == {"job": "reminders", "period": str(TODAY)}

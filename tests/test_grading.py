@@ -8,13 +8,14 @@ is QA; Alex is another auditor.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
 from sqlmodel import col, select
 
 from storage.db import SessionMaker, transaction
-from storage.models import Action, ConversationRef, SentCard
+from storage.models import Action, ConversationRef, Delivery, SentCard
 from tests.action_helpers import (
     NOW,
     PATTI,
@@ -37,6 +38,7 @@ from tests.audit_helpers import (
     everyone_says_hello,
 )
 from tests.chat import ALEX, TENANT, Chat, card_text, inputs
+from tests.fake_connector import Sent
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
 
@@ -118,6 +120,27 @@ async def graded_with_plans_needing_improvement(
         summary="Plans drift after review",
     )
     return council, audit_id, saved
+
+
+async def arrivals(chat: Chat, conversation: str, *, since: int, count: int) -> list[Sent]:
+    """The first `count` messages to reach `conversation` after the first `since` of all sent."""
+    for _ in range(50):
+        found = [s for s in chat.connector.sent[since:] if s.conversation_id == conversation]
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{len(found)} of {count} messages reached {conversation}")
+
+
+async def sent_delivery(sessions: SessionMaker, delivery_id: int | None) -> Delivery:
+    """The delivery once the sender has sent it."""
+    for _ in range(50):
+        async with sessions() as session:
+            delivery = await session.get(Delivery, delivery_id)
+        if delivery is not None and delivery.state == "sent":
+            return delivery
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"delivery {delivery_id} was not sent")
 
 
 # Record grades
@@ -503,6 +526,106 @@ async def test_completing_records_who_and_when_and_asks_the_practitioner_for_fee
     assert "Completed" in my_audits and "[Record grades]" not in my_audits
 
 
+async def test_lynne_gets_her_audit_in_her_chat_with_her_actions_then_the_feedback_form(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council, audit_id = await diego_s_audit(sessions)
+    await everyone_says_hello(chat)
+    await press(chat, {"action": "open_grading", "audit_id": audit_id}, who=DIEGO)
+    saved = await save(
+        chat,
+        audit_id,
+        grade_plans="requires_improvement",
+        grade_records="inadequate",
+        overall_grade="requires_improvement",
+        limiting_reason="The child is safe; the records are catching up",
+        summary="Plans drift after review",
+        strengths_seen="Warm, **direct** work with [the family](https://evil.example)",
+    )
+    assert saved.card is not None
+    plans = draft_for(
+        saved.card,
+        "plans",
+        what="Date every step of the plan",
+        measure="Plan on file",
+        due_on=NEXT_WEEK,
+    )
+    working = await press(chat, plans, who=DIEGO)
+    assert working.card is not None
+    records = draft_for(
+        working.card,
+        "records",
+        what="Bring the case records up to date",
+        measure="Records current at supervision",
+        due_on=NEXT_WEEK,
+        owner=str(council.id("megan")),
+    )
+    working = await press(chat, records, who=DIEGO)
+    assert working.card is not None
+    lynne_s, megan_s = await audit_actions(sessions, audit_id)
+    assert megan_s.owner_id == council.id("megan")
+    lynne_chat = f"a:personal-{LYNNE.teams_id}"
+    before = len(chat.connector.sent)
+
+    await press(chat, button(working.card, "Complete audit"), who=DIEGO)
+
+    [result] = await queued(sessions, "audit_result")
+    [form] = await queued(sessions, "feedback_form")
+    assert result.recipient_staff_id == council.id("lynne")
+    assert result.id is not None and form.id is not None and result.id < form.id
+    assert result.summary == "Your audit is complete: your grades and actions"
+    assert "C-1" not in result.summary
+    assert result.subjects == [f"action:{lynne_s.id}"]
+    arrived = await arrivals(chat, lynne_chat, since=before, count=2)
+    [shown] = [card_text(c) for s in arrived for c in s.cards if c == result.card]
+    assert "C-10002 · Collaborative audit" in shown
+    assert "Audited by Diego Siciliani · completed today" in shown
+    assert "Plans are good quality and SMART: Requires improvement" in shown
+    assert "Records are clear and accessible: Inadequate" in shown
+    assert "Overall: Requires improvement" in shown
+    assert (
+        "Why better than an inadequate standard: The child is safe; the records are catching up"
+        in shown
+    )
+    assert "Strengths seen: Warm, **direct** work with [the family](https://evil.example)" in shown
+    assert "Summary: Plans drift after review" in shown
+    assert "Date every step of the plan" in shown and "Due Thu 3 Dec" in shown
+    assert "Bring the case records up to date" not in shown
+    assert "1 other action from this audit is with someone else." in shown
+    assert "[My actions]" in shown
+
+
+async def test_lynne_s_audit_card_shows_her_action_done_once_she_marks_it(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    _, audit_id, saved = await graded_with_plans_needing_improvement(chat, sessions)
+    assert saved.card is not None
+    plans = draft_for(
+        saved.card,
+        "plans",
+        what="Date every step of the plan",
+        measure="Plan on file",
+        due_on=NEXT_WEEK,
+    )
+    working = await press(chat, plans, who=DIEGO)
+    assert working.card is not None
+    await press(chat, button(working.card, "Complete audit"), who=DIEGO)
+    [action] = await audit_actions(sessions, audit_id)
+    [result] = await queued(sessions, "audit_result")
+    posted = await sent_delivery(sessions, result.id)
+    [told] = await queued(sessions, "action_assigned")
+
+    await press(chat, button(told.card, "Mark done"), who=LYNNE, on="action-card")
+
+    [update] = [
+        d
+        for d in await queued(sessions, "audit_result")
+        if d.replaces_activity_id == posted.activity_id
+    ]
+    assert f"#{action.id}" in card_text(update.card)
+    assert "Due Thu 3 Dec · done ✓" in card_text(update.card)
+
+
 async def test_an_action_typed_but_not_added_stops_completing_and_is_kept(
     chat: Chat, sessions: SessionMaker
 ) -> None:
@@ -588,6 +711,11 @@ async def test_risk_identified_at_a_good_grade_makes_a_child_visit_due_and_tells
     [to_lynne] = await queued(sessions, "child_visit_due")
     assert to_lynne.recipient_staff_id == council.id("lynne")
     assert "identified risk. Please visit the child" in card_text(to_lynne.card)
+    # Her audit, after the visit card and before the feedback form, lists the visit as hers.
+    [result] = await queued(sessions, "audit_result")
+    [form] = await queued(sessions, "feedback_form")
+    assert to_lynne.id < result.id < form.id
+    assert visit.what in card_text(result.card)
 
 
 async def test_a_second_complete_says_where_it_stands_and_changes_nothing(

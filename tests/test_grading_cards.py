@@ -9,6 +9,7 @@ from typing import Any
 from bot.rules.grades import Standard
 from cards.action_done import ActionStatus
 from cards.action_form import ActionDraft, OwnerChoice, action_assigned_card, action_form
+from cards.audit_result import audit_result_card
 from cards.common import card_json, card_size, new_card
 from cards.grading import (
     ActionLine,
@@ -173,3 +174,60 @@ def test_the_action_form_can_be_reused_with_another_action_and_extra_data() -> N
     by_id = {e["id"]: e for e in nodes(content) if "id" in e}
     assert by_id["owner_m1"]["value"] == "4" and by_id["standard_m1"]["value"] == "heart"
     assert by_id["due_on_m1"]["min"] == "2026-11-27"
+
+
+def test_the_practitioner_s_audit_stays_under_40_kb_and_shows_stored_text_literally() -> None:
+    when = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+    theirs = tuple(
+        ActionLine(i, "plans", LONG, LONG, "Lynne Robbins", date(2026, 12, 3), "open", owner_id=3)
+        for i in range(1, 30)
+    )
+    long = a_view(
+        summary=LONG,
+        strengths_seen=LONG,
+        limiting_reason=LONG,
+        theme=LONG[:200],
+        completed_at=when,
+        actions=theirs,
+    )
+    evil = a_view(
+        case_ref=EVIL,
+        theme=EVIL,
+        summary=EVIL,
+        strengths_seen=EVIL,
+        auditor_name=EVIL,
+        completed_at=when,
+        actions=(ActionLine(1, "plans", EVIL, EVIL, EVIL, date(2026, 12, 3), "done", owner_id=3),),
+    )
+
+    big = audit_result_card(long, practitioner_id=3, today=TODAY)
+    content = card_json(audit_result_card(evil, practitioner_id=3, today=TODAY))
+
+    assert card_size(big) < 40 * 1024
+    assert "21 more actions: type my actions to see them all." in json.dumps(
+        card_json(big), ensure_ascii=False
+    )
+    blocks = [e["text"] for e in nodes(content) if e.get("type") == "TextBlock"]
+    assert not any("evil.example" in t for t in blocks)
+    assert any(e.get("type") == "TextRun" and EVIL in e["text"] for e in nodes(content))
+
+
+def test_the_practitioner_s_audit_says_why_it_is_inadequate_and_counts_in_the_singular() -> None:
+    grades = {s.value: "good" for s in Standard} | {"records": "inadequate"}
+    mine = ActionLine(
+        1, "records", "Catch up", "Records current", "Lynne", date(2026, 12, 3), "open", owner_id=3
+    )
+    others = ActionLine(
+        2, "records", "Check", "Seen", "Megan", date(2026, 12, 3), "open", owner_id=4
+    )
+    view = a_view(grades=grades, actions=(mine, others))
+    two = a_view(grades=grades | {"plans": "inadequate"}, actions=(others, others))
+
+    one_text = json.dumps(card_json(audit_result_card(view, practitioner_id=3, today=TODAY)))
+    two_text = json.dumps(card_json(audit_result_card(two, practitioner_id=3, today=TODAY)))
+
+    assert "1 standard is inadequate, and an inadequate standard limits" in one_text
+    assert "1 other action from this audit is with someone else." in one_text
+    assert "2 standards are inadequate" in two_text
+    assert "2 other actions from this audit are with someone else." in two_text
+    assert "No actions for you from this audit." in two_text

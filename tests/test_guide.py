@@ -226,6 +226,66 @@ async def test_a_council_s_own_guide_file_is_used_by_the_command_and_the_job(
     assert "1. Ring the practitioner" in card_text(guide.card)
 
 
+async def test_auditors_see_the_shipped_guide_s_steps_not_its_notes_for_editors(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    await audit_council(sessions)
+
+    answer = await chat.say("guide", who=PATTI)
+
+    assert "Your audit steps this week" in answer.text
+    assert "1. The case is chosen at random" in answer.text
+    assert "edit this file" not in answer.text and "edits this file" not in answer.text
+    assert "<!--" not in answer.text and "-->" not in answer.text
+    assert "edit this file" in STEP_GUIDE_FILE.read_text()  # the notes are still there to read
+
+
+async def test_a_council_s_own_notes_for_editors_are_left_out_wherever_they_are(
+    sessions: SessionMaker, settings: Settings, tmp_path: Path
+) -> None:
+    own = tmp_path / "our_guide.md"
+    own.write_text(
+        "<!-- Kept by Sam in QA; ask before changing. -->\n"
+        "# Northshire's audit week\n"
+        "Read this first. <!-- reworded in May --> It is short.\n"
+        "## Ring the practitioner\n"
+        "On Monday.\n"
+        "<!--\n"
+        "## Old step we dropped\n"
+        "Kept here in case the framework brings it back.\n"
+        "-->\n"
+        "## Book the room\n"
+        "By Wednesday.\n"
+    )
+    ours = settings.model_copy(update={"step_guide_file": own})
+    council = await audit_council(sessions)
+    await add_assigned_audit(sessions, council, auditor="patti", due_on=date(2026, 12, 3))
+    async with transaction(sessions) as session:
+        await personal_chat(sessions, await person(session, council.id("patti")))
+
+    [guide] = await step_guide.run(deps=JobDeps(sessions, ours, TENANT), now=MONDAY)
+
+    shown = card_text(guide.card)
+    assert "Read this first.  It is short." in shown
+    assert "1. Ring the practitioner\nOn Monday." in shown
+    assert "2. Book the room\nBy Wednesday." in shown
+    for hidden in ("Sam", "reworded", "Old step", "in case", "<!--", "-->"):
+        assert hidden not in shown, hidden
+
+
+def test_a_note_for_editors_left_open_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    text = "# Guide\n<!-- one\nline -->\n## Step\nText.\n<!-- never closed\n## Lost\nText.\n#Bad\n"
+    with pytest.raises(GuideFileError) as raised:
+        parse_step_guide(text, path=tmp_path / "step_guide.md")
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (6, "This note for editors has no end: close it with “-->”.")
+    ]
+    # A closed note spanning lines leaves the lines after it numbered as in the file.
+    with pytest.raises(GuideFileError) as raised:
+        parse_step_guide("# Guide\n<!-- a\nb -->\n## Step\n\n#Bad\n", path=tmp_path)
+    assert [p.line for p in raised.value.problems] == [4, 6]
+
+
 def test_a_missing_guide_file_stops_the_bot_starting(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="is not a file"):
         Settings(_env_file=None, step_guide_file=tmp_path / "nowhere.md")  # type: ignore[call-arg]

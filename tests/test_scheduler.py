@@ -139,7 +139,7 @@ async def test_a_dry_run_prints_one_json_line_per_delivery_and_queues_nothing(
     assert delivery["kind"] == "my_qa"
     assert delivery["summary"] == "You have 3 QA items today"
     assert delivery["card"]["type"] == "AdaptiveCard"
-    assert "nothing was queued or sent" in said(err)
+    assert "Dry run of reminders: 1 delivery; nothing was queued or sent." in said(err)
     assert await rows(sessions) == (0, 0)
 
 
@@ -150,7 +150,7 @@ async def test_run_job_queues_once_for_the_day_and_says_so(
 
     code, out, err = await qaloop(database_url, "run-job", "reminders", "--as-of", "2026-11-26")
     assert code == 0, err
-    assert "reminders for 2026-11-26" in said(out) and "1 of 1 deliveries queued" in said(out)
+    assert "reminders for 2026-11-26" in said(out) and "1 of 1 delivery queued" in said(out)
     assert await rows(sessions) == (1, 1)
 
     code, out, err = await qaloop(database_url, "run-job", "reminders", "--as-of", "2026-11-26")
