@@ -34,7 +34,7 @@ def my_qa_card(bundle: Bundle) -> AdaptiveCard:
     names = bundle.person.name.split()
     if bundle.count:
         body.append(
-            literal(f"Good morning{' ' + names[0] if names else ''}, here's what needs you.")
+            literal(f"Hello{' ' + names[0] if names else ''}, here's what needs you today.")
         )
     else:  # re-rendered after the last item was dealt with
         body.append(note("You're all caught up for today. Thank you!"))

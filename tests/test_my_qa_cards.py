@@ -86,7 +86,7 @@ def test_the_card_has_actions_overdue_first_then_audits_then_feedback() -> None:
     text = lines(card)
 
     assert text[0] == "Your QA items today"
-    assert text[1] == "Good morning Alex, here's what needs you."
+    assert text[1] == "Hello Alex, here's what needs you today."  # sent at 09:00 or at noon
     order = [text.index(t) for t in ("Actions", "Audits due", "Feedback we'd love from you")]
     assert order == sorted(order)
     overdue = next(t for t in text if t.startswith("Overdue by 10 working days"))
@@ -187,7 +187,7 @@ def test_a_re_rendered_card_shows_what_changed_since_the_morning() -> None:
     card = card_json(my_qa_card(bundle))
     text = lines(card)
 
-    assert text[1] == "Good morning Alex, here's what needs you."
+    assert text[1] == "Hello Alex, here's what needs you today."  # sent at 09:00 or at noon
     assert "Done ✓  ·  Action #1" in text
     assert "Due today · snoozed, I'll remind you tomorrow  ·  Action #2" in text
     assert "Due today · you've asked to move it to Thu 10 Dec  ·  Action #3" in text
