@@ -45,6 +45,11 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def up_to(label: str, limit: int) -> str:
+    """A text field's label with its limit beside it: the client stops typing there silently."""
+    return f"{label} (up to {limit:,} characters)"
+
+
 def card_json(card: AdaptiveCard) -> dict[str, Any]:
     """The card as Adaptive Card JSON: camelCase names, unset properties left out."""
     return card.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -36,7 +36,17 @@ from bot.rules.grades import (
 )
 from cards.action_done import uk_moment
 from cards.action_form import NO_NAMES, TEXT_LIMIT, ActionDraft, OwnerChoice, action_form
-from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
+from cards.common import (
+    heading,
+    label,
+    literal,
+    new_card,
+    note,
+    run,
+    truncate,
+    uk_date,
+    up_to,
+)
 
 ADD_ACTION = "add_action"
 ANY = "any"
@@ -154,7 +164,10 @@ def grading_form_card(
         _grade_choice("overall_grade", "Overall grade", draft.overall_grade),
         TextInput(
             id="limiting_reason",
-            label="Why the overall grade is better than an inadequate standard (if it is)",
+            label=up_to(
+                "Why the overall grade is better than an inadequate standard (if it is)",
+                TEXT_LIMIT,
+            ),
             is_multiline=True,
             max_length=TEXT_LIMIT,
             value=draft.limiting_reason or None,
@@ -162,7 +175,7 @@ def grading_form_card(
         note(LIMITING_HINT, subtle=True),
         TextInput(
             id="summary",
-            label="Summary",
+            label=up_to("Summary", TEXT_LIMIT),
             placeholder=NO_NAMES,
             is_multiline=True,
             max_length=TEXT_LIMIT,
@@ -170,7 +183,7 @@ def grading_form_card(
         ),
         TextInput(
             id="strengths_seen",
-            label="Strengths seen",
+            label=up_to("Strengths seen", TEXT_LIMIT),
             placeholder=NO_NAMES,
             is_multiline=True,
             max_length=TEXT_LIMIT,

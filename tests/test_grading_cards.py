@@ -231,3 +231,13 @@ def test_the_practitioner_s_audit_says_why_it_is_inadequate_and_counts_in_the_si
     assert "2 standards are inadequate" in two_text
     assert "2 other actions from this audit are with someone else." in two_text
     assert "No actions for you from this audit." in two_text
+
+
+def test_each_long_text_field_says_its_limit_beside_it() -> None:
+    view = a_view()
+    card = card_json(grading_form_card(view, draft=GradesDraft.of(view), message=None, today=TODAY))
+    fields = {e["id"]: e for e in nodes(card) if e.get("type") == "Input.Text"}
+
+    for name in ("summary", "strengths_seen", "limiting_reason"):
+        assert fields[name]["label"].endswith("(up to 2,000 characters)"), name
+        assert fields[name]["maxLength"] == 2000
