@@ -1,14 +1,19 @@
-"""The `monthly_digest` and `quarterly_report` jobs: last period's figures to the QA channel(s), and
-(monthly) each team manager their own team's figures in their personal chat.
+"""The `monthly_digest` and `quarterly_report` jobs: last period's figures to the QA channel(s),
+and (monthly) to each team manager their team's, in their personal chat.
 
 The scheduler's trigger (`Job.runs_on`) is the only gate on the day: the jobs themselves report
 the period before whatever day they are given, so `qaloop run-job monthly_digest --as-of
 2026-11-03` recovers a missed 2 November run with October's figures.
+
+The QA channel is the QA team's own view (DESIGN §1, §4: QA sees all figures, and moderates the
+auditors named there), so its card is whole; every personal card goes through
+bot.rules.disclosure, so no figure in it rests on fewer than QALOOP_SUPPRESS_BELOW people or audits.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.rules.digest import (
@@ -20,6 +25,8 @@ from bot.rules.digest import (
     previous_month,
     previous_quarter,
 )
+from bot.rules.disclosure import disclose
+from bot.rules.roles import Role
 from cards.common import card_json
 from cards.digest import digest_card, digest_summary
 from jobs.runs import JobDeps, Planned
@@ -44,6 +51,14 @@ async def quarterly_report(*, deps: JobDeps, now: datetime, dry_run: bool = Fals
     """The last quarter's digest (the quarter before `now`'s local date), to the QA channel only."""
     today = now.astimezone(deps.zone).date()
     return await _plan(deps, previous_quarter(today), now, QUARTERLY_KIND, team_managers=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Personal:
+    staff_id: int
+    name: str
+    figures: Digest
+    whose: str
 
 
 async def _plan(
@@ -73,7 +88,7 @@ async def _plan(
     if not targets:
         log.warning(
             "%s for %s in tenant %s: no channel is chosen for QA digests; "
-            "team managers still get their own figures",
+            "managers still get their own figures",
             kind,
             period.key,
             tenant_id,
@@ -95,32 +110,52 @@ async def _plan(
                 dedupe_key=f"{kind}:{period.key}:channel:{channel.id}",
             )
         )
-    names = {t.id: t.name for t in counts.teams}
-    missing = 0
+    below = deps.settings.suppress_below
+    personal: list[_Personal] = []
     for manager in managers:
-        chat = chats.get(manager.staff_id)
+        mine = _team_digest(counts, manager.team_id, today)
+        personal.append(
+            _Personal(
+                manager.staff_id,
+                manager.name,
+                disclose(mine, below=below, for_qa=_qa(manager.roles)),
+                "Your team's",
+            )
+        )
+    missing = 0
+    for person in sorted(personal, key=lambda p: (p.name, p.staff_id)):
+        chat = chats.get(person.staff_id)
         if chat is None:
             missing += 1
             continue
-        mine = _team_digest(counts, manager.team_id, names.get(manager.team_id), today)
         planned.append(
             Planned(
-                recipient_staff_id=manager.staff_id,
-                recipient_name=manager.name,
+                recipient_staff_id=person.staff_id,
+                recipient_name=person.name,
                 conversation_ref_id=chat.conversation_ref_id,
                 conversation_id=chat.conversation_id,
                 kind=kind,
-                summary=digest_summary(mine),
-                card=card_json(digest_card(mine)),
-                dedupe_key=f"{kind}:{period.key}:staff:{manager.staff_id}",
+                summary=digest_summary(person.figures),
+                card=card_json(
+                    digest_card(
+                        person.figures,
+                        intro=f"{person.whose} figures for {person.figures.period.label}.",
+                    )
+                ),
+                dedupe_key=f"{kind}:{period.key}:staff:{person.staff_id}",
             )
         )
     if missing:
-        log.warning("%d team managers have no chat with the bot for their team's figures", missing)
+        log.warning("%d managers have no chat with the bot for their own figures", missing)
     return planned
 
 
-def _team_digest(counts: Counts, team_id: int, name: str | None, today: date) -> Digest:
+def _qa(roles: frozenset[str]) -> bool:
+    return Role.QA in roles
+
+
+def _team_digest(counts: Counts, team_id: int, today: date) -> Digest:
+    name = {t.id: t.name for t in counts.teams}.get(team_id)
     return digest(
         counts, title=f"Team {name}" if name else "Your team", team_ids={team_id}, today=today
     )
