@@ -1,5 +1,6 @@
 """The `monthly_digest` and `quarterly_report` jobs: last period's figures to the QA channel(s),
-and (monthly) to each team manager their team's, in their personal chat.
+and (monthly) to each service manager and head of service their service's figures and each team
+manager their team's, in their personal chats.
 
 The scheduler's trigger (`Job.runs_on`) is the only gate on the day: the jobs themselves report
 the period before whatever day they are given, so `qaloop run-job monthly_digest --as-of
@@ -24,6 +25,7 @@ from bot.rules.digest import (
     overdue_point,
     previous_month,
     previous_quarter,
+    teams_in,
 )
 from bot.rules.disclosure import disclose
 from bot.rules.roles import Role
@@ -58,6 +60,7 @@ class _Personal:
     staff_id: int
     name: str
     figures: Digest
+    # "Your service's" to a service lead, "Your team's" to a team manager.
     whose: str
 
 
@@ -80,6 +83,11 @@ async def _plan(
         )
         managers = (
             await figures.team_managers(session=session, tenant_id=tenant_id)
+            if team_managers
+            else []
+        )
+        leads = (
+            await figures.service_leads(session=session, tenant_id=tenant_id)
             if team_managers
             else []
         )
@@ -112,7 +120,21 @@ async def _plan(
         )
     below = deps.settings.suppress_below
     personal: list[_Personal] = []
+    # A service lead's service covers their team: one card each, the service's.
+    for lead in leads:
+        mine = _service_digest(counts, lead.service_id, today)
+        personal.append(
+            _Personal(
+                lead.staff_id,
+                lead.name,
+                disclose(mine, below=below, for_qa=_qa(lead.roles)),
+                "Your service's",
+            )
+        )
+    covered = {lead.staff_id for lead in leads}
     for manager in managers:
+        if manager.staff_id in covered:
+            continue
         mine = _team_digest(counts, manager.team_id, today)
         personal.append(
             _Personal(
@@ -158,4 +180,15 @@ def _team_digest(counts: Counts, team_id: int, today: date) -> Digest:
     name = {t.id: t.name for t in counts.teams}.get(team_id)
     return digest(
         counts, title=f"Team {name}" if name else "Your team", team_ids={team_id}, today=today
+    )
+
+
+def _service_digest(counts: Counts, service_id: int, today: date) -> Digest:
+    name = {s.id: s.name for s in counts.services}.get(service_id)
+    return digest(
+        counts,
+        title=f"{name} service" if name else "Your service",
+        team_ids=teams_in(counts.teams, "service", service_id),
+        service_id=service_id,
+        today=today,
     )

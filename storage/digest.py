@@ -579,3 +579,38 @@ async def team_managers(*, session: AsyncSession, tenant_id: str) -> list[TeamMa
         for staff_id, name, team_id, roles in rows
         if Role.TEAM_MANAGER in roles.split()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLead:
+    """A service manager or head of service, with their service (their own, else their team's)."""
+
+    staff_id: int
+    name: str
+    service_id: int
+    roles: frozenset[str]
+
+
+SERVICE_LEAD_ROLES = (Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE)
+
+
+async def service_leads(*, session: AsyncSession, tenant_id: str) -> list[ServiceLead]:
+    """Active service managers and heads of service with a service, by name."""
+    service = func.coalesce(col(Staff.service_id), col(Team.service_id))
+    rows = await _all(
+        session,
+        sa.select(col(Staff.id), col(Staff.display_name), service, col(Staff.roles))
+        .outerjoin(Team, and_(col(Team.id) == col(Staff.team_id), col(Team.tenant_id) == tenant_id))
+        .where(
+            col(Staff.tenant_id) == tenant_id,
+            col(Staff.active).is_(True),
+            service.is_not(None),
+            or_(*(col(Staff.roles).contains(r.value) for r in SERVICE_LEAD_ROLES)),
+        )
+        .order_by(col(Staff.display_name), col(Staff.id)),
+    )
+    return [
+        ServiceLead(staff_id or 0, name, service_id, frozenset(roles.split()))
+        for staff_id, name, service_id, roles in rows
+        if set(SERVICE_LEAD_ROLES) & set(roles.split())
+    ]

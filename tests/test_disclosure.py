@@ -228,3 +228,23 @@ async def test_a_team_digest_with_one_practitioner_s_feedback_shows_fewer_than_t
     # Neither Alex's ratings nor his audit's grade.
     assert "Average ratings" not in megan and "1.0" not in megan
     assert "Fewer than 3 audits were completed" in megan and "Good 1" not in megan
+
+
+async def test_the_service_manager_gets_her_service_s_digest(
+    chat: Chat, sessions: SessionMaker, settings: Settings
+) -> None:
+    megan_id, adele_id = await one_practitioner_s_feedback(sessions)
+    for person in (MEGAN, ADELE):
+        await chat.say("help", who=person)
+
+    texts, keys = await monthly_digest_sent(chat, sessions, settings, to=2)
+
+    adele = texts[f"a:personal-{ADELE.teams_id}"]
+    # Told about her service, never "your team"; no figure in it identifies Alex.
+    assert "Safeguarding service" in adele and "Your service's figures for August 2026." in adele
+    assert "your team" not in adele.lower()
+    assert "Fewer than 3 audits with a practitioner were completed" in adele
+    # One delivery per person and period.
+    assert sorted(keys) == sorted(
+        f"qa_digest:2026-08:staff:{staff_id}" for staff_id in (megan_id, adele_id)
+    )
