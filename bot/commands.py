@@ -18,7 +18,7 @@ from bot.stats import month_compliance, show_stats
 from bot.turn import Reply as Reply
 from bot.turn import Request as Request
 from cards.action_done import action_status_card
-from cards.common import uk_date
+from cards.common import counted, uk_date
 from cards.digest import hidden_text
 from cards.help import help_card
 from cards.my_actions import my_actions_card
@@ -188,7 +188,7 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
         away_total=away_total,
     )
     waiting = len(extensions) + len(confirmations)
-    overdue_count = f"{page.total} overdue action{'' if page.total == 1 else 's'}"
+    overdue_count = counted(page.total, "overdue action")
     summary = notice or (
         f"{waiting} waiting for you, {overdue_count}" if waiting else overdue_count
     )

@@ -117,9 +117,11 @@ def _row(cells: Sequence[str], *, bold: bool = False) -> TableRow:
 
 
 def _more(shown: int, total: int, what: str) -> list[CardElement]:
+    """ "And 1 more team: ...", "And 2 more teams: ..."; `what` is the singular."""
     if total <= shown:
         return []
-    return [note(f"And {total - shown} more {what}: `qaloop report` has them all.", subtle=True)]
+    more = counted(total - shown, f"more {what}", f"more {what}s")
+    return [note(f"And {more}: `qaloop report` has them all.", subtle=True)]
 
 
 def hidden_text(d: Digest) -> str:
@@ -164,7 +166,7 @@ def _compliance(d: Digest) -> list[CardElement]:
     if len(d.compliance) > 1:
         rows = [compliance_row(d, c) for c in d.compliance[:TEAM_ROWS]]
         parts.append(table(COMPLIANCE_HEADER, rows))
-        parts += _more(TEAM_ROWS, len(d.compliance), "teams")
+        parts += _more(TEAM_ROWS, len(d.compliance), "team")
     return parts
 
 
@@ -308,7 +310,7 @@ def _actions(d: Digest) -> list[CardElement]:
             [a.team, str(a.opened), str(a.closed), str(a.overdue)] for a in d.actions[:TEAM_ROWS]
         ]
         parts.append(table(["Team", "Opened", "Done", "Overdue"], rows))
-        parts += _more(TEAM_ROWS, len(d.actions), "teams")
+        parts += _more(TEAM_ROWS, len(d.actions), "team")
     return parts
 
 
@@ -383,7 +385,7 @@ def _moderation(d: Digest) -> list[CardElement]:
             ][:AUDITOR_ROWS],
         )
     )
-    parts += _more(AUDITOR_ROWS, len(d.by_auditor), "auditors")
+    parts += _more(AUDITOR_ROWS, len(d.by_auditor), "auditor")
     return parts
 
 
@@ -411,7 +413,7 @@ def _overrides(d: Digest) -> list[CardElement]:
                 f"inadequate: {standards}",
             )
         )
-    parts += _more(OVERRIDE_ROWS, len(d.overrides), "audits")
+    parts += _more(OVERRIDE_ROWS, len(d.overrides), "audit")
     return parts
 
 

@@ -11,6 +11,7 @@ from microsoft_teams.cards import AdaptiveCard, CardElement, Container
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_done import decision_buttons
 from cards.common import (
+    counted,
     heading,
     label,
     literal,
@@ -157,7 +158,7 @@ def _confirmation(item: WaitingDone, extra: dict[str, object]) -> Container:
 def _overdue(item: Overdue, today: date) -> Container:
     days = item.overdue_days
     late = (
-        f"Overdue by {days} working day{'s' if days != 1 else ''}"
+        f"Overdue by {counted(days, 'working day')}"
         if days
         else f"Overdue: was due {uk_date(item.due_on, today=today)}"
     )

@@ -5,6 +5,7 @@ monthly digest reaches each service manager and head of service as their service
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -247,4 +248,35 @@ async def test_the_service_manager_gets_her_service_s_digest(
     # One delivery per person and period.
     assert sorted(keys) == sorted(
         f"qa_digest:2026-08:staff:{staff_id}" for staff_id in (megan_id, adele_id)
+    )
+
+
+def test_counts_agree_in_number_in_the_figures_cards() -> None:
+    from cards.common import card_json
+    from cards.digest import TEAM_ROWS, digest_card
+    from cards.team import Overdue, TeamView, team_card
+    from cards.views import Page
+
+    many = _figures([5] * (TEAM_ROWS + 1), [4], [0, 0, 0, 3, 3, 3])
+    text = card_text(card_json(digest_card(many)))
+    assert "And 1 more team:" in text
+    assert "1 declined" not in text
+
+    one = _figures([1], [4], [0, 0, 0, 3, 3, 3])
+    one = replace(one, compliance=[], compliance_total=TeamCompliance("All", 1, 1, 1))
+    assert "1 of 1 audit due was completed on time" in card_text(card_json(digest_card(one)))
+
+    view = TeamView(
+        title="Safeguarding service",
+        extensions=[],
+        confirmations=[],
+        more_waiting=False,
+        overdue=[Overdue(1, "Alex Wilber", "Update the plan", None, None, date(2026, 11, 30), 1)],
+        page=Page(0, 10, 1),
+        compliance=[],
+        away=[],
+        away_total=0,
+    )
+    assert "Overdue by 1 working day" in card_text(
+        card_json(team_card(view, today=date(2026, 12, 1)))
     )
