@@ -341,9 +341,9 @@ async def actions(
         or_(col(Action.state) != "cancelled", col(Action.cancelled_at).is_not(None)),
     )
     # Counted by audit first (and, for actions from no audit, by owner), then each group joined
-    # to its audit: 300k lookups in audit-id order, not in action order (0.9 s to 0.4 s on
-    # SQLite over 300k). Comparing `tenant_id || ''` makes SQLite read the action rows in
-    # order, which is faster here than through an index that lacks audit_id.
+    # to its audit in audit-id order rather than action by action (over 300k on SQLite, about
+    # 0.4 s where the plain join took 0.8 s). Comparing `tenant_id || ''` makes SQLite read the
+    # action rows in order rather than through ix_action_digest, which lacks audit_id (1 s).
     owner = sa.case((col(Action.audit_id).is_(None), col(Action.owner_id)), else_=None)
     groups = (
         sa.select(
@@ -356,7 +356,7 @@ async def actions(
         .where(
             col(Action.tenant_id).concat("") == tenant_id,
             or_(opened, closed, late),
-            *_actions_in_teams(team_ids),
+            *_actions_in_teams(tenant_id, team_ids),
         )
         .group_by(owner, col(Action.audit_id))
         .subquery()
@@ -395,11 +395,15 @@ async def actions(
     return [ActionCount(team, int(o), int(c), int(d), service) for team, service, o, c, d in rows]
 
 
-def _actions_in_teams(team_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
+def _actions_in_teams(
+    tenant_id: str, team_ids: Collection[int] | None
+) -> list[ColumnElement[bool]]:
     """Actions from the teams' audits, and every action from no audit (whose service decides)."""
     if team_ids is None:
         return []
-    of_teams = sa.select(col(Audit.id)).where(col(Audit.team_id).in_(sorted(team_ids)))
+    of_teams = sa.select(col(Audit.id)).where(
+        col(Audit.tenant_id) == tenant_id, col(Audit.team_id).in_(sorted(team_ids))
+    )
     return [or_(col(Action.audit_id).is_(None), col(Action.audit_id).in_(of_teams))]
 
 
