@@ -254,7 +254,7 @@ async def test_the_service_manager_gets_her_service_s_digest(
 def test_counts_agree_in_number_in_the_figures_cards() -> None:
     from cards.common import card_json
     from cards.digest import TEAM_ROWS, digest_card
-    from cards.team import Overdue, TeamView, team_card
+    from cards.team import Compliance, Overdue, TeamView, team_card
     from cards.views import Page
 
     many = _figures([5] * (TEAM_ROWS + 1), [4], [0, 0, 0, 3, 3, 3])
@@ -273,10 +273,15 @@ def test_counts_agree_in_number_in_the_figures_cards() -> None:
         more_waiting=False,
         overdue=[Overdue(1, "Alex Wilber", "Update the plan", None, None, date(2026, 11, 30), 1)],
         page=Page(0, 10, 1),
-        compliance=[],
+        compliance=[Compliance("North", 4, 2, 1), Compliance("Solo", 0, 0, hidden=True)],
         away=[],
         away_total=0,
+        compliance_total=Compliance("All", 6, 3, 1),
+        hidden_text="fewer than 3",
     )
-    assert "Overdue by 1 working day" in card_text(
-        card_json(team_card(view, today=date(2026, 12, 1)))
-    )
+    text = card_text(card_json(team_card(view, today=date(2026, 12, 1))))
+    assert "Overdue by 1 working day" in text
+    # The declined audit not reassigned is its own number; the tiny team's is not shown.
+    assert "3 of 6 completed (50%); 1 declined, not reassigned" in text
+    assert "North: 2 of 4 completed (50%); 1 declined, not reassigned" in text
+    assert "Solo: fewer than 3 audits due" in text
