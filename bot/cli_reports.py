@@ -79,7 +79,14 @@ def _report(
         err.print(f"{chosen.label} has not started yet.")
         raise typer.Exit(2)
     figures = asyncio.run(
-        _load(settings.database_url, tenant or settings.APP_TENANTID, chosen, now, settings.zone)
+        _load(
+            settings.database_url,
+            tenant or settings.APP_TENANTID,
+            chosen,
+            now,
+            settings.zone,
+            settings.suppress_below,
+        )
     )
     if figures is None:
         err.print("[red]Which tenant?[/red] Pass --tenant or set QALOOP_APP_TENANT_ID.")
@@ -98,7 +105,7 @@ def _format(fmt: str) -> Format:
 
 
 async def _load(
-    url: str, tenant_id: str | None, period: Period, now: datetime, zone: ZoneInfo
+    url: str, tenant_id: str | None, period: Period, now: datetime, zone: ZoneInfo, below: int
 ) -> Digest | None:
     from storage import job_runs
     from storage.db import make_engine, make_sessions
@@ -113,7 +120,7 @@ async def _load(
                 return None
             tenant_id = tenants[0]
         return await load_digest(
-            sessions=sessions, tenant_id=tenant_id, period=period, zone=zone, now=now
+            sessions=sessions, tenant_id=tenant_id, period=period, zone=zone, now=now, below=below
         )
     finally:
         await engine.dispose()

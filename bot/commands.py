@@ -10,19 +10,21 @@ from datetime import timedelta
 
 from bot import allocation, briefings, channels, feedback, guide, tracking
 from bot.rules.dates import MAX_AHEAD, a_year_on, parse_day
+from bot.rules.digest import TeamCompliance
 from bot.rules.permissions import team_scope
 from bot.rules.roles import MANAGERS, ROLE_LABELS, Role
 from bot.rules.workdays import is_working_day, weekdays_of
-from bot.stats import show_stats
+from bot.stats import month_compliance, show_stats
 from bot.turn import Reply as Reply
 from bot.turn import Request as Request
 from cards.action_done import action_status_card
 from cards.common import counted, uk_date
+from cards.digest import hidden_text
 from cards.help import help_card
 from cards.my_actions import my_actions_card
 from cards.my_audits import my_audits_card
 from cards.notices import away_card, back_card, error_card, usage_card
-from cards.team import TeamView, team_card
+from cards.team import Compliance, TeamView, team_card
 from cards.unreachable import Unreachable, unreachable_card
 from cards.views import CommandHelp, Page
 from storage import actions, audits, staff, team
@@ -174,6 +176,7 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
     away, away_total = await team.away(
         session=session, tenant_id=tenant_id, scope=scope, today=today, limit=AWAY_SHOWN
     )
+    figures = await month_compliance(request, me, scope)
     view = TeamView(
         title=await team.title(session=session, tenant_id=tenant_id, scope=scope),
         extensions=extensions,
@@ -181,18 +184,22 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
         more_waiting=more,
         overdue=overdue,
         page=page,
-        compliance=await team.compliance(
-            session=session, tenant_id=tenant_id, scope=scope, today=today
-        ),
+        compliance=[_compliance(c) for c in figures.compliance],
+        compliance_total=_compliance(figures.compliance_total),
+        hidden_text=hidden_text(figures),
         away=away,
         away_total=away_total,
     )
     waiting = len(extensions) + len(confirmations)
-    overdue_count = f"{page.total} overdue action{'' if page.total == 1 else 's'}"
+    overdue_count = counted(page.total, "overdue action")
     summary = notice or (
         f"{waiting} waiting for you, {overdue_count}" if waiting else overdue_count
     )
     return Reply(card=team_card(view, today=today, notice=notice), summary=summary, private=True)
+
+
+def _compliance(c: TeamCompliance) -> Compliance:
+    return Compliance(c.team, c.due, c.completed, c.declined, c.hidden)
 
 
 async def set_away(request: Request) -> Reply:

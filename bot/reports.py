@@ -1,5 +1,9 @@
 """The digest as a file: Markdown to read, CSV for Excel, or a self-contained HTML page with charts
-(inline SVG) that prints well. `qaloop report` writes them; no case reference is in any of them."""
+(inline SVG) that prints well. `qaloop report` writes them; no case reference is in any of them.
+
+A file travels beyond the QA team (to leaders, to an inspector), so its figures go through
+bot.rules.disclosure as they would for anyone but QA: none rests on fewer than QALOOP_SUPPRESS_BELOW
+people or audits, and no override names its auditor."""
 
 from __future__ import annotations
 
@@ -23,9 +27,22 @@ from bot.rules.digest import (
     overdue_point,
     percent,
 )
+from bot.rules.disclosure import disclose
 from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, Grade
 from cards.common import label
-from cards.digest import STANDARD_SHORT, meetings_line
+from cards.digest import (
+    COMPLIANCE_HEADER,
+    STANDARD_SHORT,
+    agreement_cell,
+    compliance_line,
+    compliance_row,
+    feedback_line,
+    grades_hidden_line,
+    hidden_text,
+    meetings_line,
+    overrides_hidden_line,
+    trend_words,
+)
 from storage import digest as figures
 from storage.db import SessionMaker
 
@@ -36,9 +53,15 @@ BOM = "\ufeff"
 
 
 async def load_digest(
-    *, sessions: SessionMaker, tenant_id: str, period: Period, zone: ZoneInfo, now: datetime
+    *,
+    sessions: SessionMaker,
+    tenant_id: str,
+    period: Period,
+    zone: ZoneInfo,
+    now: datetime,
+    below: int,
 ) -> Digest:
-    """Everyone's figures for a closed period."""
+    """Everyone's figures for a closed period, as they may be shown outside the QA team."""
     async with sessions() as session:
         counts = await figures.counts(
             session=session,
@@ -47,7 +70,8 @@ async def load_digest(
             zone=zone,
             overdue=overdue_point(period, zone, now),
         )
-    return digest(counts, title="All teams", team_ids=None, today=now.astimezone(zone).date())
+    whole = digest(counts, title="All teams", team_ids=None, today=now.astimezone(zone).date())
+    return disclose(whole, below=below, for_qa=False)
 
 
 def render(d: Digest, fmt: Format, *, made_on: date) -> str:
@@ -63,16 +87,27 @@ def render(d: Digest, fmt: Format, *, made_on: date) -> str:
 
 def rows(d: Digest) -> Iterator[tuple[str, str, str, str]]:
     """Every figure as a tidy row; shares are percentages to one decimal place, or empty."""
+    hidden = hidden_text(d)
     for c in [*d.compliance, d.compliance_total]:
+        if c.hidden:
+            yield "compliance", c.team, "due", hidden
+            continue
         yield "compliance", c.team, "due", str(c.due)
         yield "compliance", c.team, "on_time", str(c.on_time)
         yield "compliance", c.team, "completed", str(c.completed)
+        yield "compliance", c.team, "declined_not_reassigned", str(c.declined)
         yield "compliance", c.team, "on_time_percent", _pc(c.share)
-    for key in (OVERALL, *(s.value for s in STANDARDS)):
-        for grade, count in d.grades.of(key):
-            yield "grades", key, grade.value, str(count)
+    if d.grades.hidden:
+        yield "grades", OVERALL, "completed", hidden
+    else:
+        for key in (OVERALL, *(s.value for s in STANDARDS)):
+            for grade, count in d.grades.of(key):
+                yield "grades", key, grade.value, str(count)
     for p in d.trend:
         month = p.month.strftime("%Y-%m")
+        if p.hidden:
+            yield "trend", month, "graded", hidden
+            continue
         yield "trend", month, "graded", str(p.graded)
         yield "trend", month, "good_or_better", str(p.good_or_better)
         yield "trend", month, "good_or_better_percent", _pc(p.share)
@@ -92,18 +127,30 @@ def rows(d: Digest) -> Iterator[tuple[str, str, str, str]]:
         yield "actions", a.team, "done", str(a.closed)
         yield "actions", a.team, "overdue", str(a.overdue)
     f = d.feedback
-    yield "feedback", "All", "audits_with_practitioner", str(f.audits)
-    yield "feedback", "All", "responses", str(f.responses)
-    yield "feedback", "All", "response_percent", _pc(f.rate)
-    for name in RATINGS:
-        value = f.averages[name]
-        yield "feedback", "All", f"average_{name}", "" if value is None else f"{value:.2f}"
+    yield (
+        "feedback",
+        "All",
+        "audits_with_practitioner",
+        hidden if f.audits_hidden else str(f.audits),
+    )
+    if not f.audits_hidden:
+        yield "feedback", "All", "responses", hidden if f.responses_hidden else str(f.responses)
+    if not (f.audits_hidden or f.responses_hidden):
+        yield "feedback", "All", "response_percent", _pc(f.rate)
+        for name in RATINGS:
+            value = f.averages[name]
+            yield "feedback", "All", f"average_{name}", "" if value is None else f"{value:.2f}"
     for kind, agreements in (("by_standard", d.by_standard), ("by_auditor", d.by_auditor)):
         for agreement in agreements:
             name = agreement.name
+            if agreement.hidden:
+                yield f"moderation_{kind}", name, "audits", hidden
+                continue
             yield f"moderation_{kind}", name, "agreed", str(agreement.agreed)
             yield f"moderation_{kind}", name, "judged", str(agreement.judged)
             yield f"moderation_{kind}", name, "agreement_percent", _pc(agreement.share)
+    if d.suppressed_below is not None and not d.grades.hidden:
+        yield "overrides", "All", "audits", str(d.overrides_hidden)
     for o in d.overrides:
         group = f"audit {o.audit_id}"
         yield "overrides", group, "team", o.team
@@ -160,23 +207,24 @@ class Tables(NamedTuple):
 def tables(d: Digest) -> Tables:
     t = d.actions_total
     return Tables(
-        compliance=(
-            ["Team", "Due", "On time", "Completed", "%"],
-            [
-                [c.team, str(c.due), str(c.on_time), str(c.completed), percent(c.share)]
-                for c in d.compliance
-            ],
-        ),
+        compliance=(COMPLIANCE_HEADER, [compliance_row(d, c) for c in d.compliance]),
         grades=(
             ["", *(GRADE_LABELS[g] for g in Grade)],
-            [
+            []
+            if d.grades.hidden
+            else [
                 [STANDARD_SHORT[key], *(str(n) for _, n in d.grades.of(key))]
                 for key in (OVERALL, *(s.value for s in STANDARDS))
             ],
         ),
         trend=(
             ["Month", "Graded", "Good or better", "%"],
-            [[p.label, str(p.graded), str(p.good_or_better), percent(p.share)] for p in d.trend],
+            [
+                [p.label, hidden_text(d), "", ""]
+                if p.hidden
+                else [p.label, str(p.graded), str(p.good_or_better), percent(p.share)]
+                for p in d.trend
+            ],
         ),
         actions=(
             ["Team", "Opened", "Done", "Overdue"],
@@ -185,18 +233,27 @@ def tables(d: Digest) -> Tables:
         ),
         feedback=(
             ["Question", "Average (1–5)"],
-            [[RATING_LABELS[n], _avg(d.feedback.averages[n])] for n in RATINGS],
+            []
+            if d.feedback.audits_hidden or d.feedback.responses_hidden
+            else [[RATING_LABELS[n], _avg(d.feedback.averages[n])] for n in RATINGS],
         ),
         by_standard=(
             ["Standard", "Agreed", "%"],
             [
-                [STANDARD_SHORT.get(a.name, a.name), f"{a.agreed} of {a.judged}", percent(a.share)]
+                [
+                    STANDARD_SHORT.get(a.name, a.name),
+                    agreement_cell(d, a),
+                    "" if a.hidden else percent(a.share),
+                ]
                 for a in d.by_standard
             ],
         ),
         by_auditor=(
             ["Auditor", "Agreed", "%"],
-            [[a.name, f"{a.agreed} of {a.judged}", percent(a.share)] for a in d.by_auditor],
+            [
+                [a.name, agreement_cell(d, a), "" if a.hidden else percent(a.share)]
+                for a in d.by_auditor
+            ],
         ),
         overrides=(
             ["Audit", "Team", "Auditor", "Overall", "Inadequate standards"],
@@ -219,31 +276,35 @@ def to_markdown(d: Digest, *, made_on: date) -> str:
     out = [f"# QA figures: {d.period.label}", "", f"{d.title}. Made on {made_on.isoformat()}.", ""]
     total = d.compliance_total
     out += ["## Audits completed on time", ""]
-    out.append(
-        f"{total.on_time} of {total.due} audits due were completed on time ({percent(total.share)})."
-        if total.due
-        else "No audits were due."
-    )
+    out.append(compliance_line(d) if total.due or total.hidden else "No audits were due.")
     out.append("")
     out += _md_table(*drawn.compliance)
-    out += ["## Grades", "", f"Good or better: {percent(d.good_or_better)}.", ""]
+    out += ["## Grades", "", _grades_line(d), ""]
     out += _md_table(*drawn.grades)
     out += ["## Good or better over six months", ""]
     out += _md_table(*drawn.trend)
     out += ["## Inadequate audits: meetings and visits", "", meetings_line(d.meetings), ""]
     out += ["## Actions", ""]
     out += _md_table(*drawn.actions)
-    f = d.feedback
     out += ["## Practitioner feedback", ""]
-    out.append(f"{f.responses} of {f.audits} practitioners gave feedback ({percent(f.rate)}).")
+    out.append(feedback_line(d))
     out.append("")
     out += _md_table(*drawn.feedback)
     out += ["## Moderation agreement", ""]
     out += _md_table(*drawn.by_standard)
     out += _md_table(*drawn.by_auditor)
     out += ["## Limiting judgement overrides to look at", ""]
-    out += _md_table(*drawn.overrides)
+    if d.suppressed_below is not None:
+        out += [overrides_hidden_line(d), ""]
+    else:
+        out += _md_table(*drawn.overrides)
     return "\n".join(out)
+
+
+def _grades_line(d: Digest) -> str:
+    if d.grades.hidden:
+        return grades_hidden_line(d)
+    return f"Good or better: {percent(d.good_or_better)}."
 
 
 def _avg(value: float | None) -> str:
@@ -375,11 +436,14 @@ def to_html(d: Digest, *, made_on: date) -> str:
     sections = []
     sections.append(
         "<section><h2>Audits completed on time</h2>"
-        + f"<p>{_e(total.on_time)} of {_e(total.due)} audits due were completed on time "
-        f"({_e(percent(total.share))}).</p>"
+        + f"<p>{_e(compliance_line(d) if total.due or total.hidden else 'No audits were due.')}</p>"
         + bar_chart_svg(
             "Audits completed on time, % by team",
-            [(c.team, round(100 * (c.share or 0)), "#1565c0") for c in d.compliance],
+            [
+                (c.team, round(100 * (c.share or 0)), "#1565c0")
+                for c in d.compliance
+                if not c.hidden
+            ],
             unit="%",
         )
         + _html_table(*drawn.compliance)
@@ -388,15 +452,25 @@ def to_html(d: Digest, *, made_on: date) -> str:
     mix = d.grades.of(OVERALL)
     sections.append(
         "<section><h2>Grades</h2>"
-        + f"<p>Good or better ({_e(', '.join(GRADE_LABELS[g] for g in GOOD_OR_BETTER))}): "
-        f"{_e(percent(d.good_or_better))}.</p>"
-        + bar_chart_svg("Overall grades", [(GRADE_LABELS[g], n, _GRADE_FILL[g]) for g, n in mix])
-        + _html_table(*drawn.grades)
+        + (
+            f"<p>{_e(grades_hidden_line(d))}</p>"
+            if d.grades.hidden
+            else f"<p>Good or better ({_e(', '.join(GRADE_LABELS[g] for g in GOOD_OR_BETTER))}): "
+            f"{_e(percent(d.good_or_better))}.</p>"
+            + bar_chart_svg(
+                "Overall grades", [(GRADE_LABELS[g], n, _GRADE_FILL[g]) for g, n in mix]
+            )
+            + _html_table(*drawn.grades)
+        )
         + "</section>"
     )
     sections.append(
         "<section><h2>Good or better over six months</h2>"
-        + line_chart_svg("Share graded good or better", [(p.label, p.share) for p in d.trend])
+        + f"<p>{_e(trend_words(d))}.</p>"
+        + line_chart_svg(
+            "Share graded good or better",
+            [(p.label, None if p.hidden else p.share) for p in d.trend],
+        )
         + _html_table(*drawn.trend)
         + "</section>"
     )
@@ -405,11 +479,9 @@ def to_html(d: Digest, *, made_on: date) -> str:
         f"<p>{_e(meetings_line(d.meetings))}</p></section>"
     )
     sections.append("<section><h2>Actions</h2>" + _html_table(*drawn.actions) + "</section>")
-    f = d.feedback
     sections.append(
         "<section><h2>Practitioner feedback</h2>"
-        f"<p>{_e(f.responses)} of {_e(f.audits)} practitioners gave feedback "
-        f"({_e(percent(f.rate))}).</p>" + _html_table(*drawn.feedback) + "</section>"
+        f"<p>{_e(feedback_line(d))}</p>" + _html_table(*drawn.feedback) + "</section>"
     )
     sections.append(
         "<section><h2>Moderation agreement</h2>"
@@ -419,7 +491,11 @@ def to_html(d: Digest, *, made_on: date) -> str:
     )
     sections.append(
         "<section><h2>Limiting judgement overrides to look at</h2>"
-        + _html_table(*drawn.overrides)
+        + (
+            f"<p>{_e(overrides_hidden_line(d))}</p>"
+            if d.suppressed_below is not None
+            else _html_table(*drawn.overrides)
+        )
         + "</section>"
     )
     return (

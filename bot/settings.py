@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.rules.disclosure import SUPPRESS_BELOW
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # Teams' public Bot Connector endpoints; replies and proactive messages carry our token only here.
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     send_rate: float = Field(25.0, gt=0, le=50)
     case_ref_pattern: str = r"^[A-Z]{0,3}-?\d{3,10}$"
     admin_contact: str = "your QA team"
+    # A figure shown to anyone but QA that rests on fewer audits or responses than this reads
+    # "fewer than 3" (bot.rules.disclosure).
+    suppress_below: int = Field(SUPPRESS_BELOW, ge=1)
     # The council's own weekly step guide (Markdown, see bot/content/step_guide.md); unset, the
     # guide shipped with QA Loop. Read afresh for every guide, so an edit needs no restart.
     step_guide_file: Path | None = None

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from bot.rules.digest import digest, month_so_far, overdue_point, teams_in
-from bot.rules.permissions import team_scope
+from bot.rules.digest import (
+    Counts,
+    Digest,
+    digest,
+    month,
+    month_so_far,
+    overdue_point,
+    teams_in,
+)
+from bot.rules.disclosure import disclose
+from bot.rules.permissions import Person, TeamScope, team_scope
+from bot.rules.roles import Role
 from bot.turn import Reply, Request
 from cards.digest import digest_card, digest_summary
 from cards.notices import not_allowed_card
@@ -16,8 +26,9 @@ NOT_FOR_YOU = "Stats are for managers and the QA team, so they're not available 
 async def show_stats(request: Request) -> Reply:
     """A team manager sees their team, a service manager their service, QA everyone.
 
-    Figures are by the audit's team (and, for actions, the owner's team). The card names auditors
-    with their moderation agreement, so it goes to the asker's personal chat.
+    Figures are by the audit's team (an action's, the team of its audit, else its owner's
+    service). Anyone but QA sees them through bot.rules.disclosure; the card names auditors with
+    their moderation agreement, so it goes to the asker's personal chat.
     """
     session, tenant_id, today = request.session, request.tenant_id, request.today
     me = await staff.standing(session=session, tenant_id=tenant_id, person=request.person)
@@ -37,5 +48,33 @@ async def show_stats(request: Request) -> Reply:
         team_ids=team_ids,
     )
     title = await team.title(session=session, tenant_id=tenant_id, scope=scope)
-    view = digest(counts, title=title, team_ids=team_ids, today=today)
+    service_id = scope.id if scope.kind == "service" else None
+    view = disclose(
+        digest(counts, title=title, team_ids=team_ids, today=today, service_id=service_id),
+        below=request.settings.suppress_below,
+        for_qa=Role.QA in me.roles,
+    )
     return Reply(card=digest_card(view), summary=digest_summary(view), private=True)
+
+
+async def month_compliance(request: Request, me: Person, scope: TeamScope) -> Digest:
+    """The `team` card's audits due this month (the whole month, where `stats` counts those due
+    so far): the digest's compliance, as the asker may see it."""
+    session, tenant_id = request.session, request.tenant_id
+    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    period = month(request.today.replace(day=1))
+    all_teams = await figures.teams(session=session, tenant_id=tenant_id)
+    team_ids = teams_in(all_teams, scope.kind, scope.id)
+    counts = Counts(
+        period=period,
+        trend_months=[],
+        teams=all_teams,
+        compliance=await figures.compliance(
+            session=session, tenant_id=tenant_id, period=period, zone=zone, team_ids=team_ids
+        ),
+    )
+    return disclose(
+        digest(counts, title="", team_ids=team_ids, today=request.today),
+        below=request.settings.suppress_below,
+        for_qa=Role.QA in me.roles,
+    )

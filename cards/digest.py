@@ -31,12 +31,15 @@ from bot.rules.digest import (
     RATING_LABELS,
     RATINGS,
     STANDARDS,
+    Agreement,
     Digest,
     Meetings,
+    TeamCompliance,
     percent,
 )
+from bot.rules.disclosure import fewer_than
 from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, Grade
-from cards.common import heading, label, literal, new_card, note, run, section
+from cards.common import counted, heading, label, literal, new_card, note, run, section
 
 # Keeps the card well under Teams' 40 KB with fifty teams; the report has every row.
 TEAM_ROWS = 25
@@ -115,42 +118,73 @@ def _row(cells: Sequence[str], *, bold: bool = False) -> TableRow:
 
 
 def _more(shown: int, total: int, what: str) -> list[CardElement]:
+    """ "And 1 more team: ...", "And 2 more teams: ..."; `what` is the singular."""
     if total <= shown:
         return []
-    return [note(f"And {total - shown} more {what}: `qaloop report` has them all.", subtle=True)]
+    more = counted(total - shown, f"more {what}", f"more {what}s")
+    return [note(f"And {more}: `qaloop report` has them all.", subtle=True)]
+
+
+def hidden_text(d: Digest) -> str:
+    """What a hidden figure reads: "fewer than 3"."""
+    return fewer_than(d.suppressed_below or 0)
+
+
+def compliance_line(d: Digest) -> str:
+    """The compliance sentence for the whole scope; the card's, the team card's and the reports'."""
+    total = d.compliance_total
+    if total.hidden:
+        return (
+            f"{hidden_text(d).capitalize()} audits were due: not shown, so that no one's audit "
+            "can be told apart."
+        )
+    # This month so far counts the audits due by today; the team card counts the whole month's.
+    due = "audit due so far" if d.period.kind == "month_so_far" else "audit due"
+    line = (
+        f"{total.on_time} of {counted(total.due, due, due.replace('audit', 'audits'))} "
+        f"{'was' if total.due == 1 else 'were'} completed on time ({percent(total.share)}); "
+        f"{total.completed} completed in all"
+    )
+    return f"{line}; {total.declined} declined, not reassigned." if total.declined else line + "."
+
+
+def compliance_row(d: Digest, c: TeamCompliance) -> list[str]:
+    """A team's row: due, on time, declined not reassigned, %; or "fewer than 3" throughout."""
+    if c.hidden:
+        return [c.team, hidden_text(d), "", "", ""]
+    return [c.team, str(c.due), str(c.on_time), str(c.declined), percent(c.share)]
+
+
+COMPLIANCE_HEADER = ["Team", "Due", "On time", "Declined", "%"]
 
 
 def _compliance(d: Digest) -> list[CardElement]:
     total = d.compliance_total
     parts: list[CardElement] = [section("Audits completed on time")]
-    if not total.due:
+    if not total.due and not total.hidden:
         return [*parts, note("No audits were due.")]
-    # This month so far counts the audits due by today; the team card counts the whole month's.
-    due = "audits due so far" if d.period.kind == "month_so_far" else "audits due"
-    parts.append(
-        note(
-            f"{total.on_time} of {total.due} {due} were completed on time "
-            f"({percent(total.share)}); {total.completed} completed in all."
-        )
-    )
+    parts.append(note(compliance_line(d)))
     if len(d.compliance) > 1:
-        rows = [
-            [c.team, str(c.due), str(c.on_time), percent(c.share)] for c in d.compliance[:TEAM_ROWS]
-        ]
-        parts.append(table(["Team", "Due", "On time", "%"], rows))
-        parts += _more(TEAM_ROWS, len(d.compliance), "teams")
+        rows = [compliance_row(d, c) for c in d.compliance[:TEAM_ROWS]]
+        parts.append(table(COMPLIANCE_HEADER, rows))
+        parts += _more(TEAM_ROWS, len(d.compliance), "team")
     return parts
 
 
 def _grades(d: Digest) -> list[CardElement]:
     total = d.grades.total()
     parts: list[CardElement] = [section("Grades")]
+    if d.grades.hidden:
+        return [*parts, note(grades_hidden_line(d))]
     if not total:
         return [*parts, note("No audits were completed.")]
     mix = d.grades.of(OVERALL)
     words = ", ".join(f"{GRADE_LABELS[g]} {n}" for g, n in mix)
     parts.append(
-        note(f"{total} audits completed: {words}. Good or better: {percent(d.good_or_better)}.")
+        note(
+            f"{counted(total, 'audit')} completed: {words}. "
+            f"Good or better: {percent(d.good_or_better)}."
+        )
     )
     fallback = table(["Grade", "Audits"], [[GRADE_LABELS[g], str(n)] for g, n in mix])
     parts.append(
@@ -175,16 +209,37 @@ def _grades(d: Digest) -> list[CardElement]:
     return parts
 
 
+def grades_hidden_line(d: Digest) -> str:
+    return (
+        f"{hidden_text(d).capitalize()} audits were completed: their grades are not shown, so "
+        "that no one's audit can be told apart."
+    )
+
+
+def trend_words(d: Digest) -> str:
+    """Each month's share, "fewer than 3 graded" for a hidden month."""
+    return "; ".join(
+        f"{p.label} {hidden_text(d)} graded" if p.hidden else f"{p.label} {percent(p.share)}"
+        for p in d.trend
+    )
+
+
 def _trend(d: Digest) -> list[CardElement]:
     parts: list[CardElement] = [section("Good or better over six months")]
     points = [p for p in d.trend if p.share is not None]
     if not points:
+        if any(p.hidden for p in d.trend):
+            return [*parts, note(trend_words(d) + ".")]
         return [*parts, note("No graded audits in the last six months.")]
-    words = "; ".join(f"{p.label} {percent(p.share)}" for p in d.trend)
-    parts.append(note(words + "."))
+    parts.append(note(trend_words(d) + "."))
     fallback = table(
         ["Month", "Graded", "Good or better"],
-        [[p.label, str(p.graded), percent(p.share)] for p in d.trend],
+        [
+            [p.label, hidden_text(d), ""]
+            if p.hidden
+            else [p.label, str(p.graded), percent(p.share)]
+            for p in d.trend
+        ],
     )
     parts.append(
         LineChart(
@@ -204,7 +259,7 @@ def _trend(d: Digest) -> list[CardElement]:
             fallback=fallback,
         )
     )
-    gaps = [p.label for p in d.trend if p.share is None]
+    gaps = [p.label for p in d.trend if p.share is None and not p.hidden]
     if gaps:
         parts.append(note(f"No graded audits in {', '.join(gaps)}.", subtle=True))
     return parts
@@ -251,8 +306,8 @@ def _actions(d: Digest) -> list[CardElement]:
         return [*parts, note("No actions were opened, closed or overdue.")]
     parts.append(
         note(
-            f"{total.opened} opened, {total.closed} done, {total.overdue} overdue at the end of "
-            "the period."
+            f"{counted(total.opened, 'action')} opened, {total.closed} done, {total.overdue} "
+            "overdue at the end of the period."
         )
     )
     if len(d.actions) > 1:
@@ -260,21 +315,34 @@ def _actions(d: Digest) -> list[CardElement]:
             [a.team, str(a.opened), str(a.closed), str(a.overdue)] for a in d.actions[:TEAM_ROWS]
         ]
         parts.append(table(["Team", "Opened", "Done", "Overdue"], rows))
-        parts += _more(TEAM_ROWS, len(d.actions), "teams")
+        parts += _more(TEAM_ROWS, len(d.actions), "team")
     return parts
+
+
+def feedback_line(d: Digest) -> str:
+    f = d.feedback
+    if f.audits_hidden:
+        return (
+            f"{hidden_text(d).capitalize()} audits with a practitioner were completed: feedback "
+            "is not shown, so that no one's can be told apart."
+        )
+    of = f"of {counted(f.audits, 'practitioner')}"
+    if f.responses_hidden:
+        return (
+            f"{hidden_text(d).capitalize()} {of} gave feedback: the ratings are not shown, so "
+            "that no one's can be told apart."
+        )
+    return f"{f.responses} {of} gave feedback ({percent(f.rate)})."
 
 
 def _feedback(d: Digest) -> list[CardElement]:
     f = d.feedback
     parts: list[CardElement] = [section("Practitioner feedback")]
-    if not f.audits:
+    if not f.audits and not f.audits_hidden:
         return [*parts, note("No completed audits with a practitioner.")]
-    parts.append(
-        note(
-            f"{f.responses} of {f.audits} practitioners gave feedback ({percent(f.rate)}). "
-            "Average ratings out of 5:"
-        )
-    )
+    if f.audits_hidden or f.responses_hidden:
+        return [*parts, note(feedback_line(d))]
+    parts.append(note(f"{feedback_line(d)} Average ratings out of 5:"))
     parts.append(
         FactSet(
             facts=[
@@ -290,6 +358,10 @@ def _average(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
+def agreement_cell(d: Digest, a: Agreement) -> str:
+    return hidden_text(d) + " audits" if a.hidden else f"{a.agreed} of {a.judged}"
+
+
 def _moderation(d: Digest) -> list[CardElement]:
     parts: list[CardElement] = [section("Moderation agreement")]
     if not d.by_auditor:
@@ -300,7 +372,9 @@ def _moderation(d: Digest) -> list[CardElement]:
             facts=[
                 Fact(
                     title=STANDARD_SHORT.get(a.name, a.name),
-                    value=f"{percent(a.share)} ({a.agreed} of {a.judged})",
+                    value=agreement_cell(d, a)
+                    if a.hidden
+                    else f"{percent(a.share)} ({agreement_cell(d, a)})",
                 )
                 for a in d.by_standard
             ]
@@ -310,17 +384,20 @@ def _moderation(d: Digest) -> list[CardElement]:
     parts.append(
         table(
             ["Auditor", "Agreed", "%"],
-            [[a.name, f"{a.agreed} of {a.judged}", percent(a.share)] for a in d.by_auditor][
-                :AUDITOR_ROWS
-            ],
+            [
+                [a.name, agreement_cell(d, a), "" if a.hidden else percent(a.share)]
+                for a in d.by_auditor
+            ][:AUDITOR_ROWS],
         )
     )
-    parts += _more(AUDITOR_ROWS, len(d.by_auditor), "auditors")
+    parts += _more(AUDITOR_ROWS, len(d.by_auditor), "auditor")
     return parts
 
 
 def _overrides(d: Digest) -> list[CardElement]:
     parts: list[CardElement] = [section("Limiting judgement overrides to look at")]
+    if d.suppressed_below is not None:
+        return [*parts, note(overrides_hidden_line(d))]
     if not d.overrides:
         return [
             *parts,
@@ -328,8 +405,8 @@ def _overrides(d: Digest) -> list[CardElement]:
         ]
     parts.append(
         note(
-            f"{len(d.overrides)} audit{'s' if len(d.overrides) != 1 else ''} graded better than "
-            "inadequate overall despite an inadequate standard:"
+            f"{counted(len(d.overrides), 'audit')} graded better than inadequate overall despite "
+            "an inadequate standard:"
         )
     )
     for o in d.overrides[:OVERRIDE_ROWS]:
@@ -341,5 +418,18 @@ def _overrides(d: Digest) -> list[CardElement]:
                 f"inadequate: {standards}",
             )
         )
-    parts += _more(OVERRIDE_ROWS, len(d.overrides), "audits")
+    parts += _more(OVERRIDE_ROWS, len(d.overrides), "audit")
     return parts
+
+
+def overrides_hidden_line(d: Digest) -> str:
+    """Outside QA: how many, never which (each names an auditor and an audit)."""
+    if d.grades.hidden:
+        return grades_hidden_line(d)
+    n = d.overrides_hidden
+    if not n:
+        return "None: every audit with an inadequate standard was graded inadequate."
+    return (
+        f"{counted(n, 'audit')} graded better than inadequate overall despite an inadequate "
+        "standard; the QA team moderates them."
+    )

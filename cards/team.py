@@ -11,6 +11,7 @@ from microsoft_teams.cards import AdaptiveCard, CardElement, Container
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_done import decision_buttons
 from cards.common import (
+    counted,
     heading,
     label,
     literal,
@@ -67,6 +68,10 @@ class Compliance:
     team: str
     due: int
     completed: int
+    # Declined and not reassigned: due, and not done.
+    declined: int = 0
+    # Not shown (bot.rules.disclosure): it rests on too few audits.
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,10 @@ class TeamView:
     compliance: list[Compliance]
     away: list[tuple[str, date]]
     away_total: int
+    # Every team's together, hidden ones too; None: the rows' sum (none hidden).
+    compliance_total: Compliance | None = None
+    # How a hidden figure reads: "fewer than 3".
+    hidden_text: str = ""
 
 
 def team_card(view: TeamView, *, today: date, notice: str | None = None) -> AdaptiveCard:
@@ -100,7 +109,7 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
         body.append(note("Nothing is overdue. Good work, everyone."))
     body += [_overdue(item, today) for item in view.overdue]
     body.append(section("Audits due this month"))
-    body += _compliance(view.compliance)
+    body += _compliance(view)
     body.append(section("Away"))
     if not view.away:
         body.append(note("Nobody is away."))
@@ -149,7 +158,7 @@ def _confirmation(item: WaitingDone, extra: dict[str, object]) -> Container:
 def _overdue(item: Overdue, today: date) -> Container:
     days = item.overdue_days
     late = (
-        f"Overdue by {days} working day{'s' if days != 1 else ''}"
+        f"Overdue by {counted(days, 'working day')}"
         if days
         else f"Overdue: was due {uk_date(item.due_on, today=today)}"
     )
@@ -168,23 +177,39 @@ def _overdue(item: Overdue, today: date) -> Container:
     )
 
 
-def _compliance(rows: list[Compliance]) -> list[CardElement]:
-    if not rows:
+def _compliance(view: TeamView) -> list[CardElement]:
+    rows = view.compliance
+    total = view.compliance_total or Compliance(
+        "All",
+        sum(r.due for r in rows),
+        sum(r.completed for r in rows),
+        sum(r.declined for r in rows),
+    )
+    if total.hidden:
+        return [
+            note(
+                f"{view.hidden_text.capitalize()} audits are due: not shown, so that no one's "
+                "audit can be told apart."
+            )
+        ]
+    if not total.due:
         return [note("No audits are due this month.")]
-    due = sum(r.due for r in rows)
-    completed = sum(r.completed for r in rows)
-    lines: list[CardElement] = [
-        note(f"{completed} of {due} completed ({_percent(completed, due)})")
-    ]
+    lines: list[CardElement] = [note(_completed(total))]
     if len(rows) > 1:
         lines += [
             literal(
                 run(r.team, bold=True),
-                f": {r.completed} of {r.due} ({_percent(r.completed, r.due)})",
+                f": {view.hidden_text} audits due" if r.hidden else f": {_completed(r)}",
             )
             for r in rows
         ]
     return lines
+
+
+def _completed(c: Compliance) -> str:
+    """ "2 of 3 completed (67%); 1 declined, not reassigned"."""
+    line = f"{c.completed} of {c.due} completed ({_percent(c.completed, c.due)})"
+    return f"{line}; {c.declined} declined, not reassigned" if c.declined else line
 
 
 def _percent(part: int, whole: int) -> str:

@@ -1,14 +1,20 @@
-"""The `monthly_digest` and `quarterly_report` jobs: last period's figures to the QA channel(s), and
-(monthly) each team manager their own team's figures in their personal chat.
+"""The `monthly_digest` and `quarterly_report` jobs: last period's figures to the QA channel(s),
+and (monthly) to each service manager and head of service their service's figures and each team
+manager their team's, in their personal chats.
 
 The scheduler's trigger (`Job.runs_on`) is the only gate on the day: the jobs themselves report
 the period before whatever day they are given, so `qaloop run-job monthly_digest --as-of
 2026-11-03` recovers a missed 2 November run with October's figures.
+
+The QA channel is the QA team's own view (DESIGN §1, §4: QA sees all figures, and moderates the
+auditors named there), so its card is whole; every personal card goes through
+bot.rules.disclosure, so no figure in it rests on fewer than QALOOP_SUPPRESS_BELOW people or audits.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.rules.digest import (
@@ -19,7 +25,10 @@ from bot.rules.digest import (
     overdue_point,
     previous_month,
     previous_quarter,
+    teams_in,
 )
+from bot.rules.disclosure import disclose
+from bot.rules.roles import Role
 from cards.common import card_json
 from cards.digest import digest_card, digest_summary
 from jobs.runs import JobDeps, Planned
@@ -46,6 +55,15 @@ async def quarterly_report(*, deps: JobDeps, now: datetime, dry_run: bool = Fals
     return await _plan(deps, previous_quarter(today), now, QUARTERLY_KIND, team_managers=False)
 
 
+@dataclass(frozen=True, slots=True)
+class _Personal:
+    staff_id: int
+    name: str
+    figures: Digest
+    # "Your service's" to a service lead, "Your team's" to a team manager.
+    whose: str
+
+
 async def _plan(
     deps: JobDeps, period: Period, now: datetime, kind: str, *, team_managers: bool
 ) -> list[Planned]:
@@ -68,12 +86,17 @@ async def _plan(
             if team_managers
             else []
         )
+        leads = (
+            await figures.service_leads(session=session, tenant_id=tenant_id)
+            if team_managers
+            else []
+        )
         chats = await reminders.personal_chats(session=session, tenant_id=tenant_id)
     planned: list[Planned] = []
     if not targets:
         log.warning(
             "%s for %s in tenant %s: no channel is chosen for QA digests; "
-            "team managers still get their own figures",
+            "managers still get their own figures",
             kind,
             period.key,
             tenant_id,
@@ -95,32 +118,77 @@ async def _plan(
                 dedupe_key=f"{kind}:{period.key}:channel:{channel.id}",
             )
         )
-    names = {t.id: t.name for t in counts.teams}
-    missing = 0
+    below = deps.settings.suppress_below
+    personal: list[_Personal] = []
+    # A service lead's service covers their team: one card each, the service's.
+    for lead in leads:
+        mine = _service_digest(counts, lead.service_id, today)
+        personal.append(
+            _Personal(
+                lead.staff_id,
+                lead.name,
+                disclose(mine, below=below, for_qa=_qa(lead.roles)),
+                "Your service's",
+            )
+        )
+    covered = {lead.staff_id for lead in leads}
     for manager in managers:
-        chat = chats.get(manager.staff_id)
+        if manager.staff_id in covered:
+            continue
+        mine = _team_digest(counts, manager.team_id, today)
+        personal.append(
+            _Personal(
+                manager.staff_id,
+                manager.name,
+                disclose(mine, below=below, for_qa=_qa(manager.roles)),
+                "Your team's",
+            )
+        )
+    missing = 0
+    for person in sorted(personal, key=lambda p: (p.name, p.staff_id)):
+        chat = chats.get(person.staff_id)
         if chat is None:
             missing += 1
             continue
-        mine = _team_digest(counts, manager.team_id, names.get(manager.team_id), today)
         planned.append(
             Planned(
-                recipient_staff_id=manager.staff_id,
-                recipient_name=manager.name,
+                recipient_staff_id=person.staff_id,
+                recipient_name=person.name,
                 conversation_ref_id=chat.conversation_ref_id,
                 conversation_id=chat.conversation_id,
                 kind=kind,
-                summary=digest_summary(mine),
-                card=card_json(digest_card(mine)),
-                dedupe_key=f"{kind}:{period.key}:staff:{manager.staff_id}",
+                summary=digest_summary(person.figures),
+                card=card_json(
+                    digest_card(
+                        person.figures,
+                        intro=f"{person.whose} figures for {person.figures.period.label}.",
+                    )
+                ),
+                dedupe_key=f"{kind}:{period.key}:staff:{person.staff_id}",
             )
         )
     if missing:
-        log.warning("%d team managers have no chat with the bot for their team's figures", missing)
+        log.warning("%d managers have no chat with the bot for their own figures", missing)
     return planned
 
 
-def _team_digest(counts: Counts, team_id: int, name: str | None, today: date) -> Digest:
+def _qa(roles: frozenset[str]) -> bool:
+    return Role.QA in roles
+
+
+def _team_digest(counts: Counts, team_id: int, today: date) -> Digest:
+    name = {t.id: t.name for t in counts.teams}.get(team_id)
     return digest(
         counts, title=f"Team {name}" if name else "Your team", team_ids={team_id}, today=today
+    )
+
+
+def _service_digest(counts: Counts, service_id: int, today: date) -> Digest:
+    name = {s.id: s.name for s in counts.services}.get(service_id)
+    return digest(
+        counts,
+        title=f"{name} service" if name else "Your service",
+        team_ids=teams_in(counts.teams, "service", service_id),
+        service_id=service_id,
+        today=today,
     )

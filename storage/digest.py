@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.digest import (
     COMPLETED,
+    DECLINED_NOT_REASSIGNED,
     GOOD_OR_BETTER,
     GRADES,
     JUDGEMENTS,
@@ -37,6 +38,7 @@ from bot.rules.digest import (
     OverduePoint,
     Override,
     Period,
+    ServiceRow,
     TeamRow,
     TrendCount,
     bounds,
@@ -55,6 +57,7 @@ from storage.models import (
     Feedback,
     FeedbackVersion,
     Moderation,
+    Service,
     Staff,
     Team,
     UTCDateTime,
@@ -98,6 +101,16 @@ async def teams(*, session: AsyncSession, tenant_id: str) -> list[TeamRow]:
     return [TeamRow(team_id, name, service_id) for team_id, name, service_id in rows if team_id]
 
 
+async def services(*, session: AsyncSession, tenant_id: str) -> list[ServiceRow]:
+    rows = await _all(
+        session,
+        sa.select(col(Service.id), col(Service.name))
+        .where(col(Service.tenant_id) == tenant_id)
+        .order_by(col(Service.name)),
+    )
+    return [ServiceRow(service_id, name) for service_id, name in rows if service_id]
+
+
 async def counts(
     *,
     session: AsyncSession,
@@ -114,6 +127,7 @@ async def counts(
         period=period,
         trend_months=window,
         teams=await teams(session=session, tenant_id=tenant_id),
+        services=await services(session=session, tenant_id=tenant_id),
         compliance=await compliance(session=session, **where),
         grades=await grades(session=session, **where),
         trend=await trend(session=session, **where),
@@ -133,8 +147,8 @@ async def compliance(
     zone: ZoneInfo,
     team_ids: Collection[int] | None = None,
 ) -> list[ComplianceCount]:
-    """Audits due in the period, bar cancelled and declined; on time: completed by the end of the
-    due date, local time."""
+    """Audits due in the period, bar cancelled (bot.rules.digest.NOT_DUE); on time: completed by
+    the end of the due date, local time; and those declined and not reassigned."""
     cutoffs = on_time_cutoffs(period, zone)
     late_from = sa.case({day: _at(cutoff) for day, cutoff in cutoffs.items()}, value=Audit.due_on)
     completed = col(Audit.state).in_(COMPLETED)
@@ -145,6 +159,7 @@ async def compliance(
             func.count(),
             func.count().filter(completed, col(Audit.completed_at) < late_from),
             func.count().filter(completed),
+            func.count().filter(col(Audit.state) == DECLINED_NOT_REASSIGNED),
         )
         .where(
             col(Audit.tenant_id) == tenant_id,
@@ -155,7 +170,7 @@ async def compliance(
         )
         .group_by(col(Audit.team_id)),
     )
-    return [ComplianceCount(team, due, on_time, done) for team, due, on_time, done in rows]
+    return [ComplianceCount(*row) for row in rows]
 
 
 def _completed_between(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
@@ -324,7 +339,9 @@ async def actions(
     overdue: OverduePoint,
     team_ids: Collection[int] | None = None,
 ) -> list[ActionCount]:
-    """By the owner's team: opened and done in the period, and overdue at `overdue`."""
+    """Opened and done in the period, and overdue at `overdue`, by the team of the audit each
+    came from and, for one from no audit, its owner's service: bot.rules.digest.action_home says
+    whose figures each group counts in. Every action of the tenant is in one group."""
     start, end = bounds(period, zone)
     cutoff = _at(overdue.cutoff)
     opened = and_(col(Action.created_at) >= _at(start), col(Action.created_at) < _at(end))
@@ -337,28 +354,71 @@ async def actions(
         # A cancelled action whose time was not recorded is not overdue either.
         or_(col(Action.state) != "cancelled", col(Action.cancelled_at).is_not(None)),
     )
+    # Counted by audit first (and, for actions from no audit, by owner), then each group joined
+    # to its audit in audit-id order rather than action by action (over 300k on SQLite, about
+    # 0.4 s where the plain join took 0.8 s). Comparing `tenant_id || ''` makes SQLite read the
+    # action rows in order rather than through ix_action_digest, which lacks audit_id (1 s).
+    owner = sa.case((col(Action.audit_id).is_(None), col(Action.owner_id)), else_=None)
+    groups = (
+        sa.select(
+            col(Action.audit_id).label("audit_id"),
+            owner.label("owner_id"),
+            func.count().filter(opened).label("opened"),
+            func.count().filter(closed).label("closed"),
+            func.count().filter(late).label("late"),
+        )
+        .where(
+            col(Action.tenant_id).concat("") == tenant_id,
+            or_(opened, closed, late),
+            *_actions_in_teams(tenant_id, team_ids),
+        )
+        .group_by(owner, col(Action.audit_id))
+        .subquery()
+    )
+    owner_team = aliased(Team)
+    audit_team = col(Audit.team_id)
+    # The owner's own service (a manager above a team), else their team's; only where no audit.
+    owner_service = sa.case(
+        (audit_team.is_(None), func.coalesce(col(Staff.service_id), col(owner_team.service_id))),
+        else_=None,
+    )
     rows = await _all(
         session,
         sa.select(
-            col(Staff.team_id),
-            func.count().filter(opened),
-            func.count().filter(closed),
-            func.count().filter(late),
+            audit_team,
+            owner_service,
+            func.sum(groups.c.opened),
+            func.sum(groups.c.closed),
+            func.sum(groups.c.late),
         )
-        .select_from(Action)
-        .join(
+        .select_from(groups)
+        .outerjoin(
+            Audit,
+            and_(col(Audit.id) == groups.c.audit_id, col(Audit.tenant_id) == tenant_id),
+        )
+        .outerjoin(
             Staff,
-            and_(col(Staff.id) == col(Action.owner_id), col(Staff.tenant_id) == tenant_id),
+            and_(col(Staff.id) == groups.c.owner_id, col(Staff.tenant_id) == tenant_id),
         )
-        .where(
-            col(Action.tenant_id) == tenant_id,
-            col(Staff.team_id).is_not(None),
-            or_(opened, closed, late),
-            *_in_teams(Staff.team_id, team_ids),
+        .outerjoin(
+            owner_team,
+            and_(col(owner_team.id) == col(Staff.team_id), col(owner_team.tenant_id) == tenant_id),
         )
-        .group_by(col(Staff.team_id)),
+        .group_by(audit_team, owner_service),
     )
-    return [ActionCount(team or 0, o, c, d) for team, o, c, d in rows]
+    return [ActionCount(team, int(o), int(c), int(d), service) for team, service, o, c, d in rows]
+
+
+def _actions_in_teams(
+    tenant_id: str, team_ids: Collection[int] | None
+) -> list[ColumnElement[bool]]:
+    """Actions from the teams' audits, and every action from no audit (whose service decides)."""
+    if team_ids is None:
+        return []
+    of_teams = sa.select(col(Audit.id)).where(
+        col(Audit.tenant_id) == tenant_id, col(Audit.team_id).in_(sorted(team_ids))
+    )
+    return [or_(col(Action.audit_id).is_(None), col(Action.audit_id).in_(of_teams))]
 
 
 async def feedback(
@@ -431,7 +491,13 @@ async def moderation(
         columns += [func.count().filter(said.is_(True)), func.count().filter(said.is_not(None))]
     rows = await _all(
         session,
-        sa.select(col(Audit.team_id), col(Audit.auditor_id), col(Staff.display_name), *columns)
+        sa.select(
+            col(Audit.team_id),
+            col(Audit.auditor_id),
+            col(Staff.display_name),
+            func.count(),
+            *columns,
+        )
         .select_from(Moderation)
         .join(
             Audit,
@@ -450,10 +516,10 @@ async def moderation(
         .group_by(col(Audit.team_id), col(Audit.auditor_id), col(Staff.display_name)),
     )
     result = []
-    for team_id, auditor_id, name, *values in rows:
+    for team_id, auditor_id, name, audits, *values in rows:
         agreed = dict(zip(JUDGEMENTS, values[0::2], strict=True))
         judged = dict(zip(JUDGEMENTS, values[1::2], strict=True))
-        result.append(ModerationCount(team_id, auditor_id, name, agreed, judged))
+        result.append(ModerationCount(team_id, auditor_id, name, agreed, judged, audits))
     return result
 
 
@@ -510,6 +576,7 @@ class TeamManager:
     staff_id: int
     name: str
     team_id: int
+    roles: frozenset[str] = frozenset()
 
 
 async def team_managers(*, session: AsyncSession, tenant_id: str) -> list[TeamManager]:
@@ -526,7 +593,42 @@ async def team_managers(*, session: AsyncSession, tenant_id: str) -> list[TeamMa
         .order_by(col(Staff.display_name), col(Staff.id)),
     )
     return [
-        TeamManager(staff_id or 0, name, team_id or 0)
+        TeamManager(staff_id or 0, name, team_id or 0, frozenset(roles.split()))
         for staff_id, name, team_id, roles in rows
         if Role.TEAM_MANAGER in roles.split()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLead:
+    """A service manager or head of service, with their service (their own, else their team's)."""
+
+    staff_id: int
+    name: str
+    service_id: int
+    roles: frozenset[str]
+
+
+SERVICE_LEAD_ROLES = (Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE)
+
+
+async def service_leads(*, session: AsyncSession, tenant_id: str) -> list[ServiceLead]:
+    """Active service managers and heads of service with a service, by name."""
+    service = func.coalesce(col(Staff.service_id), col(Team.service_id))
+    rows = await _all(
+        session,
+        sa.select(col(Staff.id), col(Staff.display_name), service, col(Staff.roles))
+        .outerjoin(Team, and_(col(Team.id) == col(Staff.team_id), col(Team.tenant_id) == tenant_id))
+        .where(
+            col(Staff.tenant_id) == tenant_id,
+            col(Staff.active).is_(True),
+            service.is_not(None),
+            or_(*(col(Staff.roles).contains(r.value) for r in SERVICE_LEAD_ROLES)),
+        )
+        .order_by(col(Staff.display_name), col(Staff.id)),
+    )
+    return [
+        ServiceLead(staff_id or 0, name, service_id, frozenset(roles.split()))
+        for staff_id, name, service_id, roles in rows
+        if set(SERVICE_LEAD_ROLES) & set(roles.split())
     ]

@@ -1,24 +1,20 @@
-"""Queries for a manager's `team` view: overdue actions, what waits for their decision, this
-month's audit compliance and who is away, within the people they manage."""
+"""Queries for a manager's `team` view: overdue actions, what waits for their decision and who is
+away, within the people they manage (its audit compliance is the digest's, storage.digest)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, true
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import AuditState
 from bot.rules.permissions import Person, TeamScope, Verb, may
 from bot.rules.workdays import working_days_between
-from cards.team import Compliance, Overdue, WaitingDone, WaitingExtension
+from cards.team import Overdue, WaitingDone, WaitingExtension
 from cards.views import Page
 from storage.actions import ExtensionState
 from storage.models import Action, Audit, Case, ExtensionRequest, Service, Staff, Team
-
-_COMPLETED = (AuditState.COMPLETED, AuditState.MODERATED)
-_NOT_DUE = (AuditState.CANCELLED, AuditState.DECLINED)
 
 
 def _people(scope: TeamScope, tenant_id: str) -> ColumnElement[bool]:
@@ -184,41 +180,6 @@ def _person(staff: Staff, team_service_id: int | None) -> Person:
         service_id=staff.service_id or team_service_id,
         manager_id=staff.manager_id,
     )
-
-
-async def compliance(
-    *, session: AsyncSession, tenant_id: str, scope: TeamScope, today: date
-) -> list[Compliance]:
-    """Audits due this month against those completed, by team."""
-    first = today.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    where: list[ColumnElement[bool]] = [
-        col(Audit.tenant_id) == tenant_id,
-        col(Audit.due_on) >= first,
-        col(Audit.due_on) <= last,
-        col(Audit.state).not_in(_NOT_DUE),
-    ]
-    if scope.kind == "service":
-        where.append(col(Team.service_id) == scope.id)
-    elif scope.kind == "team":
-        if scope.id is None:
-            return []
-        where.append(col(Team.id) == scope.id)
-    rows = (
-        await session.exec(
-            select(
-                Team.name,
-                func.count(),
-                func.count().filter(col(Audit.state).in_(_COMPLETED)),
-            )
-            .select_from(Audit)
-            .join(Team, and_(col(Team.id) == col(Audit.team_id), col(Team.tenant_id) == tenant_id))
-            .where(*where)
-            .group_by(col(Team.id), col(Team.name))
-            .order_by(col(Team.name))
-        )
-    ).all()
-    return [Compliance(team=name, due=due, completed=completed) for name, due, completed in rows]
 
 
 async def away(

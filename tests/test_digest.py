@@ -165,7 +165,7 @@ async def build_august(sessions: SessionMaker, *, tenant_id: str = TENANT) -> Fi
             return row
 
         d = date
-        # Due in August: North 4 (2 on time, 3 completed), South 2 (2, 2), East 1 (1, 1).
+        # Due in August: North 4 (2 on time, 3 completed), South 3 (2, 2; S2 declined), East 1 (1, 1).
         # N1 is done at 23:30 on the 14th (22:30 UTC): on time. N2 at 00:30 on the 15th (still
         # the 14th in UTC): late.
         audit("N1", "North", d(2026, 8, 14), "completed", at(d(2026, 8, 14), 23, 30),
@@ -227,7 +227,8 @@ async def build_august(sessions: SessionMaker, *, tenant_id: str = TENANT) -> Fi
             session.add(Moderation(tenant_id=tenant_id, audit_id=aid(key),
                                    moderator_id=fx.staff["quinn"].id or 0, month="2026-08",
                                    agreement=agreement, decided_at=decided))  # fmt: skip
-        # Actions by the owner's team. North: opened 1, done 1, overdue 2; South: 1, 0, 1.
+        # Actions, all from J1, a North audit: opened 2, done 1, overdue 3 (by their owners' teams
+        # North had 1, 1, 2 and South 1, 0, 1).
         for owner, created, due, state, done, cancelled in (
             ("alex", d(2026, 8, 3), d(2026, 8, 20), "open", None, None),
             ("alex", d(2026, 7, 1), d(2026, 7, 15), "done", d(2026, 8, 5), None),
@@ -304,16 +305,18 @@ def test_a_meeting_is_due_three_working_days_later_across_a_bank_holiday() -> No
 # --- the figures, worked out by hand ------------------------------------------------------------------
 
 
-async def test_compliance_counts_local_dates_and_leaves_out_cancelled_and_declined(
+async def test_compliance_counts_local_dates_and_a_declined_audit_as_due_and_not_done(
     sessions: SessionMaker, fixture: Fixture
 ) -> None:
     d = await august(sessions)
-    assert [(c.team, c.due, c.on_time, c.completed) for c in d.compliance] == [
-        ("East", 1, 1, 1),
-        ("North", 4, 2, 3),
-        ("South", 2, 2, 2),
+    # S2 was declined and not reassigned: due, not done. N4 was cancelled: not due.
+    assert [(c.team, c.due, c.on_time, c.completed, c.declined) for c in d.compliance] == [
+        ("East", 1, 1, 1, 0),
+        ("North", 4, 2, 3, 0),
+        ("South", 3, 2, 2, 1),
     ]
-    assert (d.compliance_total.due, d.compliance_total.on_time) == (7, 5)
+    t = d.compliance_total
+    assert (t.due, t.on_time, t.declined) == (8, 5, 1)
 
 
 async def test_grade_mix_overall_and_per_standard(sessions: SessionMaker, fixture: Fixture) -> None:
@@ -464,10 +467,7 @@ async def test_actions_opened_done_and_overdue_at_the_close(
     sessions: SessionMaker, fixture: Fixture
 ) -> None:
     d = await august(sessions)
-    assert [(a.team, a.opened, a.closed, a.overdue) for a in d.actions] == [
-        ("North", 1, 1, 2),
-        ("South", 1, 0, 1),
-    ]
+    assert [(a.team, a.opened, a.closed, a.overdue) for a in d.actions] == [("North", 2, 1, 3)]
 
 
 async def test_feedback_rate_and_latest_averages(sessions: SessionMaker, fixture: Fixture) -> None:
@@ -553,12 +553,12 @@ async def test_stats_is_scoped_to_what_the_asker_may_see(
     _, card = await stats_for(sessions, fixture, "sara")
     text = card_text(card)
     assert "Safeguarding service" in text
-    assert "4 of 6 audits due so far were completed on time" in text
+    assert "4 of 7 audits due so far were completed on time" in text
     assert "East" not in text
 
     _, card = await stats_for(sessions, fixture, "quinn")
     text = card_text(card)
-    assert "5 of 7 audits due so far were completed on time" in text
+    assert "5 of 8 audits due so far were completed on time" in text
     assert "East" in text
 
 
@@ -615,8 +615,10 @@ async def test_monthly_digest_goes_to_the_channel_and_each_team_manager(
         ("qa_digest", "Megan", f"staff:{fixture.staff['megan'].id}"),
     ]
     assert planned[0].summary == "QA figures for August 2026: All teams"
-    assert "5 of 7 audits due" in card_text(planned[0].card)
-    assert "1 of 1 audits due" in card_text(planned[1].card)
+    assert "5 of 8 audits due" in card_text(planned[0].card)
+    # East had one audit due: too few to show Erin (bot.rules.disclosure).
+    assert "Fewer than 3 audits were due" in card_text(planned[1].card)
+    assert "Your team's figures for August 2026." in card_text(planned[2].card)
     assert "2 of 4 audits due" in card_text(planned[2].card)
     charts = {e["type"] for e in planned[0].card["body"] if e["type"].startswith("Chart.")}
     assert charts == {"Chart.HorizontalBar", "Chart.Line"}

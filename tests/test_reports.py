@@ -33,6 +33,7 @@ async def august(sessions: SessionMaker) -> tuple[Digest, Fixture]:
         period=month(date(2026, 8, 1)),
         zone=LONDON,
         now=datetime(2026, 9, 1, 8, tzinfo=UTC),
+        below=3,
     )
     return d, fx
 
@@ -45,11 +46,24 @@ async def test_the_csv_round_trips(august: tuple[Digest, Fixture]) -> None:
     assert tuple(read[0]) == CSV_HEADER
     assert [tuple(r) for r in read[1:]] == list(rows(d))
     found = {(s, g, m): v for s, g, m, v in read[1:]}
-    assert found["compliance", "All", "on_time_percent"] == "71.4"
+    assert found["compliance", "All", "on_time_percent"] == "62.5"
+    assert found["compliance", "All", "declined_not_reassigned"] == "1"
     assert found["grades", "overall", "inadequate"] == "3"
     assert found["trend", "2026-07", "good_or_better_percent"] == ""
-    assert found["feedback", "All", "average_involved"] == "4.50"
-    assert found["moderation_by_auditor", "Alex", "agreed"] == "6"
+    # A file travels beyond QA: what rests on fewer than 3 is not in it (bot.rules.disclosure).
+    # East had one audit due, so South (three) is hidden with it: 8 due less North's 4 leaves
+    # the two together, never one.
+    assert (
+        found["compliance", "East", "due"]
+        == found["compliance", "South", "due"]
+        == ("fewer than 3")
+    )
+    assert found["compliance", "North", "due"] == "4"
+    assert found["trend", "2026-06", "graded"] == "fewer than 3"
+    assert found["feedback", "All", "responses"] == "fewer than 3"
+    assert ("feedback", "All", "average_involved") not in found
+    assert found["moderation_by_auditor", "Alex", "audits"] == "fewer than 3"
+    assert not any(s == "overrides" and g != "All" for s, g, _ in found)
 
 
 def test_a_name_that_looks_like_a_formula_is_text() -> None:
@@ -100,7 +114,8 @@ async def test_the_markdown_reads(august: tuple[Digest, Fixture]) -> None:
     d, fx = august
     text = to_markdown(d, made_on=MADE_ON)
     assert text.startswith("# QA figures: August 2026")
-    assert "5 of 7 audits due were completed on time (71%)." in text
+    assert "5 of 8 audits due were completed on time (62%)" in text
+    assert "1 declined, not reassigned." in text
     assert "| Jul 2026 | 0 | 0 | – |" in text
     assert not any(ref in text for ref in fx.case_refs)
 

@@ -34,7 +34,12 @@ RATING_LABELS = {
     "actions_clear": "The actions are clear and achievable",
 }
 COMPLETED = (AuditState.COMPLETED, AuditState.MODERATED)
-NOT_DUE = (AuditState.CANCELLED, AuditState.DECLINED)
+# Compliance (DESIGN §2): an audit due in the period counts unless it was cancelled. Declining
+# does not end an audit: QA reassigns it, which puts the same row back to assigned with another
+# auditor (storage.allocation.reassign), so a declined-and-reassigned audit counts once, as what
+# it is now; one still declined is due and not done, and is shown as "declined, not reassigned".
+NOT_DUE = (AuditState.CANCELLED,)
+DECLINED_NOT_REASSIGNED = AuditState.DECLINED
 
 _MONTH_NAMES = (
     "January",
@@ -191,14 +196,22 @@ class TeamRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceRow:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ComplianceCount:
-    """Audits due in the period (not cancelled or declined), and how many were done on time."""
+    """Audits due in the period (not cancelled), and how many were done on time."""
 
     team_id: int
     due: int
     on_time: int
     # Completed at any time, late or on time.
     completed: int
+    # Declined and not (yet) reassigned: due, and not done.
+    declined: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +249,14 @@ class InadequateAudit:
 
 @dataclass(frozen=True, slots=True)
 class ActionCount:
-    """Actions by their owner's team: opened and done in the period, overdue at its close."""
+    """Actions opened and done in the period and overdue at its close, by the team of the audit
+    they came from (None: not from an audit) and, for those, their owner's service."""
 
-    team_id: int
+    team_id: int | None
     opened: int
     closed: int
     overdue: int
+    service_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +278,8 @@ class ModerationCount:
     auditor_name: str
     agreed: Mapping[str, int]
     judged: Mapping[str, int]
+    # The moderated audits these judgements were made on: what a figure about the auditor rests on.
+    audits: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +301,7 @@ class Counts:
     trend_months: list[date]
     teams: list[TeamRow]
     compliance: list[ComplianceCount] = field(default_factory=list)
+    services: list[ServiceRow] = field(default_factory=list)
     grades: list[GradeCount] = field(default_factory=list)
     trend: list[TrendCount] = field(default_factory=list)
     inadequate: list[InadequateAudit] = field(default_factory=list)
@@ -302,6 +320,9 @@ class TeamCompliance:
     due: int
     on_time: int
     completed: int
+    declined: int = 0
+    # Not shown (bot.rules.disclosure): its figures are zero here, so nothing can print them.
+    hidden: bool = False
 
     @property
     def share(self) -> float | None:
@@ -313,6 +334,7 @@ class GradeMix:
     """Counts by grade, best first, for "overall" and each standard."""
 
     counts: Mapping[str, Mapping[str, int]]
+    hidden: bool = False
 
     def of(self, key: str) -> list[tuple[Grade, int]]:
         row = self.counts.get(key, {})
@@ -327,6 +349,7 @@ class TrendPoint:
     month: date
     graded: int
     good_or_better: int
+    hidden: bool = False
 
     @property
     def share(self) -> float | None:
@@ -374,6 +397,9 @@ class FeedbackFigures:
     audits: int
     responses: int
     averages: Mapping[str, float | None]
+    # Not shown: how many audits (and so everything), or how many responses and their ratings.
+    audits_hidden: bool = False
+    responses_hidden: bool = False
 
     @property
     def rate(self) -> float | None:
@@ -387,6 +413,9 @@ class Agreement:
     name: str
     agreed: int
     judged: int
+    # The moderated audits behind the figure.
+    audits: int = 0
+    hidden: bool = False
 
     @property
     def share(self) -> float | None:
@@ -417,15 +446,12 @@ class Digest:
     by_auditor: list[Agreement]
     by_standard: list[Agreement]
     overrides: list[OverrideLine]
-
-    @property
-    def compliance_total(self) -> TeamCompliance:
-        return TeamCompliance(
-            "All",
-            sum(c.due for c in self.compliance),
-            sum(c.on_time for c in self.compliance),
-            sum(c.completed for c in self.compliance),
-        )
+    # Every team's together, hidden ones too: worked out before any row is hidden.
+    compliance_total: TeamCompliance = TeamCompliance("All", 0, 0, 0)
+    # Set by bot.rules.disclosure: figures resting on fewer than this many are not shown.
+    suppressed_below: int | None = None
+    # Overrides left out of this view (they name an auditor and an audit: QA's alone).
+    overrides_hidden: int = 0
 
     @property
     def actions_total(self) -> TeamActions:
@@ -474,35 +500,81 @@ def teams_in(
     return {scope_id} if scope_id is not None else set()
 
 
-def digest(counts: Counts, *, title: str, team_ids: Collection[int] | None, today: date) -> Digest:
-    """The figures for the teams in `team_ids` (None: all); `today` judges meetings not yet held."""
+def action_home(count: ActionCount) -> tuple[Literal["team", "service"], int] | None:
+    """Whose figures an action counts in (DESIGN §2): the team of the audit it came from, else its
+    owner's service; None for an action of neither, which only everyone's figures count."""
+    if count.team_id is not None:
+        return "team", count.team_id
+    if count.service_id is not None:
+        return "service", count.service_id
+    return None
+
+
+def digest(
+    counts: Counts,
+    *,
+    title: str,
+    team_ids: Collection[int] | None,
+    today: date,
+    service_id: int | None = None,
+) -> Digest:
+    """The figures for the teams in `team_ids` (None: all), and for a service's digest its own
+    actions that came from no audit; `today` judges meetings not yet held."""
 
     def wanted(team_id: int) -> bool:
         return team_ids is None or team_id in team_ids
 
+    def action_wanted(count: ActionCount) -> bool:
+        home = action_home(count)
+        if team_ids is None:
+            return True
+        if home is None:
+            return False
+        kind, home_id = home
+        return home_id in team_ids if kind == "team" else home_id == service_id
+
     names = {t.id: t.name for t in counts.teams}
+    service_names = {s.id: s.name for s in counts.services}
+
+    def action_label(count: ActionCount) -> str:
+        home = action_home(count)
+        if home is None:
+            return "No team or service"
+        kind, home_id = home
+        if kind == "team":
+            return names.get(home_id, "?")
+        return f"{service_names.get(home_id, '?')} service (not from an audit)"
+
+    compliance = sorted(
+        (
+            TeamCompliance(names.get(c.team_id, "?"), c.due, c.on_time, c.completed, c.declined)
+            for c in counts.compliance
+            if wanted(c.team_id) and c.due
+        ),
+        key=lambda c: c.team,
+    )
+    actions: dict[str, list[int]] = {}
+    for a in counts.actions:
+        if action_wanted(a) and (a.opened or a.closed or a.overdue):
+            row = actions.setdefault(action_label(a), [0, 0, 0])
+            row[0] += a.opened
+            row[1] += a.closed
+            row[2] += a.overdue
     return Digest(
         title=title,
         period=counts.period,
-        compliance=sorted(
-            (
-                TeamCompliance(names.get(c.team_id, "?"), c.due, c.on_time, c.completed)
-                for c in counts.compliance
-                if wanted(c.team_id) and c.due
-            ),
-            key=lambda c: c.team,
+        compliance=compliance,
+        compliance_total=TeamCompliance(
+            "All",
+            sum(c.due for c in compliance),
+            sum(c.on_time for c in compliance),
+            sum(c.completed for c in compliance),
+            sum(c.declined for c in compliance),
         ),
         grades=_grade_mix(c for c in counts.grades if wanted(c.team_id)),
         trend=_trend(counts.trend_months, (t for t in counts.trend if wanted(t.team_id))),
         meetings=_meetings((a for a in counts.inadequate if wanted(a.team_id)), today),
-        actions=sorted(
-            (
-                TeamActions(names.get(a.team_id, "?"), a.opened, a.closed, a.overdue)
-                for a in counts.actions
-                if wanted(a.team_id) and (a.opened or a.closed or a.overdue)
-            ),
-            key=lambda a: a.team,
-        ),
+        actions=[TeamActions(name, *actions[name]) for name in sorted(actions)],
         feedback=_feedback(f for f in counts.feedback if wanted(f.team_id)),
         by_auditor=_by_auditor(m for m in counts.moderation if wanted(m.team_id)),
         by_standard=_by_standard([m for m in counts.moderation if wanted(m.team_id)]),
@@ -579,13 +651,15 @@ def _feedback(rows: Iterable[FeedbackCount]) -> FeedbackFigures:
 def _by_auditor(rows: Iterable[ModerationCount]) -> list[Agreement]:
     agreed: dict[int, int] = {}
     judged: dict[int, int] = {}
+    audits: dict[int, int] = {}
     names: dict[int, str] = {}
     for row in rows:
         names[row.auditor_id] = row.auditor_name
         agreed[row.auditor_id] = agreed.get(row.auditor_id, 0) + sum(row.agreed.values())
         judged[row.auditor_id] = judged.get(row.auditor_id, 0) + sum(row.judged.values())
+        audits[row.auditor_id] = audits.get(row.auditor_id, 0) + row.audits
     return sorted(
-        (Agreement(names[a], agreed[a], judged[a]) for a in names if judged[a]),
+        (Agreement(names[a], agreed[a], judged[a], audits[a]) for a in names if judged[a]),
         key=lambda a: (a.name, a.judged),
     )
 
@@ -595,5 +669,7 @@ def _by_standard(rows: list[ModerationCount]) -> list[Agreement]:
     for key in JUDGEMENTS:
         judged = sum(r.judged.get(key, 0) for r in rows)
         if judged:
-            result.append(Agreement(key, sum(r.agreed.get(key, 0) for r in rows), judged))
+            agreed = sum(r.agreed.get(key, 0) for r in rows)
+            # Each moderated audit is judged once on each standard.
+            result.append(Agreement(key, agreed, judged, judged))
     return result

@@ -1,0 +1,116 @@
+"""No figure identifies a person (DESIGN §2): what a digest may show to whom.
+
+A figure shown to anyone but QA rests on at least `below` audits or responses (the setting
+QALOOP_SUPPRESS_BELOW, default 3), else it reads "fewer than 3". Where a total over several cells is
+shown, hiding one cell alone would let the total minus the shown cells give it away, so the next
+smallest cell is hidden with it (secondary suppression). Every card, report and export of the
+figures goes through `disclose`; a hidden figure's numbers are zeroed, so nothing can print them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from bot.rules.digest import (
+    RATINGS,
+    Agreement,
+    Digest,
+    FeedbackFigures,
+    GradeMix,
+    TeamCompliance,
+    TrendPoint,
+)
+
+SUPPRESS_BELOW = 3
+
+
+def fewer_than(below: int) -> str:
+    """How a hidden figure reads."""
+    return f"fewer than {below}"
+
+
+def hidden_cells(bases: Sequence[int], below: int) -> set[int]:
+    """The cells of a row (by index) not to show beside a total of them: each resting on fewer
+    than `below` (but some), and where that is one cell alone, the smallest other with it."""
+    hidden = {n for n, base in enumerate(bases) if 0 < base < below}
+    if len(hidden) == 1 and len(bases) > 1:
+        others = [(base <= 0, base, n) for n, base in enumerate(bases) if n not in hidden]
+        hidden.add(min(others)[2])
+    return hidden
+
+
+def too_few(base: int, below: int) -> bool:
+    """A figure on its own, with no total beside it: hidden when it rests on fewer than `below`."""
+    return 0 < base < below
+
+
+def disclose(d: Digest, *, below: int, for_qa: bool) -> Digest:
+    """`d` as it may be shown: to QA whole, to anyone else with every figure that rests on fewer
+    than `below` audits or responses hidden, and no override listed (each names an auditor)."""
+    if for_qa:
+        return d
+    grades_hidden = too_few(d.grades.total(), below)
+    return replace(
+        d,
+        compliance=_compliance(d.compliance, below),
+        compliance_total=_hide_compliance(d.compliance_total)
+        if too_few(d.compliance_total.due, below)
+        else d.compliance_total,
+        grades=GradeMix({}, hidden=True) if grades_hidden else d.grades,
+        trend=_trend(d.trend, d.period.months(), grades_hidden, below),
+        feedback=_feedback(d.feedback, below),
+        by_auditor=_agreements(d.by_auditor, below, secondary=True),
+        by_standard=_agreements(d.by_standard, below, secondary=False),
+        overrides=[],
+        overrides_hidden=0 if grades_hidden else len(d.overrides),
+        suppressed_below=below,
+    )
+
+
+def _hide_compliance(c: TeamCompliance) -> TeamCompliance:
+    return TeamCompliance(c.team, 0, 0, 0, 0, hidden=True)
+
+
+def _compliance(rows: list[TeamCompliance], below: int) -> list[TeamCompliance]:
+    hidden = hidden_cells([c.due for c in rows], below)
+    return [_hide_compliance(c) if n in hidden else c for n, c in enumerate(rows)]
+
+
+def _trend(
+    points: list[TrendPoint], period: list[date], total_hidden: bool, below: int
+) -> list[TrendPoint]:
+    """Each month on its own; the period's months beside the period's grades, which total them."""
+    hidden = {n for n, p in enumerate(points) if too_few(p.graded, below)}
+    inside = [n for n, p in enumerate(points) if p.month in period]
+    if total_hidden:
+        hidden |= set(inside)
+    else:
+        hidden |= {inside[n] for n in hidden_cells([points[i].graded for i in inside], below)}
+    return [
+        TrendPoint(p.month, 0, 0, hidden=True) if n in hidden else p for n, p in enumerate(points)
+    ]
+
+
+def _feedback(f: FeedbackFigures, below: int) -> FeedbackFigures:
+    if too_few(f.audits, below):
+        return FeedbackFigures(
+            0, 0, dict.fromkeys(RATINGS), audits_hidden=True, responses_hidden=True
+        )
+    if too_few(f.responses, below):
+        return FeedbackFigures(f.audits, 0, dict.fromkeys(RATINGS), responses_hidden=True)
+    return f
+
+
+def _agreements(rows: list[Agreement], below: int, *, secondary: bool) -> list[Agreement]:
+    """By auditor, the standards' figures total them; by standard, each stands on its own."""
+    bases = [a.audits for a in rows]
+    hidden = (
+        hidden_cells(bases, below)
+        if secondary
+        else {n for n, base in enumerate(bases) if too_few(base, below)}
+    )
+    return [
+        Agreement(a.name, 0, 0, 0, hidden=True) if n in hidden else a for n, a in enumerate(rows)
+    ]
