@@ -8,6 +8,7 @@ from datetime import date
 
 from microsoft_teams.cards import AdaptiveCard, CardElement, Container
 
+from bot.rules.digest import percent, share
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_done import decision_buttons
 from cards.common import (
@@ -208,9 +209,5 @@ def _compliance(view: TeamView) -> list[CardElement]:
 
 def _completed(c: Compliance) -> str:
     """ "2 of 3 completed (67%); 1 declined, not reassigned"."""
-    line = f"{c.completed} of {c.due} completed ({_percent(c.completed, c.due)})"
+    line = f"{c.completed} of {c.due} completed ({percent(share(c.completed, c.due))})"
     return f"{line}; {c.declined} declined, not reassigned" if c.declined else line
-
-
-def _percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "–"

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.allocation import last_working_day
 from bot.rules.briefing import second_tuesday
 from bot.rules.deadlines import (
     MEETING_DEADLINE,
@@ -28,9 +29,10 @@ from bot.rules.deadlines import (
     visit_due,
     visit_measure,
 )
+from bot.rules.digest import month_start
 from bot.rules.grades import ActionState, AuditKind, AuditState, Grade, Standard
 from bot.rules.roles import Role, format_roles
-from bot.rules.workdays import add_working_days, is_working_day
+from bot.rules.workdays import add_working_days, first_working_day
 from storage import audit_log
 from storage.conversations import AHEAD_OF_USE
 from storage.db import SessionMaker, transaction
@@ -391,19 +393,6 @@ def _at(day: date, hour: int = 10, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), _LONDON).astimezone(UTC)
 
 
-def _month_start(day: date, back: int) -> date:
-    index = day.year * 12 + day.month - 1 - back
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _first_working_day(month: date) -> date:
-    return month if is_working_day(month) else add_working_days(month, 1)
-
-
-def _last_working_day(month: date) -> date:
-    return add_working_days(_month_start(month, -1), -1)
-
-
 async def build_demo(*, sessions: SessionMaker, today: date, seed: int = 7) -> DemoSummary:
     """Build (or rebuild) the demo council in one transaction."""
     async with transaction(sessions) as session:
@@ -458,7 +447,7 @@ class _Demo:
     async def build(self, seed: int) -> DemoSummary:
         # The council has used QA Loop for the six months the demo's history covers, so the bot
         # makes today's missed runs for it when it starts (it skips councils newer than a run).
-        joined = _at(_month_start(self.today, 6), 9)
+        joined = _at(month_start(self.today, 6), 9)
         self.session.add(Tenant(id=self.tenant, name=DEMO_TENANT_NAME, created_at=joined))
         await self.session.flush()
         await self._organisation()
@@ -681,11 +670,11 @@ class _Demo:
     def _months(self) -> list[_Month]:
         months = []
         for back in range(MONTHS - 1, -1, -1):
-            start = _month_start(self.today, back)
-            due = _last_working_day(start)
+            start = month_start(self.today, back)
+            due = last_working_day(start)
             if back == 0:
                 due = max(due, add_working_days(self.today, 3))
-            first = _first_working_day(start)
+            first = first_working_day(start)
             months.append(_Month(start, start.strftime("%Y-%m"), first, due, back == 0))
         return months
 
@@ -835,7 +824,7 @@ class _Demo:
             audit.declined_reason = "The worker is on long-term leave; please reallocate."
         elif roll < 0.05:
             audit.state = AuditState.CANCELLED
-        elif roll < 0.09 and month.start == _month_start(self.today, 1):
+        elif roll < 0.09 and month.start == month_start(self.today, 1):
             audit.state = AuditState.IN_PROGRESS
         else:
             self._complete(audit, month)
@@ -889,7 +878,7 @@ class _Demo:
     async def _moderation(self) -> None:
         """About one in ten audits of past months; last month's sample is still undecided."""
         moderations: list[Moderation] = []
-        this_month, last_month = _month_start(self.today, 0), _month_start(self.today, 1)
+        this_month, last_month = month_start(self.today, 0), month_start(self.today, 1)
         decided_count = 0
         for audit in self.audits:
             if audit.state != AuditState.COMPLETED or audit.completed_at is None:
@@ -899,7 +888,7 @@ class _Demo:
                 continue
             moderator = self.rng.choice([q for q in self.qa if q.id != audit.auditor_id])
             sampled = max(
-                completed, min(_first_working_day(_month_start(completed, -1)), self.last_workday)
+                completed, min(first_working_day(month_start(completed, -1)), self.last_workday)
             )
             moderation = Moderation(
                 tenant_id=self.tenant,
@@ -1193,7 +1182,7 @@ class _Demo:
 
     async def _briefings(self) -> None:
         """Last month's published briefing and the next one in draft."""
-        last_month = _month_start(self.today, 1)
+        last_month = month_start(self.today, 1)
         published = second_tuesday(last_month.year, last_month.month)
         briefings = [
             Briefing(
