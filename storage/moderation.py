@@ -187,7 +187,7 @@ async def moderation_of(
         Moderation.tenant_id == tenant_id, Moderation.audit_id == audit_id
     )
     if lock:
-        query = locked(query)
+        query = await locked(session, query)
     return (await session.exec(query)).first()
 
 
