@@ -408,11 +408,13 @@ class SentCard(SQLModel, table=True):
 
 
 class InboundActivity(SQLModel, table=True):
-    """Activity ids already handled, so a re-delivered activity takes effect once."""
+    """Activity ids already handled, so a re-delivered activity takes effect once. Teams' ids are
+    unique only within a conversation (a message's id is its timestamp)."""
 
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "activity_id"),)
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "conversation_id", "activity_id"),)
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = _tenant()
+    conversation_id: str = Field(max_length=512)
     activity_id: str = Field(max_length=200)
     received_at: datetime = _ts(index=True)
     # The invoke response we gave, replayed to a repeat.
