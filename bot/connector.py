@@ -49,6 +49,11 @@ class ConnectorHostRefused(PermissionError):
     """The bot would have sent its token to a host outside the allow-list."""
 
 
+class TokenUnavailable(ConnectionError):
+    """The bot's own token could not be had (Entra unreachable, or refusing): the request never
+    left, so nothing reached Teams."""
+
+
 class ConnectorSender(AsyncHTTPSender):
     """Sends the connector's requests on one aiohttp session; retries 429/503 within a time budget."""
 
@@ -110,7 +115,10 @@ class _BearerToken(AsyncHTTPPolicy):  # type: ignore[type-arg]
 
     async def send(self, request: Request, **kwargs: Any) -> Response:  # type: ignore[type-arg]
         if self._credentials is not None and getattr(self._credentials, "microsoft_app_id", None):
-            token = await asyncio.to_thread(self._credentials.get_access_token)
+            try:
+                token = await asyncio.to_thread(self._credentials.get_access_token)
+            except Exception as exc:  # MSAL and requests raise assorted errors; all mean "no token"
+                raise TokenUnavailable(f"no token for the bot ({type(exc).__name__})") from exc
             request.http_request.headers["Authorization"] = f"Bearer {token}"
         assert self.next is not None
         return await self.next.send(request, **kwargs)

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.connector import ConnectorHostRefused, FrozenJson
+from bot.connector import ConnectorHostRefused, FrozenJson, TokenUnavailable
 from storage import outbox
 from storage.db import SessionMaker, is_sqlite
 from storage.models import ConversationRef, Delivery
@@ -529,6 +529,9 @@ class Sender:
                 activity_id, status = await self._post(due.delivery, due.conversation)
         except ConnectorHostRefused:
             return _Outcome(due, "failed", error="connector host is not on the allow-list")
+        except TokenUnavailable as exc:
+            # Before the request left: Teams cannot have it, so it is not ambiguous.
+            return self._retry(due, None, str(exc))
         except ErrorResponseException as exc:
             return self._answered(due, exc)
         except aiohttp.ClientConnectorError as exc:

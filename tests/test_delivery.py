@@ -19,7 +19,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+import requests
 from aiohttp.test_utils import TestServer
+from botframework.connector.auth import MicrosoftAppCredentials
 from sqlmodel import col, func, select
 
 from bot.app import create_app, outbox_connectors
@@ -389,6 +391,53 @@ async def test_qaloop_outbox_retry_sends_again_what_surely_never_arrived_and_onl
         ).all()
     assert sorted(int(r.entity_id or 0) for r in logged) == failed[:2]
     assert all(r.before and r.before["last_status"] == 401 for r in logged)
+
+
+async def test_a_send_that_never_got_the_bots_token_is_not_ambiguous_so_outbox_retry_sends_it(
+    sessions: SessionMaker,
+    database_url: str,
+    connector: FakeConnector,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An Entra outage: the token request fails, so no request left for Teams."""
+    entra_down = True
+
+    def token(self: MicrosoftAppCredentials, force_refresh: bool = False) -> str:
+        if entra_down:
+            raise requests.exceptions.ConnectionError("login.microsoftonline.com unreachable")
+        return "outbound-bot-token"
+
+    # MSAL would ask login.microsoftonline.com: the edge, faked as test_security does.
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", token)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        QALOOP_APP_ID="6f1c2a9e-4b7d-4e3a-9c85-2d0f7b1e8a34",
+        QALOOP_APP_PASSWORD="qaloop-test-password-7c1d",
+        QALOOP_APP_TENANT_ID=TENANT,
+        connector_hosts=["127.0.0.1"],
+    )
+    await small_council(sessions)
+    [ref] = await add_conversations(sessions, connector.service_url, 1)
+    await enqueue(sessions, [ref])
+    async with sending(sessions, settings, max_tries=2, backoff_s=0.001):
+        assert await settled(sessions) == {"failed": 1}
+    [delivery] = await all_deliveries(sessions)
+    assert connector.requests == []
+    assert not delivery.ambiguous, delivery.last_error
+    assert delivery.last_error == "gave up after 2 tries: no token for the bot (ConnectionError)"
+
+    entra_down = False
+    retried = await qaloop(
+        database_url, tmp_path, "outbox", "retry", str(delivery.id), "--tenant", TENANT
+    )
+    async with sending(sessions, settings):
+        assert await settled(sessions) == {"sent": 1}
+
+    assert retried.code == 0, retried.err
+    assert f"Queued again: #{delivery.id}." in retried.said
+    assert list(deliveries(connector.requests).values()) == [1]
 
 
 async def test_nothing_is_queued_again_for_someone_still_unreachable(
