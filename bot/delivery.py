@@ -601,6 +601,15 @@ class Sender:
         at_least: float = 0.0,
     ) -> _Outcome:
         tries = due.delivery.attempts
+        if ambiguous and (due.delivery.ambiguous or due.recovered):
+            # It may have arrived twice already: a third try could make it three copies.
+            return _Outcome(
+                due,
+                "failed",
+                status=status,
+                error=f"{error}, the second time it may have arrived: not sent again",
+                ambiguous=True,
+            )
         if tries >= self._max_tries:
             return _Outcome(
                 due,
