@@ -527,8 +527,8 @@ class Sender:
         try:
             async with asyncio.timeout(self._request_timeout_s):
                 activity_id, status = await self._post(due.delivery, due.conversation)
-        except ConnectorHostRefused:
-            return _Outcome(due, "failed", error="connector host is not on the allow-list")
+        except ConnectorHostRefused as exc:
+            return _Outcome(due, "failed", error=str(exc))
         except TokenUnavailable as exc:
             # Before the request left: Teams cannot have it, so it is not ambiguous.
             return self._retry(due, None, str(exc))

@@ -170,6 +170,18 @@ async def sending(
             await sender.stop()
 
 
+def credentialed(database_url: str) -> Settings:
+    """Settings with the bot's credentials, trusting the fake connector's loopback host."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        QALOOP_APP_ID="6f1c2a9e-4b7d-4e3a-9c85-2d0f7b1e8a34",
+        QALOOP_APP_PASSWORD="qaloop-test-password-7c1d",
+        QALOOP_APP_TENANT_ID=TENANT,
+        connector_hosts=["127.0.0.1"],
+    )
+
+
 @pytest.fixture
 async def teams() -> AsyncIterator[FakeConnector]:
     """A fake Teams that enforces its per-conversation limits."""
@@ -372,8 +384,35 @@ async def test_a_stored_reference_to_a_host_off_the_allow_list_fails_and_nothing
         assert await settled(sessions) == {"sent": 1, "failed": 1}
     failed = next(d for d in await all_deliveries(sessions) if d.state == "failed")
     assert failed.conversation_ref_id == evil and failed.attempts == 1
-    assert failed.last_error == "connector host is not on the allow-list"
+    assert failed.last_error == "connector host 'evil.example' is not on the allow-list"
     assert {r.conversation_id for r in connector.requests} == {"a:chat-0"}
+
+
+async def test_with_credentials_a_host_off_the_allow_list_is_refused_before_any_token_is_asked(
+    sessions: SessionMaker,
+    database_url: str,
+    connector: FakeConnector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+
+    def token(self: MicrosoftAppCredentials, force_refresh: bool = False) -> str:
+        asked.append(self.oauth_scope)
+        return "outbound-bot-token"
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", token)
+    settings = credentialed(database_url)
+    await small_council(sessions)
+    [evil] = await add_conversations(sessions, "https://evil.example/", 1, prefix="a:evil")
+    await enqueue(sessions, [evil])
+    async with sending(sessions, settings):
+        assert await settled(sessions) == {"failed": 1}
+
+    assert asked == [], "no token was asked for on its behalf"
+    [failed] = await all_deliveries(sessions)
+    assert (failed.attempts, failed.ambiguous) == (1, False)
+    assert failed.last_error == "connector host 'evil.example' is not on the allow-list"
+    assert connector.requests == []
 
 
 async def test_qaloop_outbox_retry_sends_again_what_surely_never_arrived_and_only_once(
@@ -441,14 +480,7 @@ async def test_a_send_that_never_got_the_bots_token_is_not_ambiguous_so_outbox_r
 
     # MSAL would ask login.microsoftonline.com: the edge, faked as test_security does.
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", token)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=database_url,
-        QALOOP_APP_ID="6f1c2a9e-4b7d-4e3a-9c85-2d0f7b1e8a34",
-        QALOOP_APP_PASSWORD="qaloop-test-password-7c1d",
-        QALOOP_APP_TENANT_ID=TENANT,
-        connector_hosts=["127.0.0.1"],
-    )
+    settings = credentialed(database_url)
     await small_council(sessions)
     [ref] = await add_conversations(sessions, connector.service_url, 1)
     await enqueue(sessions, [ref])
