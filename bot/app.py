@@ -214,6 +214,13 @@ async def messages(request: web.Request) -> web.StreamResponse:
     allowed = settings.tenants_allowed
     if not tenant_id or (allowed and tenant_id not in allowed):
         log.warning("refused an activity from tenant %s", tenant_id or "(none)")
+        if settings.APP_TENANTID:  # without credentials (development) there is no home tenant
+            await tenants.record_refused(
+                sessions=runtime.sessions,
+                home_tenant_id=settings.APP_TENANTID,
+                refused_tenant_id=tenant_id,
+                timezone=settings.timezone,
+            )
         return web.json_response({"error": "tenant not allowed"}, status=403)
     host = urlsplit(activity.service_url or "").hostname or ""
     if not settings.connector_host_allowed(host):

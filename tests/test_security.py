@@ -31,14 +31,14 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import ValidationError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.app import create_app
 from bot.connector import ConnectorSender, QaLoopAuthentication
 from bot.settings import Settings
 from bot.signing_keys import SigningKeys
 from storage.db import SessionMaker
-from storage.models import ConversationRef, InboundActivity, Tenant
+from storage.models import AuditLog, ConversationRef, InboundActivity, Tenant
 from tests.chat import ALEX, TENANT, Answer, Chat
 from tests.factories import small_council
 from tests.fake_connector import FakeConnector
@@ -420,8 +420,19 @@ async def test_a_valid_token_from_a_tenant_outside_the_allow_list_gets_403(
 
     answer = await secured.post(activity, headers=bearer(token))
 
-    await assert_refused(answer, 403, sessions, secured.connector)
-    assert answer.body == {"error": "tenant not allowed"}
+    assert answer.status == 403 and answer.body == {"error": "tenant not allowed"}
+    assert secured.connector.sent == [] and secured.connector.created_conversations == []
+    # Nothing of theirs is stored; our own tenant's audit log has the refusal.
+    counts = await stored_rows(sessions)
+    assert counts == {"InboundActivity": 0, "ConversationRef": 0, "Tenant": 1}
+    async with sessions() as session:
+        [tenant] = (await session.exec(select(Tenant))).all()
+        security = select(AuditLog).where(col(AuditLog.event).startswith("security."))
+        rows = (await session.exec(security)).all()
+    assert tenant.id == TENANT
+    assert [(r.tenant_id, r.event, r.entity, r.entity_id, r.actor_id) for r in rows] == [
+        (TENANT, "security.tenant_refused", "tenant", OTHER_TENANT, None)
+    ]
 
 
 async def test_a_valid_token_for_a_service_url_outside_the_connector_hosts_gets_403(
