@@ -576,11 +576,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+def _serve(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], float]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
         "QALOOP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
+        **(env or {}),
     }
     started = time.monotonic()
     done = subprocess.run(
@@ -636,6 +639,25 @@ def test_settings_refuse_some_but_not_all_credentials(
         monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match="set all of"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "   \n"])
+def test_settings_refuse_a_blank_app_id_and_trim_one_with_spaces(
+    blank: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QALOOP_APP_ID", blank)
+    monkeypatch.setenv("QALOOP_APP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("QALOOP_APP_TENANT_ID", TENANT)
+    with pytest.raises(ValidationError, match="QALOOP_APP_ID is blank"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("QALOOP_APP_ID", f" {APP_ID} ")
+    assert Settings(_env_file=None).APP_ID == APP_ID  # type: ignore[call-arg]
+
+
+def test_serve_refuses_a_blank_app_id(tmp_path: Path) -> None:
+    done, _took = _serve(tmp_path, "--port", str(_free_port()), env={"QALOOP_APP_ID": "  "})
+    assert done.returncode != 0
+    assert "QALOOP_APP_ID is blank" in _said(done)
 
 
 def test_settings_refuse_a_multi_tenant_app(monkeypatch: pytest.MonkeyPatch) -> None:
