@@ -422,7 +422,9 @@ class InboundActivity(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Every state change: who, what, when, before and after."""
+    """Every state change: who, what, when, before and after. Append-only in the database
+    (migration 0007's triggers): no row is changed, and none removed but with its whole tenant
+    (see TenantErasure)."""
 
     __table_args__ = (sa.Index("ix_auditlog_tenant_entity", "tenant_id", "entity", "entity_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -434,3 +436,11 @@ class AuditLog(SQLModel, table=True):
     before: dict[str, Any] | None = _json()
     after: dict[str, Any] | None = _json()
     at: datetime = _ts()
+
+
+class TenantErasure(SQLModel, table=True):
+    """A tenant being erased in the current transaction (the demo council rebuilt): the one time
+    the audit log's triggers let its rows go. The row goes with the tenant's others."""
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = _ts()
