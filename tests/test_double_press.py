@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from storage import actions
+from storage import actions, allocation, grading
 from storage.db import SessionMaker, transaction
-from storage.models import Action
+from storage.models import Action, Audit
 from tests.action_helpers import (
     DUE,
     MEGAN,
@@ -26,6 +26,7 @@ from tests.action_helpers import (
     press,
     queued,
 )
+from tests.audit_helpers import add_assigned_audit, audit_council
 from tests.chat import Chat
 from tests.factories import add_action
 
@@ -136,3 +137,30 @@ async def test_a_change_made_from_a_stale_read_writes_nothing(sessions: SessionM
     assert (await action_row(sessions, added.id)).done_note == "First"
     assert len(await logged(sessions, "action.done")) == 1
     assert await logged(sessions, "action.snoozed") == []
+
+
+async def test_an_audit_change_made_from_a_stale_read_writes_nothing(
+    sessions: SessionMaker,
+) -> None:
+    """The same for an audit: declined by its auditor a moment ago, it is neither completed nor
+    cancelled nor declined again by a transaction that read it open."""
+    council = await audit_council(sessions)
+    added = await add_assigned_audit(sessions, council, auditor="diego", due_on=DUE)
+    diego = council.id("diego")
+    async with transaction(sessions) as session:
+        stale = await session.get(Audit, added.id)
+        assert stale is not None and stale.state == "assigned"
+        async with transaction(sessions) as other:
+            fresh = await other.get(Audit, added.id)
+            assert fresh is not None
+            assert await allocation.decline(other, fresh, actor_id=diego, reason="Off sick")
+
+        assert not await grading.complete(session, stale, actor_id=diego, now=NOW)
+        assert not await allocation.cancel(session, stale, actor_id=None, reason="Chosen twice")
+        assert not await allocation.decline(session, stale, actor_id=diego, reason="Again")
+    async with sessions() as session:
+        row = await session.get(Audit, added.id)
+        assert row is not None and (row.state, row.declined_reason) == ("declined", "Off sick")
+    assert len(await logged(sessions, "audit.declined")) == 1
+    assert await logged(sessions, "audit.completed") == []
+    assert await logged(sessions, "audit.cancelled") == []
