@@ -34,7 +34,7 @@ from bot.commands import (
     show_team,
     show_unreachable,
 )
-from bot.payloads import CardAction, Id, Payload, Reason, Text
+from bot.payloads import UNTYPEABLE, CardAction, Id, Payload, Reason, Text
 from bot.turn import Reply, Request
 from cards.action_done import action_status_card, confirm_done_card
 from cards.extension import extension_request_card
@@ -195,6 +195,10 @@ class BadPayload(ValueError):
 
 
 _CANT_USE = "That button sent something I can't use. Nothing was changed."
+_UNTYPEABLE_TEXT = (
+    "Some of that text has characters I can't keep (control characters, as text pasted from "
+    "another program can carry). Please type it again without them."
+)
 
 
 def resolve(data: object) -> tuple[CardAction, Payload]:
@@ -207,8 +211,11 @@ def resolve(data: object) -> tuple[CardAction, Payload]:
     try:
         return action, action.payload.model_validate(data)
     except ValidationError as exc:
-        field = next((str(e["loc"][0]) for e in exc.errors() if e["loc"]), None)
+        errors = exc.errors()
+        field = next((str(e["loc"][0]) for e in errors if e["loc"]), None)
         problem = action.payload.problems.get(field or "")
+        if any(e["type"] == UNTYPEABLE for e in errors):
+            problem = _UNTYPEABLE_TEXT
         message = f"{problem} Nothing was changed." if problem else _CANT_USE
         raise BadPayload(message, action=name, field=field) from exc
 

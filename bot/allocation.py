@@ -276,7 +276,10 @@ async def on_decline(request: Request, payload: DeclineAudit) -> Reply:
             AuditState.CANCELLED: "This audit was cancelled, so there is nothing to do.",
         }.get(AuditState(audit.state), "This audit is already completed.")
         return flows.refused(request, verb, audit_id, f"already_{audit.state}", message)
-    store.decline(request.session, audit, actor_id=flows.me(request), reason=payload.reason)
+    if not await store.decline(
+        request.session, audit, actor_id=flows.me(request), reason=payload.reason
+    ):
+        return flows.refused(request, verb, audit_id, "changed", flows.CHANGED_MEANWHILE)
     view = await _view(request, audit_id)
     card = audit_declined_card(
         view, choices=await _choices(request.session, audit), today=request.today
@@ -428,7 +431,7 @@ async def on_cancel(request: Request, payload: CancelAudit) -> Reply:
     if audit.state not in UNFINISHED_AUDIT_STATES:
         message = _FINISHED.get(AuditState(audit.state), _NOT_FOUND)
         return flows.refused(request, verb, audit_id, f"already_{audit.state}", message)
-    await cancel(
+    if not await cancel(
         request.session,
         tenant_id=request.tenant_id,
         audit=audit,
@@ -437,7 +440,8 @@ async def on_cancel(request: Request, payload: CancelAudit) -> Reply:
         today=request.today,
         now=request.now,
         except_activity_id=request.reply_to_id,
-    )
+    ):
+        return flows.refused(request, verb, audit_id, "changed", flows.CHANGED_MEANWHILE)
     view = await _view(request, audit_id)
     card = audit_cancelled_card(view, reason=payload.cancel_reason, today=request.today)
     return Reply(card=card, summary=f"Audit #{audit_id} cancelled")
@@ -453,11 +457,13 @@ async def cancel(
     today: date,
     now: datetime,
     except_activity_id: str | None = None,
-) -> None:
+) -> bool:
     """Cancel the audit and update every card posted about it, quietly: its auditor's card says
-    it was cancelled and their reminders stop."""
+    it was cancelled and their reminders stop. False (nothing done) if its state changed since
+    it was read."""
     assert audit.id is not None
-    store.cancel(session, audit, actor_id=actor_id, reason=reason)
+    if not await store.cancel(session, audit, actor_id=actor_id, reason=reason):
+        return False
     await refresh.refresh_cards(
         session,
         tenant_id=tenant_id,
@@ -466,6 +472,7 @@ async def cancel(
         change_key=f"cancelled:{flows.stamp(now)}",
         except_activity_id=except_activity_id,
     )
+    return True
 
 
 async def reassign(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -213,42 +214,86 @@ async def messages(request: web.Request) -> web.StreamResponse:
     allowed = settings.tenants_allowed
     if not tenant_id or (allowed and tenant_id not in allowed):
         log.warning("refused an activity from tenant %s", tenant_id or "(none)")
+        if settings.APP_TENANTID:  # without credentials (development) there is no home tenant
+            await tenants.record_refused(
+                sessions=runtime.sessions,
+                home_tenant_id=settings.APP_TENANTID,
+                refused_tenant_id=tenant_id,
+                timezone=settings.timezone,
+            )
         return web.json_response({"error": "tenant not allowed"}, status=403)
     host = urlsplit(activity.service_url or "").hostname or ""
     if not settings.connector_host_allowed(host):
         log.warning("refused an activity whose serviceUrl host %s is not allowed", host)
         return web.json_response({"error": "service URL not allowed"}, status=403)
 
+    conversation_id = activity.conversation.id if activity.conversation else None
+    if not isinstance(conversation_id, str) or not conversation_id:
+        return web.json_response({"error": "activity has no conversation"}, status=400)
+
     sessions = runtime.sessions
     if tenant_id not in app[KNOWN_TENANTS]:
         await tenants.ensure(sessions=sessions, tenant_id=tenant_id, timezone=settings.timezone)
         app[KNOWN_TENANTS].add(tenant_id)
     is_invoke = activity.type == ActivityTypes.invoke
-    if activity.id and not await inbound.claim(
-        sessions=sessions, tenant_id=tenant_id, activity_id=activity.id
-    ):
+    key = {"tenant_id": tenant_id, "conversation_id": conversation_id, "activity_id": activity.id}
+    if activity.id and not await inbound.claim(sessions=sessions, **key):
         log.info("repeat of activity already handled")
         if is_invoke:
             async with sessions() as session:
-                earlier = await inbound.earlier_response(
-                    session=session, tenant_id=tenant_id, activity_id=activity.id
-                )
+                earlier = await inbound.earlier_response(session=session, **key)
             return web.json_response(earlier or {}, status=200)
         return web.Response(status=200)
 
-    invoke_response = await runtime.adapter.process_activity(
-        auth_result, activity, runtime.bot.on_turn
-    )
+    failed = False
+
+    async def turn(turn_context: TurnContext) -> None:
+        nonlocal failed
+        try:
+            await runtime.bot.on_turn(turn_context)
+        except Exception:
+            failed = True  # the adapter's on_turn_error answers it and logs it
+            raise
+
+    try:
+        invoke_response = await runtime.adapter.process_activity(auth_result, activity, turn)
+    except Exception:  # on_turn_error could not answer either (Teams unreachable, say)
+        log.exception("turn failed and could not be answered")
+        invoke_response, failed = None, True
+        if not is_invoke:
+            # Nothing took effect and nobody was told: Teams will send the message again.
+            await _forget_claim(sessions, key)
+            return web.json_response({"error": "the message could not be handled"}, status=500)
+    if failed:
+        # Its changes were rolled back: Teams' retry of this activity must run, not be skipped.
+        await _forget_claim(sessions, key)
+        if is_invoke:
+            # 200, so Teams shows the message and does not retry into a duplicate.
+            return web.json_response(TURN_FAILED, status=200)
     if invoke_response is None:
         return web.Response(status=201)
     payload = serializer_helper(invoke_response.body) if invoke_response.body is not None else {}
     if is_invoke and activity.id:
         async with sessions() as session:
-            await inbound.remember_response(
-                session=session, tenant_id=tenant_id, activity_id=activity.id, response=payload
-            )
+            await inbound.remember_response(session=session, response=payload, **key)
             await session.commit()
     return web.json_response(payload, status=invoke_response.status)
+
+
+TURN_FAILED = {
+    "statusCode": 500,
+    "type": "application/vnd.microsoft.error",
+    "value": {
+        "code": "InternalError",
+        "message": "Sorry, something went wrong on my side and nothing was changed. "
+        "Please try again shortly.",
+    },
+}
+
+
+async def _forget_claim(sessions: SessionMaker, key: dict[str, Any]) -> None:
+    if key["activity_id"]:
+        await inbound.release(sessions=sessions, **key)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -658,7 +658,7 @@ def audit_cancel(
         if audit.state not in UNFINISHED_AUDIT_STATES:
             done = audit.state != AuditState.CANCELLED
             return f"Audit #{audit_id} is {'completed' if done else 'already cancelled'}."
-        await allocation.cancel(
+        if not await allocation.cancel(
             session,
             tenant_id=tenant_id,
             audit=audit,
@@ -666,7 +666,8 @@ def audit_cancel(
             reason=why,
             today=today,
             now=now,
-        )
+        ):
+            return f"Audit #{audit_id} changed while cancelling it; nothing was done. Try again."
         return None
 
     problem = asyncio.run(in_one_transaction(settings.database_url, go))

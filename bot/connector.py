@@ -49,6 +49,11 @@ class ConnectorHostRefused(PermissionError):
     """The bot would have sent its token to a host outside the allow-list."""
 
 
+class TokenUnavailable(ConnectionError):
+    """The bot's own token could not be had (Entra unreachable, or refusing): the request never
+    left, so nothing reached Teams."""
+
+
 class ConnectorSender(AsyncHTTPSender):
     """Sends the connector's requests on one aiohttp session; retries 429/503 within a time budget."""
 
@@ -72,10 +77,14 @@ class ConnectorSender(AsyncHTTPSender):
     async def __aexit__(self, *exc_details: object) -> None:
         return None
 
-    async def send(self, request: ClientRequest, **config: Any) -> AsyncClientResponse:
-        host = urlsplit(request.url).hostname or ""
+    def check_host(self, url: str) -> None:
+        """Refuse a connector host off the allow-list: our token must never go there."""
+        host = urlsplit(url).hostname or ""
         if not self._host_allowed(host):
             raise ConnectorHostRefused(f"connector host {host!r} is not on the allow-list")
+
+    async def send(self, request: ClientRequest, **config: Any) -> AsyncClientResponse:
+        self.check_host(request.url)
         deadline = time.monotonic() + self._retry_budget_s
         for attempt in range(1, self._max_tries + 1):
             response = await self._session.request(
@@ -102,15 +111,21 @@ class ConnectorSender(AsyncHTTPSender):
 
 
 class _BearerToken(AsyncHTTPPolicy):  # type: ignore[type-arg]
-    """Adds the bot's token; MSAL caches it, and its blocking refresh runs off the event loop."""
+    """Adds the bot's token; MSAL caches it, and its blocking refresh runs off the event loop.
+    A host off the allow-list is refused first, before any token is asked for."""
 
-    def __init__(self, credentials: Any) -> None:
+    def __init__(self, credentials: Any, sender: ConnectorSender) -> None:
         super().__init__()
         self._credentials = credentials
+        self._sender = sender
 
     async def send(self, request: Request, **kwargs: Any) -> Response:  # type: ignore[type-arg]
+        self._sender.check_host(request.http_request.url)
         if self._credentials is not None and getattr(self._credentials, "microsoft_app_id", None):
-            token = await asyncio.to_thread(self._credentials.get_access_token)
+            try:
+                token = await asyncio.to_thread(self._credentials.get_access_token)
+            except Exception as exc:  # MSAL and requests raise assorted errors; all mean "no token"
+                raise TokenUnavailable(f"no token for the bot ({type(exc).__name__})") from exc
             request.http_request.headers["Authorization"] = f"Bearer {token}"
         assert self.next is not None
         return await self.next.send(request, **kwargs)
@@ -122,7 +137,7 @@ class ConnectorPipeline(AsyncPipeline):  # type: ignore[type-arg]
     def __init__(self, config: BotFrameworkConnectorConfiguration) -> None:
         policies = [
             config.user_agent_policy,
-            _BearerToken(config.credentials),
+            _BearerToken(config.credentials, config.driver),
             RawDeserializer(),
             config.http_logger_policy,
         ]

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.connector import ConnectorHostRefused, FrozenJson
+from bot.connector import ConnectorHostRefused, FrozenJson, TokenUnavailable
 from storage import outbox
 from storage.db import SessionMaker, is_sqlite
 from storage.models import ConversationRef, Delivery
@@ -527,8 +527,11 @@ class Sender:
         try:
             async with asyncio.timeout(self._request_timeout_s):
                 activity_id, status = await self._post(due.delivery, due.conversation)
-        except ConnectorHostRefused:
-            return _Outcome(due, "failed", error="connector host is not on the allow-list")
+        except ConnectorHostRefused as exc:
+            return _Outcome(due, "failed", error=str(exc))
+        except TokenUnavailable as exc:
+            # Before the request left: Teams cannot have it, so it is not ambiguous.
+            return self._retry(due, None, str(exc))
         except ErrorResponseException as exc:
             return self._answered(due, exc)
         except aiohttp.ClientConnectorError as exc:
@@ -598,6 +601,15 @@ class Sender:
         at_least: float = 0.0,
     ) -> _Outcome:
         tries = due.delivery.attempts
+        if ambiguous and (due.delivery.ambiguous or due.recovered):
+            # It may have arrived twice already: a third try could make it three copies.
+            return _Outcome(
+                due,
+                "failed",
+                status=status,
+                error=f"{error}, the second time it may have arrived: not sent again",
+                ambiguous=True,
+            )
         if tries >= self._max_tries:
             return _Outcome(
                 due,

@@ -11,6 +11,9 @@ from bot.turn import Reply, Request
 from cards.notices import error_card
 from storage import actions
 
+# A compare-and-set that lost: someone else changed the same thing in the same instant.
+CHANGED_MEANWHILE = "That changed a moment ago, so I've done nothing. Please look again."
+
 
 def me(request: Request) -> int:
     assert request.person.id is not None

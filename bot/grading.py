@@ -402,7 +402,9 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
             summary="The audit is not completed yet: an action is typed but not added",
         )
     session, tenant_id = request.session, request.tenant_id
-    grading.complete(session, audit, actor_id=flows.me(request), now=request.now)
+    if not await grading.complete(session, audit, actor_id=flows.me(request), now=request.now):
+        again = await _audit_for(request, verb, payload.audit_id)  # says where it stands now
+        return again if isinstance(again, Reply) else flows.error_reply(flows.CHANGED_MEANWHILE)
     # The safeguarding response first (a child visit is the practitioner's to do today), then the
     # audit itself, listing that visit among their actions, then the feedback form on it.
     responded = await inadequate.respond_to_completed(

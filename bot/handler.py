@@ -25,6 +25,7 @@ from sqlalchemy import event
 from bot import actions as card_actions
 from bot.commands import parse
 from bot.connector import FrozenJson
+from bot.payloads import untypeable
 from bot.roster import RosterSync
 from bot.settings import Settings
 from bot.turn import Reply, Request
@@ -111,6 +112,8 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
                 )
             elif not text:
                 reply = Reply(card=error_card(_NO_TEXT), summary="Type help to see what I can do")
+            elif untypeable(text):
+                reply = Reply(card=error_card(_UNTYPEABLE), summary="I couldn't read that")
             else:
                 conversation = turn_context.activity.conversation
                 reply = await self._run_command(
@@ -349,6 +352,10 @@ async def _email_of(turn_context: TurnContext) -> str | None:
 
 
 _NO_TEXT = "I only understand typed commands. Type help to see what I can do."
+_UNTYPEABLE = (
+    "That message has characters I can't keep (control characters, as text pasted from another "
+    "program can carry). Please type it again without them."
+)
 
 
 def _card_response(card: dict[str, Any]) -> InvokeResponse:

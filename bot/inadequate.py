@@ -307,14 +307,14 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
         now=request.now,
     )
     changed = [refresh.audit_subject(audit.id or 0), refresh.action_subject(step.id or 0)]
-    if step.state == ActionState.OPEN:
-        actions.mark_done(
-            session,
-            step,
-            actor_id=me,
-            now=request.now,
-            note=f"Meeting held {uk_date(held_on)}",
-        )
+    # Done by this meeting, unless someone marked it done from a list meanwhile.
+    if step.state == ActionState.OPEN and await actions.mark_done(
+        session,
+        step,
+        actor_id=me,
+        now=request.now,
+        note=f"Meeting held {uk_date(held_on)}",
+    ):
         withdrawn = await actions.withdraw_extensions(session, step, actor_id=me, now=request.now)
         changed += [refresh.extension_subject(w) for w in withdrawn]
     view = await _view(request, audit.id or 0)
@@ -504,8 +504,12 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
             )
         return Reply(card=card, summary=problem.message)
     me = flows.me(request)
+    if not await actions.mark_done(
+        request.session, step, actor_id=me, now=request.now, note=form.note or None
+    ):
+        message = "Already recorded: the visit was marked done a moment ago."
+        return await _unchanged(request, payload, verb, "already_done", message)
     store.record_visit(request.session, audit, visited_on=visited, actor_id=me)
-    actions.mark_done(request.session, step, actor_id=me, now=request.now, note=form.note or None)
     withdrawn = await actions.withdraw_extensions(
         request.session, step, actor_id=me, now=request.now
     )

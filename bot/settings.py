@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.rules.disclosure import SUPPRESS_BELOW
@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("APP_ID", "APP_TENANTID", "APP_PASSWORD", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object, info: ValidationInfo) -> object:
+        """A credential set to spaces is a mistake, not a credential: refused, as are the spaces
+        around an id (a secret is taken as it is)."""
+        if isinstance(value, str) and value and not value.strip():
+            name = {"APP_ID": "QALOOP_APP_ID", "APP_TENANTID": "QALOOP_APP_TENANT_ID"}
+            raise ValueError(f"{name.get(info.field_name or '', 'QALOOP_APP_PASSWORD')} is blank")
+        if isinstance(value, str) and info.field_name != "APP_PASSWORD":
+            return value.strip()
         return value
 
     @field_validator("timezone")

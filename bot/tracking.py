@@ -51,7 +51,7 @@ from cards.inadequate import MeetingForm, VisitForm, child_visit_card, inadequat
 from storage import actions, audits, staff
 from storage import inadequate as responses
 from storage.actions import ExtensionState
-from storage.models import Action, Staff
+from storage.models import Action, Audit, Staff
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +108,21 @@ async def mark_done(
         asked = await _ask_for_the_record(request, action, note)
         if asked is not None:
             return asked
-    seen = ""
+    visit: tuple[Audit, date] | None = None
     if action.source == responses.VISIT:
-        recorded = await _record_visit(request, action, visited_on or "")
-        if isinstance(recorded, Outcome):
-            return recorded
-        if recorded is not None:
-            seen = f"Child seen {uk_date(recorded, today=request.today)}. "
-    actions.mark_done(
+        day_or_why = await _visit_day(request, action, visited_on or "")
+        if isinstance(day_or_why, Outcome):
+            return day_or_why
+        visit = day_or_why
+    if not await actions.mark_done(
         request.session, action, actor_id=flows.me(request), now=request.now, note=note
-    )
+    ):
+        return await _as_it_stands(request, Verb.MARK_DONE, action)
+    seen = ""
+    if visit is not None:
+        audit, day = visit
+        responses.record_visit(request.session, audit, visited_on=day, actor_id=flows.me(request))
+        seen = f"Child seen {uk_date(day, today=request.today)}. "
     withdrawn = await actions.withdraw_extensions(
         request.session, action, actor_id=flows.me(request), now=request.now
     )
@@ -178,8 +183,11 @@ async def _ask_for_the_record(request: Request, action: Action, note: str | None
     return Outcome(Result.ASK, message, card)
 
 
-async def _record_visit(request: Request, action: Action, visited_on: str) -> date | Outcome | None:
-    """A child visit is done by saying when the child was seen: the day recorded, or why not."""
+async def _visit_day(
+    request: Request, action: Action, visited_on: str
+) -> tuple[Audit, date] | Outcome | None:
+    """A child visit is done by saying when the child was seen: the audit to keep the day on and
+    the day, or why not (nothing is written here: the action must be marked done first)."""
     audit = await audits.audit_for_update(
         session=request.session, tenant_id=request.tenant_id, audit_id=action.audit_id or 0
     )
@@ -190,8 +198,7 @@ async def _record_visit(request: Request, action: Action, visited_on: str) -> da
     if problem is not None or day is None:
         assert problem is not None
         return _refuse(request, Verb.MARK_DONE, action.id or 0, problem.reason, problem.message)
-    responses.record_visit(request.session, audit, visited_on=day, actor_id=flows.me(request))
-    return day
+    return audit, day
 
 
 async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:
@@ -217,7 +224,8 @@ async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:
         return _unchanged(
             request, Verb.SNOOZE, action_id, "repeat", f"Already snoozed until {shown}. {still_due}"
         )
-    actions.snooze(request.session, action, actor_id=flows.me(request), until=until)
+    if not await actions.snooze(request.session, action, actor_id=flows.me(request), until=until):
+        return await _as_it_stands(request, Verb.SNOOZE, action)
     await flows.refresh_posted(request, [action_subject(action_id)], "snoozed")
     return Outcome(Result.CHANGED, f"Snoozed ✓ No reminder until {shown}. {still_due}")
 
@@ -342,14 +350,23 @@ async def decide_extension(request: Request, *, request_id: int, approve: bool) 
             f"{owner.display_name} can ask for a new date.",
             entity="extension_request",
         )
-    actions.decide_extension(
+    if not await actions.decide_extension(
         request.session,
         extension,
         action,
         actor_id=flows.me(request),
         now=request.now,
         approve=approve,
-    )
+    ):
+        view = await _extension(request, request_id)
+        return _unchanged(
+            request,
+            verb,
+            request_id,
+            "already_decided",
+            _already_decided(view, today),
+            entity="extension_request",
+        )
     view = await _extension(request, request_id)
     told = await _tell(
         request,
@@ -386,7 +403,10 @@ async def confirm_done(request: Request, *, action_id: int) -> Outcome:
     action, owner = found
     if action.state != ActionState.DONE:
         return await _as_it_stands(request, verb, action)
-    actions.confirm(request.session, action, actor_id=flows.me(request), now=request.now)
+    if not await actions.confirm(
+        request.session, action, actor_id=flows.me(request), now=request.now
+    ):
+        return await _as_it_stands(request, verb, action)
     status = await _status(request, action_id)
     told = await _tell(
         request,
@@ -410,7 +430,8 @@ async def reopen(request: Request, *, action_id: int, reason: str | None) -> Out
     action, owner = found
     if action.state != ActionState.DONE:
         return await _as_it_stands(request, verb, action)
-    actions.reopen(request.session, action, actor_id=flows.me(request), reason=reason)
+    if not await actions.reopen(request.session, action, actor_id=flows.me(request), reason=reason):
+        return await _as_it_stands(request, verb, action)
     if action.source == responses.VISIT and action.audit_id is not None:
         audit = await audits.audit_for_update(
             session=request.session, tenant_id=request.tenant_id, audit_id=action.audit_id
@@ -489,6 +510,7 @@ async def _action_for(
 async def _as_it_stands(request: Request, verb: Verb, action: Action) -> Outcome:
     """A press on a card showing an older state: say where the action stands now."""
     assert action.id is not None
+    await request.session.refresh(action)  # as another press may have left it a moment ago
     status = await _status(request, action.id)
     today = request.today
     if action.state in (ActionState.DONE, ActionState.CONFIRMED):

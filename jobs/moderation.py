@@ -3,7 +3,8 @@ sample of completed audits and send each moderator one card per audit.
 
 The sample and its moderations are stored before the cards are planned, in the job's own
 transaction; a run taken over after a crash finds the sample and plans the same cards again (the
-dedupe keys skip those already queued). A dry run draws with a fresh seed and stores nothing.
+dedupe keys skip those already queued), as does a run over a month with moderations but no stored
+sample. A dry run draws with a fresh seed and stores nothing.
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
     tenant_id = deps.tenant_id
     async with transaction(deps.sessions) as session:
         sample = await moderation.sample_of(session=session, tenant_id=tenant_id, month=month)
-        if sample is not None:
+        sampled = sample is not None or await moderation.any_of_month(
+            session=session, tenant_id=tenant_id, month=month
+        )
+        if sampled:
+            # Drawn already (or moderations made without a stored draw, as the demo's): those
+            # stand as the month's sample, and a second draw would ask for some audits twice.
             rows = await moderation.undecided(session=session, tenant_id=tenant_id, month=month)
             requests = {row.audit_id: row.moderator_id for row in rows}
         else:

@@ -19,7 +19,7 @@ from cards.action_done import ActionStatus
 from cards.extension import ExtensionView
 from cards.views import ActionItem, Page
 from storage import audit_log, staff
-from storage.db import locked
+from storage.db import compare_and_set, locked
 from storage.models import Action, Audit, AuditLog, Case, ExtensionRequest, Staff, Tenant
 
 DEFAULT_ZONE = "Europe/London"
@@ -100,7 +100,8 @@ async def my_open_actions(
 
 
 # Changing actions. Each change writes its audit-log row in the caller's transaction; the caller has
-# loaded the row with `action_for_update`, so two presses at once cannot both change it.
+# loaded the row with `action_for_update`, and each change is a compare-and-set on the state it
+# read, so two presses at once cannot both change it.
 
 
 async def action_for_update(
@@ -108,7 +109,9 @@ async def action_for_update(
 ) -> Action | None:
     """The action, locked for this transaction (see storage.db.locked)."""
     result = await session.exec(
-        locked(select(Action).where(Action.tenant_id == tenant_id, Action.id == action_id))
+        await locked(
+            session, select(Action).where(Action.tenant_id == tenant_id, Action.id == action_id)
+        )
     )
     return result.first()
 
@@ -117,10 +120,11 @@ async def extension_for_update(
     *, session: AsyncSession, tenant_id: str, request_id: int
 ) -> ExtensionRequest | None:
     result = await session.exec(
-        locked(
+        await locked(
+            session,
             select(ExtensionRequest).where(
                 ExtensionRequest.tenant_id == tenant_id, ExtensionRequest.id == request_id
-            )
+            ),
         )
     )
     return result.first()
@@ -152,38 +156,73 @@ async def pending_extension(
     return result.first()
 
 
-def mark_done(
+async def mark_done(
     session: AsyncSession, action: Action, *, actor_id: int, now: datetime, note: str | None
-) -> None:
+) -> bool:
+    """Open → done; False (nothing written) if it was not open when it came to it."""
     before = _snapshot(action)
-    action.state = ActionState.DONE
-    action.done_at = now
-    action.done_note = note
+    if not await compare_and_set(
+        session,
+        action,
+        {"state": ActionState.OPEN},
+        state=ActionState.DONE,
+        done_at=now,
+        done_note=note,
+    ):
+        return False
     _changed(session, action, actor_id, "action.done", before)
+    return True
 
 
-def confirm(session: AsyncSession, action: Action, *, actor_id: int, now: datetime) -> None:
+async def confirm(session: AsyncSession, action: Action, *, actor_id: int, now: datetime) -> bool:
+    """Done → confirmed; False (nothing written) if it was not done when it came to it."""
     before = _snapshot(action)
-    action.state = ActionState.CONFIRMED
-    action.confirmed_by = actor_id
-    action.confirmed_at = now
+    if not await compare_and_set(
+        session,
+        action,
+        {"state": ActionState.DONE},
+        state=ActionState.CONFIRMED,
+        confirmed_by=actor_id,
+        confirmed_at=now,
+    ):
+        return False
     _changed(session, action, actor_id, "action.confirmed", before)
+    return True
 
 
-def reopen(session: AsyncSession, action: Action, *, actor_id: int, reason: str | None) -> None:
-    """Back to open; the done note stays in the audit log's before."""
+async def reopen(
+    session: AsyncSession, action: Action, *, actor_id: int, reason: str | None
+) -> bool:
+    """Done → open again; the done note stays in the audit log's before. False (nothing
+    written) if it was not done when it came to it."""
     before = _snapshot(action)
-    action.state = ActionState.OPEN
-    action.done_at = None
-    action.done_note = None
-    action.snoozed_until = None
+    if not await compare_and_set(
+        session,
+        action,
+        {"state": ActionState.DONE},
+        state=ActionState.OPEN,
+        done_at=None,
+        done_note=None,
+        snoozed_until=None,
+    ):
+        return False
     _changed(session, action, actor_id, "action.reopened", before, reason=reason)
+    return True
 
 
-def snooze(session: AsyncSession, action: Action, *, actor_id: int, until: date) -> None:
+async def snooze(session: AsyncSession, action: Action, *, actor_id: int, until: date) -> bool:
+    """No reminder until `until`; False (nothing written) if the action is no longer open or was
+    snoozed meanwhile."""
     before = _snapshot(action)
-    action.snoozed_until = until
+    if not await compare_and_set(
+        session,
+        action,
+        {"state": ActionState.OPEN, "snoozed_until": action.snoozed_until},
+        snoozed_until=until,
+    ):
+        return False
     _changed(session, action, actor_id, "action.snoozed", before)
+    return True
 
 
 async def request_extension(
@@ -217,7 +256,7 @@ async def request_extension(
     return request
 
 
-def decide_extension(
+async def decide_extension(
     session: AsyncSession,
     request: ExtensionRequest,
     action: Action,
@@ -225,14 +264,17 @@ def decide_extension(
     actor_id: int,
     now: datetime,
     approve: bool,
-) -> None:
-    """Approve (the action's due date moves) or decline (it stays)."""
+) -> bool:
+    """Approve (the action's due date moves) or decline (it stays); False (nothing written) if
+    the request was no longer pending when it came to it."""
     state = ExtensionState.APPROVED if approve else ExtensionState.DECLINED
-    _decide(session, request, actor_id=actor_id, now=now, state=state)
+    if not await _decide(session, request, actor_id=actor_id, now=now, state=state):
+        return False
     if approve:
         before = _snapshot(action)
         action.due_on = request.new_due_on
         _changed(session, action, actor_id, "action.due_changed", before)
+    return True
 
 
 async def withdraw_extensions(
@@ -251,24 +293,34 @@ async def withdraw_extensions(
             .with_for_update()
         )
     ).all()
+    withdrawn = []
     for request in pending:
-        _decide(session, request, actor_id=actor_id, now=now, state=ExtensionState.WITHDRAWN)
-    return [r.id for r in pending if r.id is not None]
+        if await _decide(
+            session, request, actor_id=actor_id, now=now, state=ExtensionState.WITHDRAWN
+        ):
+            withdrawn.append(request)
+    return [r.id for r in withdrawn if r.id is not None]
 
 
-def _decide(
+async def _decide(
     session: AsyncSession,
     request: ExtensionRequest,
     *,
     actor_id: int,
     now: datetime,
     state: ExtensionState,
-) -> None:
+) -> bool:
+    """Pending → `state`; False (nothing written) if it was no longer pending."""
     before = request.state
-    request.state = state
-    request.decided_by = actor_id
-    request.decided_at = now
-    session.add(request)
+    if not await compare_and_set(
+        session,
+        request,
+        {"state": ExtensionState.PENDING},
+        state=state,
+        decided_by=actor_id,
+        decided_at=now,
+    ):
+        return False
     audit_log.record(
         session,
         tenant_id=request.tenant_id,
@@ -279,6 +331,7 @@ def _decide(
         before={"state": before},
         after={"state": state.value, "new_due_on": request.new_due_on.isoformat()},
     )
+    return True
 
 
 def refusal(

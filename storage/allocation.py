@@ -16,6 +16,7 @@ from bot.rules.grades import OPEN_AUDIT_STATES, UNFINISHED_AUDIT_STATES, AuditSt
 from bot.rules.roles import MANAGERS, Role
 from cards.audit_assigned import AssignedView, AuditorChoice
 from storage import audit_log, audits
+from storage.db import compare_and_set
 from storage.models import Allocation, Audit, Case, ConversationRef, Staff, Team
 
 # Who may be given an audit made by hand: auditors, and managers doing their own kind of audit.
@@ -233,21 +234,32 @@ async def open_audit_of(
     return result.first()
 
 
-def decline(session: AsyncSession, audit: Audit, *, actor_id: int, reason: str) -> None:
+async def decline(session: AsyncSession, audit: Audit, *, actor_id: int, reason: str) -> bool:
+    """Open → declined; False (nothing written) if its state changed since it was read."""
     before = _snapshot(audit)
-    audit.state = AuditState.DECLINED
-    audit.declined_reason = reason
-    session.add(audit)
+    if not await compare_and_set(
+        session,
+        audit,
+        {"state": audit.state},
+        state=AuditState.DECLINED,
+        declined_reason=reason,
+    ):
+        return False
     _log(session, audit, actor_id, "audit.declined", before)
+    return True
 
 
-def cancel(session: AsyncSession, audit: Audit, *, actor_id: int | None, reason: str) -> None:
+async def cancel(session: AsyncSession, audit: Audit, *, actor_id: int | None, reason: str) -> bool:
     """The audit will not be done (the case closed, or it was chosen in error); why is kept in
-    the audit log. Actions already agreed from it stay open: they are about the practice."""
+    the audit log. Actions already agreed from it stay open: they are about the practice.
+    False (nothing written) if its state changed since it was read."""
     before = _snapshot(audit)
-    audit.state = AuditState.CANCELLED
-    session.add(audit)
+    if not await compare_and_set(
+        session, audit, {"state": audit.state}, state=AuditState.CANCELLED
+    ):
+        return False
     _log(session, audit, actor_id, "audit.cancelled", before, reason=reason)
+    return True
 
 
 def reassign(session: AsyncSession, audit: Audit, *, actor_id: int | None, auditor_id: int) -> None:

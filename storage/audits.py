@@ -73,7 +73,9 @@ async def my_audits(
 async def audit_for_update(*, session: AsyncSession, tenant_id: str, audit_id: int) -> Audit | None:
     """The audit, locked for this transaction (see storage.db.locked)."""
     result = await session.exec(
-        locked(select(Audit).where(Audit.tenant_id == tenant_id, Audit.id == audit_id))
+        await locked(
+            session, select(Audit).where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
+        )
     )
     return result.first()
 

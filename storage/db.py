@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql import Select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 SessionMaker = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
 def is_sqlite(url: str) -> bool:
@@ -62,7 +64,46 @@ async def in_one_transaction(database_url: str, work: Callable[[AsyncSession], A
         await engine.dispose()
 
 
-def locked(query: SelectOfScalar[T]) -> SelectOfScalar[T]:
-    """`query`'s rows locked until the transaction ends (on PostgreSQL; SQLite has one writer) and
-    read afresh, so two presses at once cannot both change them."""
-    return query.with_for_update().execution_options(populate_existing=True)
+async def locked(session: AsyncSession, query: Q, *, of: Any = None) -> Q:
+    """`query` made to lock its rows until the transaction ends and to read them afresh, so two
+    presses at once cannot both change them.
+
+    PostgreSQL locks the rows (FOR UPDATE). SQLite has no row locks, and its reads take no lock at
+    all until the transaction's first write: two presses read the same row and both change it.
+    There this takes the database's write lock first (BEGIN IMMEDIATE), so the read that follows
+    sees the other press's change, or the other press waits for this one.
+    """
+    await hold_writes(session)
+    return query.with_for_update(of=of).execution_options(populate_existing=True)
+
+
+async def compare_and_set(
+    session: AsyncSession, row: Any, expected: Mapping[str, Any], **values: Any
+) -> bool:
+    """Change `row` to `values` in the database only if its columns still hold `expected` there;
+    True if this transaction made the change (the row in the session shows it), False if another
+    got there first. The one way a state changes, so a second press writes nothing."""
+    table = type(row)
+    result = await session.exec(
+        update(table)
+        .where(
+            col(table.tenant_id) == row.tenant_id,
+            col(table.id) == row.id,
+            *(col(getattr(table, name)) == value for name, value in expected.items()),
+        )
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount == 1)
+
+
+async def hold_writes(session: AsyncSession) -> None:
+    """On SQLite, the database's write lock for the rest of this transaction (a no-op on
+    PostgreSQL, and on SQLite once the transaction has written: it holds the lock already)."""
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = await connection.get_raw_connection()
+    # pysqlite opens a transaction only at the first write, so one open here holds the lock.
+    if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")

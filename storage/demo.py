@@ -52,6 +52,7 @@ from storage.models import (
     Staff,
     Team,
     Tenant,
+    TenantErasure,
 )
 
 # The Agents Playground's default tenant, so its mock users land in the demo council.
@@ -401,11 +402,17 @@ async def build_demo(*, sessions: SessionMaker, today: date, seed: int = 7) -> D
 
 
 async def _delete_tenant(session: AsyncSession, tenant_id: str) -> None:
-    """Every row of the tenant, children before parents."""
+    """Every row of the tenant, children before parents; its audit log too, which the database
+    allows only while the tenant is marked as being erased."""
+    erasing = sa.delete(TenantErasure).where(col(TenantErasure.tenant_id) == tenant_id)
+    await session.exec(erasing)
+    session.add(TenantErasure(tenant_id=tenant_id))
+    await session.flush()
     for table in reversed(SQLModel.metadata.sorted_tables):
-        if "tenant_id" in table.c:
+        if "tenant_id" in table.c and table.name != TenantErasure.__tablename__:
             await session.exec(sa.delete(table).where(table.c.tenant_id == tenant_id))
     await session.exec(sa.delete(Tenant).where(col(Tenant.id) == tenant_id))
+    await session.exec(erasing)
 
 
 @dataclass(frozen=True, slots=True)

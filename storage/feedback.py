@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cards.feedback import RATINGS, Answers
 from storage import audit_log
+from storage.db import locked
 from storage.models import Audit, Case, Feedback, FeedbackVersion, Staff
 
 
@@ -34,7 +35,7 @@ async def about_audit(
         .where(Audit.tenant_id == tenant_id, Audit.id == audit_id)
     )
     if lock:
-        query = query.with_for_update(of=Audit).execution_options(populate_existing=True)
+        query = await locked(session, query, of=Audit)
     row = (await session.exec(query)).first()
     if row is None:
         return None

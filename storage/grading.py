@@ -18,6 +18,7 @@ from bot.rules.roles import Role
 from cards.action_form import OwnerChoice
 from cards.grading import ActionLine, GradingView
 from storage import audit_log, staff
+from storage.db import compare_and_set
 from storage.models import Action, Audit, Case, Staff
 
 SOURCE_AUDIT = "audit"
@@ -292,12 +293,18 @@ async def add_action(
     return action
 
 
-def complete(session: AsyncSession, audit: Audit, *, actor_id: int, now: datetime) -> None:
+async def complete(session: AsyncSession, audit: Audit, *, actor_id: int, now: datetime) -> bool:
+    """Open → completed; False (nothing written) if its state changed since it was read."""
     before = audit.state
-    audit.state = AuditState.COMPLETED
-    audit.completed_at = now
-    audit.completed_by = actor_id
-    session.add(audit)
+    if not await compare_and_set(
+        session,
+        audit,
+        {"state": before},
+        state=AuditState.COMPLETED,
+        completed_at=now,
+        completed_by=actor_id,
+    ):
+        return False
     audit_log.record(
         session,
         tenant_id=audit.tenant_id,
@@ -312,6 +319,7 @@ def complete(session: AsyncSession, audit: Audit, *, actor_id: int, now: datetim
             "overall_grade": audit.overall_grade,
         },
     )
+    return True
 
 
 def _grades(audit: Audit) -> dict[str, Any]:

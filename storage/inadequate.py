@@ -90,7 +90,7 @@ async def response_action(
         .order_by(col(Action.id))
     )
     if lock:
-        query = locked(query)
+        query = await locked(session, query)
     return (await session.exec(query)).first()
 
 

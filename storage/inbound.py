@@ -1,4 +1,5 @@
-"""Activity ids already handled, so Teams' re-deliveries take effect once."""
+"""Activity ids already handled, so Teams' re-deliveries take effect once. An id is unique within
+its conversation only (a message's id is its timestamp), so it is kept with the conversation's."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ from storage.db import SessionMaker
 from storage.models import InboundActivity
 
 
-async def claim(*, sessions: SessionMaker, tenant_id: str, activity_id: str) -> bool:
-    """True the first time this activity id is seen for the tenant; False for a repeat."""
+async def claim(
+    *, sessions: SessionMaker, tenant_id: str, conversation_id: str, activity_id: str
+) -> bool:
+    """True the first time this activity is seen; False for a repeat (or one still running)."""
     async with sessions() as session:
-        session.add(InboundActivity(tenant_id=tenant_id, activity_id=activity_id))
+        session.add(
+            InboundActivity(
+                tenant_id=tenant_id, conversation_id=conversation_id, activity_id=activity_id
+            )
+        )
         try:
             await session.commit()
         except IntegrityError:
@@ -25,14 +32,29 @@ async def claim(*, sessions: SessionMaker, tenant_id: str, activity_id: str) -> 
     return True
 
 
+async def release(
+    *, sessions: SessionMaker, tenant_id: str, conversation_id: str, activity_id: str
+) -> None:
+    """Forget a claim whose turn failed (its changes rolled back), so Teams' retry of the same
+    activity runs rather than being taken for a repeat."""
+    async with sessions() as session:
+        await session.exec(
+            delete(InboundActivity).where(*_this(tenant_id, conversation_id, activity_id))
+        )
+        await session.commit()
+
+
 async def remember_response(
-    *, session: AsyncSession, tenant_id: str, activity_id: str, response: dict[str, Any]
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    conversation_id: str,
+    activity_id: str,
+    response: dict[str, Any],
 ) -> None:
     row = (
         await session.exec(
-            select(InboundActivity).where(
-                InboundActivity.tenant_id == tenant_id, InboundActivity.activity_id == activity_id
-            )
+            select(InboundActivity).where(*_this(tenant_id, conversation_id, activity_id))
         )
     ).first()
     if row is not None:
@@ -41,12 +63,10 @@ async def remember_response(
 
 
 async def earlier_response(
-    *, session: AsyncSession, tenant_id: str, activity_id: str
+    *, session: AsyncSession, tenant_id: str, conversation_id: str, activity_id: str
 ) -> dict[str, Any] | None:
     result = await session.exec(
-        select(InboundActivity.response).where(
-            InboundActivity.tenant_id == tenant_id, InboundActivity.activity_id == activity_id
-        )
+        select(InboundActivity.response).where(*_this(tenant_id, conversation_id, activity_id))
     )
     response = result.first()
     return dict(response) if response is not None else None
@@ -55,3 +75,11 @@ async def earlier_response(
 async def forget_before(*, session: AsyncSession, cutoff: datetime) -> None:
     """Drop old ids: Teams re-delivers within minutes, not days."""
     await session.exec(delete(InboundActivity).where(col(InboundActivity.received_at) < cutoff))
+
+
+def _this(tenant_id: str, conversation_id: str, activity_id: str) -> tuple[Any, ...]:
+    return (
+        col(InboundActivity.tenant_id) == tenant_id,
+        col(InboundActivity.conversation_id) == conversation_id,
+        col(InboundActivity.activity_id) == activity_id,
+    )

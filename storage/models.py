@@ -408,11 +408,13 @@ class SentCard(SQLModel, table=True):
 
 
 class InboundActivity(SQLModel, table=True):
-    """Activity ids already handled, so a re-delivered activity takes effect once."""
+    """Activity ids already handled, so a re-delivered activity takes effect once. Teams' ids are
+    unique only within a conversation (a message's id is its timestamp)."""
 
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "activity_id"),)
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "conversation_id", "activity_id"),)
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = _tenant()
+    conversation_id: str = Field(max_length=512)
     activity_id: str = Field(max_length=200)
     received_at: datetime = _ts(index=True)
     # The invoke response we gave, replayed to a repeat.
@@ -420,7 +422,9 @@ class InboundActivity(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Every state change: who, what, when, before and after."""
+    """Every state change: who, what, when, before and after. Append-only in the database
+    (migration 0007's triggers): no row is changed, and none removed but with its whole tenant
+    (see TenantErasure)."""
 
     __table_args__ = (sa.Index("ix_auditlog_tenant_entity", "tenant_id", "entity", "entity_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -432,3 +436,11 @@ class AuditLog(SQLModel, table=True):
     before: dict[str, Any] | None = _json()
     after: dict[str, Any] | None = _json()
     at: datetime = _ts()
+
+
+class TenantErasure(SQLModel, table=True):
+    """A tenant being erased in the current transaction (the demo council rebuilt): the one time
+    the audit log's triggers let its rows go. The row goes with the tenant's others."""
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = _ts()

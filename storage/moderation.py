@@ -78,6 +78,16 @@ async def sample_of(
     ).first()
 
 
+async def any_of_month(*, session: AsyncSession, tenant_id: str, month: str) -> bool:
+    """Whether any audit has a moderation for this month."""
+    found = await session.exec(
+        select(Moderation.id)
+        .where(Moderation.tenant_id == tenant_id, Moderation.month == month)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 async def save_sample(
     session: AsyncSession,
     *,
@@ -187,7 +197,7 @@ async def moderation_of(
         Moderation.tenant_id == tenant_id, Moderation.audit_id == audit_id
     )
     if lock:
-        query = locked(query)
+        query = await locked(session, query)
     return (await session.exec(query)).first()
 
 

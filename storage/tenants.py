@@ -48,6 +48,24 @@ async def ensure(*, sessions: SessionMaker, tenant_id: str, timezone: str) -> No
             await session.rollback()
 
 
+async def record_refused(
+    *, sessions: SessionMaker, home_tenant_id: str, refused_tenant_id: str | None, timezone: str
+) -> None:
+    """A security audit row, in the bot's home tenant, for an activity refused because of its
+    tenant (outside the allow-list, or none given); nothing is stored for the tenant itself."""
+    await ensure(sessions=sessions, tenant_id=home_tenant_id, timezone=timezone)
+    async with sessions() as session:
+        audit_log.record(
+            session,
+            tenant_id=home_tenant_id,
+            actor_id=None,
+            event="security.tenant_refused",
+            entity="tenant",
+            entity_id=refused_tenant_id[:64] if refused_tenant_id else None,
+        )
+        await session.commit()
+
+
 async def other_zones(*, sessions: SessionMaker, timezone: str) -> list[tuple[str, str]]:
     """Tenants whose time zone is not `timezone`, with theirs."""
     async with sessions() as session:

@@ -19,7 +19,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+import requests
 from aiohttp.test_utils import TestServer
+from botframework.connector.auth import MicrosoftAppCredentials
 from sqlmodel import col, func, select
 
 from bot.app import create_app, outbox_connectors
@@ -168,6 +170,18 @@ async def sending(
             await sender.stop()
 
 
+def credentialed(database_url: str) -> Settings:
+    """Settings with the bot's credentials, trusting the fake connector's loopback host."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        QALOOP_APP_ID="6f1c2a9e-4b7d-4e3a-9c85-2d0f7b1e8a34",
+        QALOOP_APP_PASSWORD="qaloop-test-password-7c1d",
+        QALOOP_APP_TENANT_ID=TENANT,
+        connector_hosts=["127.0.0.1"],
+    )
+
+
 @pytest.fixture
 async def teams() -> AsyncIterator[FakeConnector]:
     """A fake Teams that enforces its per-conversation limits."""
@@ -192,10 +206,20 @@ async def test_two_thousand_cards_through_throttling_and_faults_each_arrive_once
     await enqueue(sessions, refs, per_conversation=20)
 
     async with sending(sessions, settings, rate=200.0) as sender:
-        assert await settled(sessions, within=60) == {"sent": 2000}
+        counts = await settled(sessions, within=60)
 
+    # A card answered 504 twice may have arrived twice already: it is not tried a third time.
+    gave_up = [d for d in await all_deliveries(sessions) if d.state == "failed"]
+    assert counts == Counter({"sent": 2000 - len(gave_up), "failed": len(gave_up)})
+    assert len(gave_up) < 10
+    for delivery in gave_up:
+        assert delivery.ambiguous and (await attempts_of(sessions, delivery.id)).count(504) == 2
+        assert (
+            delivery.last_error == "HTTP 504, the second time it may have arrived: not sent again"
+        )
     arrived = deliveries(teams.requests)
-    assert len(arrived) == 2000 and set(arrived.values()) == {1}, "each card exactly once"
+    assert len(arrived) == 2000 - len(gave_up), "these 504s never delivered"
+    assert set(arrived.values()) == {1}, "each card at most once"
     why = Counter(r.why for r in teams.requests)
     assert why["chaos"] > 250, "the faults really happened"
     assert why["limit"] == 0, "the sender paced each conversation itself"
@@ -236,6 +260,27 @@ async def test_a_card_accepted_before_a_504_or_a_cut_connection_is_retried_and_c
     assert logs == [[[200], False], [[504, 200], True], [[None, 200], True]]
     async with sessions() as session:
         assert await outbox.ambiguous_count(session=session, tenant_id=TENANT) == 2
+
+
+async def test_a_card_whose_retry_is_also_cut_off_after_arriving_is_not_sent_a_third_time(
+    sessions: SessionMaker, settings: Settings, connector: FakeConnector
+) -> None:
+    await small_council(sessions)
+    [ref] = await add_conversations(sessions, connector.service_url, 1)
+    connector.after_accepting = [0, 0]  # it arrives, and the connection is cut; twice
+    await enqueue(sessions, [ref])
+    async with sending(sessions, settings):
+        assert await settled(sessions) == {"failed": 1}
+        await asyncio.sleep(0.5)  # time for a third try, were one coming
+
+    assert list(deliveries(connector.requests).values()) == [2], "at most two copies"
+    [delivery] = await all_deliveries(sessions)
+    assert delivery.ambiguous and delivery.attempts == 2
+    assert await attempts_of(sessions, delivery.id) == [None, None]
+    assert delivery.last_error == (
+        "connection lost mid-request (ServerDisconnectedError), "
+        "the second time it may have arrived: not sent again"
+    )
 
 
 async def test_committing_an_enqueue_wakes_the_sender_at_once(
@@ -339,8 +384,35 @@ async def test_a_stored_reference_to_a_host_off_the_allow_list_fails_and_nothing
         assert await settled(sessions) == {"sent": 1, "failed": 1}
     failed = next(d for d in await all_deliveries(sessions) if d.state == "failed")
     assert failed.conversation_ref_id == evil and failed.attempts == 1
-    assert failed.last_error == "connector host is not on the allow-list"
+    assert failed.last_error == "connector host 'evil.example' is not on the allow-list"
     assert {r.conversation_id for r in connector.requests} == {"a:chat-0"}
+
+
+async def test_with_credentials_a_host_off_the_allow_list_is_refused_before_any_token_is_asked(
+    sessions: SessionMaker,
+    database_url: str,
+    connector: FakeConnector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+
+    def token(self: MicrosoftAppCredentials, force_refresh: bool = False) -> str:
+        asked.append(self.oauth_scope)
+        return "outbound-bot-token"
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", token)
+    settings = credentialed(database_url)
+    await small_council(sessions)
+    [evil] = await add_conversations(sessions, "https://evil.example/", 1, prefix="a:evil")
+    await enqueue(sessions, [evil])
+    async with sending(sessions, settings):
+        assert await settled(sessions) == {"failed": 1}
+
+    assert asked == [], "no token was asked for on its behalf"
+    [failed] = await all_deliveries(sessions)
+    assert (failed.attempts, failed.ambiguous) == (1, False)
+    assert failed.last_error == "connector host 'evil.example' is not on the allow-list"
+    assert connector.requests == []
 
 
 async def test_qaloop_outbox_retry_sends_again_what_surely_never_arrived_and_only_once(
@@ -389,6 +461,46 @@ async def test_qaloop_outbox_retry_sends_again_what_surely_never_arrived_and_onl
         ).all()
     assert sorted(int(r.entity_id or 0) for r in logged) == failed[:2]
     assert all(r.before and r.before["last_status"] == 401 for r in logged)
+
+
+async def test_a_send_that_never_got_the_bots_token_is_not_ambiguous_so_outbox_retry_sends_it(
+    sessions: SessionMaker,
+    database_url: str,
+    connector: FakeConnector,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An Entra outage: the token request fails, so no request left for Teams."""
+    entra_down = True
+
+    def token(self: MicrosoftAppCredentials, force_refresh: bool = False) -> str:
+        if entra_down:
+            raise requests.exceptions.ConnectionError("login.microsoftonline.com unreachable")
+        return "outbound-bot-token"
+
+    # MSAL would ask login.microsoftonline.com: the edge, faked as test_security does.
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", token)
+    settings = credentialed(database_url)
+    await small_council(sessions)
+    [ref] = await add_conversations(sessions, connector.service_url, 1)
+    await enqueue(sessions, [ref])
+    async with sending(sessions, settings, max_tries=2, backoff_s=0.001):
+        assert await settled(sessions) == {"failed": 1}
+    [delivery] = await all_deliveries(sessions)
+    assert connector.requests == []
+    assert not delivery.ambiguous, delivery.last_error
+    assert delivery.last_error == "gave up after 2 tries: no token for the bot (ConnectionError)"
+
+    entra_down = False
+    retried = await qaloop(
+        database_url, tmp_path, "outbox", "retry", str(delivery.id), "--tenant", TENANT
+    )
+    async with sending(sessions, settings):
+        assert await settled(sessions) == {"sent": 1}
+
+    assert retried.code == 0, retried.err
+    assert f"Queued again: #{delivery.id}." in retried.said
+    assert list(deliveries(connector.requests).values()) == [1]
 
 
 async def test_nothing_is_queued_again_for_someone_still_unreachable(

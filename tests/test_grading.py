@@ -736,6 +736,23 @@ async def test_a_second_complete_says_where_it_stands_and_changes_nothing(
     assert repeat.after == {"reason": "already_completed"}
 
 
+async def test_a_double_click_on_complete_audit_completes_it_once(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    _, audit_id, saved = await graded_with_plans_needing_improvement(chat, sessions)
+    assert saved.card is not None
+
+    pressed = await asyncio.gather(
+        press(chat, button(saved.card, "Complete audit"), who=DIEGO),
+        press(chat, button(saved.card, "Complete audit"), who=DIEGO),
+    )
+
+    assert sorted("Already completed" in p.text for p in pressed) == [False, True]
+    assert len(await logged(sessions, "audit.completed")) == 1
+    assert len(await queued(sessions, "feedback_form")) == 1
+    assert (await audit_row(sessions, audit_id)).state == "completed"
+
+
 async def test_an_audit_cannot_be_completed_before_its_grades_are_saved(
     chat: Chat, sessions: SessionMaker
 ) -> None:

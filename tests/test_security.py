@@ -31,14 +31,14 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import ValidationError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.app import create_app
 from bot.connector import ConnectorSender, QaLoopAuthentication
 from bot.settings import Settings
 from bot.signing_keys import SigningKeys
 from storage.db import SessionMaker
-from storage.models import ConversationRef, InboundActivity, Tenant
+from storage.models import AuditLog, ConversationRef, InboundActivity, Tenant
 from tests.chat import ALEX, TENANT, Answer, Chat
 from tests.factories import small_council
 from tests.fake_connector import FakeConnector
@@ -438,8 +438,19 @@ async def test_a_valid_token_from_a_tenant_outside_the_allow_list_gets_403(
 
     answer = await secured.post(activity, headers=bearer(token))
 
-    await assert_refused(answer, 403, sessions, secured.connector)
-    assert answer.body == {"error": "tenant not allowed"}
+    assert answer.status == 403 and answer.body == {"error": "tenant not allowed"}
+    assert secured.connector.sent == [] and secured.connector.created_conversations == []
+    # Nothing of theirs is stored; our own tenant's audit log has the refusal.
+    counts = await stored_rows(sessions)
+    assert counts == {"InboundActivity": 0, "ConversationRef": 0, "Tenant": 1}
+    async with sessions() as session:
+        [tenant] = (await session.exec(select(Tenant))).all()
+        security = select(AuditLog).where(col(AuditLog.event).startswith("security."))
+        rows = (await session.exec(security)).all()
+    assert tenant.id == TENANT
+    assert [(r.tenant_id, r.event, r.entity, r.entity_id, r.actor_id) for r in rows] == [
+        (TENANT, "security.tenant_refused", "tenant", OTHER_TENANT, None)
+    ]
 
 
 async def test_a_valid_token_for_a_service_url_outside_the_connector_hosts_gets_403(
@@ -583,11 +594,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+def _serve(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], float]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path),
         "QALOOP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
+        **(env or {}),
     }
     started = time.monotonic()
     done = subprocess.run(
@@ -643,6 +657,25 @@ def test_settings_refuse_some_but_not_all_credentials(
         monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match="set all of"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "   \n"])
+def test_settings_refuse_a_blank_app_id_and_trim_one_with_spaces(
+    blank: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QALOOP_APP_ID", blank)
+    monkeypatch.setenv("QALOOP_APP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("QALOOP_APP_TENANT_ID", TENANT)
+    with pytest.raises(ValidationError, match="QALOOP_APP_ID is blank"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("QALOOP_APP_ID", f" {APP_ID} ")
+    assert Settings(_env_file=None).APP_ID == APP_ID  # type: ignore[call-arg]
+
+
+def test_serve_refuses_a_blank_app_id(tmp_path: Path) -> None:
+    done, _took = _serve(tmp_path, "--port", str(_free_port()), env={"QALOOP_APP_ID": "  "})
+    assert done.returncode != 0
+    assert "QALOOP_APP_ID is blank" in _said(done)
 
 
 def test_settings_refuse_a_multi_tenant_app(monkeypatch: pytest.MonkeyPatch) -> None:
