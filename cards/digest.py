@@ -143,7 +143,9 @@ def compliance_line(d: Digest) -> str:
     line = (
         f"{total.on_time} of {counted(total.due, due, due.replace('audit', 'audits'))} "
         f"{'was' if total.due == 1 else 'were'} completed on time ({percent(total.share)}); "
-        f"{total.completed} completed in all"
+        # Of those due, not of all completed in the period (the grades count those): "0
+        # completed in all" above "4 audits completed" read as a contradiction.
+        f"{total.completed} of them completed, on time or late"
     )
     return f"{line}; {total.declined} declined, not reassigned." if total.declined else line + "."
 

@@ -265,6 +265,8 @@ def test_counts_agree_in_number_in_the_figures_cards() -> None:
     one = _figures([1], [4], [0, 0, 0, 3, 3, 3])
     one = replace(one, compliance=[], compliance_total=TeamCompliance("All", 1, 1, 1))
     assert "1 of 1 audit due was completed on time" in card_text(card_json(digest_card(one)))
+    # The completed count is of those due, so it never reads "0 completed in all" above grades.
+    assert "1 of them completed, on time or late" in card_text(card_json(digest_card(one)))
 
     view = TeamView(
         title="Safeguarding service",

@@ -182,8 +182,10 @@ async def generated_council(
                 g.still_declined += 1
         # Audits declined first and then cancelled are neither due nor declined.
         for audit in rng.sample([a for a in audits if a.state == "assigned"], 5):
-            allocation.decline(session, audit, actor_id=audit.auditor_id, reason="Off sick")
-            allocation.cancel(session, audit, actor_id=None, reason="Case closed")
+            assert await allocation.decline(
+                session, audit, actor_id=audit.auditor_id, reason="Off sick"
+            )
+            assert await allocation.cancel(session, audit, actor_id=None, reason="Case closed")
         await session.flush()
 
         owners = list(g.people.values())
