@@ -761,8 +761,13 @@ async def test_marking_the_action_meeting_done_asks_for_its_record_from_a_list_o
         "To mark the action meeting done, please record it: the date it was held, who attended "
         "and the actions agreed."
     )
+    # The reply in Adele's chat: the morning's alert to Patti may land while she types.
     [typed_card] = [
-        c for c in typed.cards if c["body"][0].get("text") == "Inadequate audit: action needed"
+        card
+        for sent in typed.sent
+        if sent.conversation_id == f"a:personal-{ADELE.teams_id}"
+        for card in sent.cards
+        if card["body"][0].get("text") == "Inadequate audit: action needed"
     ]
     for card in (from_list.card or {}, typed_card):
         assert prompt in card_text(card)

@@ -11,7 +11,9 @@ in another (tests.bench.serve qaloop: bot.app.create_app, its outbox sender at Q
 
 Achieved rate = distinct cards delivered ÷ seconds from the first request to the last delivery,
 against the configured rate (budget ≥ 0.9): refused attempts and Retry-After waits are inside
-that time. Lost must be 0, and so must duplicates other than deliveries marked ambiguous.
+that time. Lost must be 0 but for cards given up on after two ambiguous answers (a third try
+could make a third copy; they are flagged for the operator, ≤ 0.1 %), and duplicates must be 0
+other than deliveries marked ambiguous.
 Exits 1 if a budget is missed, 2 if the harness itself fails. `--small` runs 500 cards.
 """
 
@@ -37,6 +39,8 @@ from storage.models import ConversationRef, Delivery, Staff, Tenant
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "bbbbbbbb-0000-0000-0000-00000000bench"
 RATE_BUDGET = 0.90
+# At most two copies of a card (issue 16): one given two ambiguous answers is given up on.
+UNCERTAIN_BUDGET = 0.001
 CHAOS = {
     "seed": 2026,
     "throttle": 0.05,
@@ -250,9 +254,17 @@ async def outbox_figures(url: str) -> dict[str, Any]:
                 .where(col(Delivery.ambiguous).is_(True))
             )
             attempts = await session.exec(select(func.sum(Delivery.attempts)))
+            # Given up after two ambiguous answers: a third try could make a third copy, so the
+            # outbox stops, flags it and leaves it to the operator (it may or may not have come).
+            uncertain = await session.exec(
+                select(func.count())
+                .select_from(Delivery)
+                .where(col(Delivery.state) == "failed", col(Delivery.ambiguous).is_(True))
+            )
             return {
                 "states": states,
                 "ambiguous": set(ambiguous.all()),
+                "uncertain": int(uncertain.one()),
                 "attempts": int(attempts.one() or 0),
             }
     finally:
@@ -323,7 +335,13 @@ async def run(people: int, rate: float, workdir: Path) -> int:
         f"achieved {achieved:.2f} cards/s of {rate:g}/s configured = {fraction:.3f} "
         f"(budget ≥ {RATE_BUDGET}) {ok(fraction >= RATE_BUDGET)}"
     )
-    print(f"lost {lost} {ok(lost == 0)}; failed {failed} {ok(failed == 0)}")
+    uncertain = figures["uncertain"]
+    # Only a card given up on after two ambiguous answers may be missing, and those are rare.
+    lost_ok = lost <= uncertain and failed == uncertain and uncertain <= UNCERTAIN_BUDGET * people
+    print(
+        f"lost {lost}, failed {failed}: all of them given up after two ambiguous answers "
+        f"({uncertain}, flagged for the operator; budget ≤ {UNCERTAIN_BUDGET:.1%}) {ok(lost_ok)}"
+    )
     print(
         f"duplicates {len(duplicates)} {ok(not duplicates)}; ambiguous deliveries "
         f"{len(figures['ambiguous'])}, of which {len(twice)} arrived twice (counted, allowed)"
@@ -345,8 +363,7 @@ async def run(people: int, rate: float, workdir: Path) -> int:
     print(f"time: {sending_s:.1f} s sending, {wall:.1f} s from starting QA Loop")
     good = (
         fraction >= RATE_BUDGET
-        and lost == 0
-        and failed == 0
+        and lost_ok
         and not duplicates
         and stats["early_retries"] == 0
         and stats["conversation_overruns"] == 0
