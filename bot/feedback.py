@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flows, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
-from bot.rules.grades import AuditState
+from bot.rules.grades import DONE_AUDIT_STATES
 from bot.turn import Reply, Request
 from cards.common import card_json, counted
 from cards.feedback import (
@@ -36,7 +36,7 @@ EDIT_WINDOW = timedelta(days=7)
 # `feedback` lists audits completed this recently without feedback: the daily card asks for the
 # first week (bot.rules.reminders.FEEDBACK_WINDOW); the list keeps them a while longer.
 LISTED_FOR = timedelta(days=30)
-FEEDBACK_STATES = frozenset({AuditState.COMPLETED, AuditState.MODERATED})
+FEEDBACK_STATES = DONE_AUDIT_STATES
 
 WINDOW_CLOSED = "Feedback can be changed for 7 days after you first sent it."
 NOT_YOURS = "Only the practitioner whose case was audited can give this feedback."

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import audit_result, feedback, flows, inadequate, notify, refresh
 from bot.payloads import CardAction, Id, Payload, Text
 from bot.rules.grades import (
+    DONE_AUDIT_STATES,
     GRADE_LABELS,
     OPEN_AUDIT_STATES,
     STANDARD_LABELS,
@@ -474,7 +475,7 @@ async def _as_it_stands(request: Request, verb: str, audit: Audit) -> Reply:
     view = await _view(request, audit.id)
     today = request.today
     _log_refusal(request, verb, audit, f"already_{audit.state}")
-    if audit.state in (AuditState.COMPLETED, AuditState.MODERATED):
+    if audit.state in DONE_AUDIT_STATES:
         if verb == "complete_audit":
             message = f"Already {completed_line(view, today=today)[0].lower()}{completed_line(view, today=today)[1:]}."
         else:

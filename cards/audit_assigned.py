@@ -20,7 +20,13 @@ from microsoft_teams.cards import (
     TextRun,
 )
 
-from bot.rules.grades import AUDIT_KIND_LABELS, AUDIT_STATE_LABELS, AuditKind, AuditState
+from bot.rules.grades import (
+    AUDIT_KIND_LABELS,
+    AUDIT_STATE_LABELS,
+    DONE_AUDIT_STATES,
+    AuditKind,
+    AuditState,
+)
 from cards.common import heading, im_back, label, literal, new_card, note, run, uk_date
 
 TEXT_LIMIT = 2000
@@ -419,7 +425,7 @@ def _choice_title(choice: AuditorChoice) -> str:
 def _state_line(state: str) -> str:
     if state == AuditState.CANCELLED:
         return "This audit was cancelled."
-    if state in (AuditState.COMPLETED, AuditState.MODERATED):
+    if state in DONE_AUDIT_STATES:
         return "This audit is completed."
     if state == AuditState.DECLINED:
         return "The auditor can't do it; the QA team is finding someone else."

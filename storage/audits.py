@@ -8,13 +8,13 @@ from sqlalchemy import and_, case, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import OPEN_AUDIT_STATES, AuditState
+from bot.rules.grades import DONE_AUDIT_STATES, OPEN_AUDIT_STATES
 from cards.views import AuditItem, Page
 from storage import staff
 from storage.db import locked
 from storage.models import Audit, Case, Team
 
-_SHOWN = (*OPEN_AUDIT_STATES, AuditState.COMPLETED, AuditState.MODERATED)
+_SHOWN = (*OPEN_AUDIT_STATES, *DONE_AUDIT_STATES)
 
 
 async def my_audits(

@@ -19,7 +19,6 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.digest import (
-    COMPLETED,
     DECLINED_NOT_REASSIGNED,
     GOOD_OR_BETTER,
     GRADES,
@@ -47,7 +46,7 @@ from bot.rules.digest import (
     on_time_cutoffs,
     trend_window,
 )
-from bot.rules.grades import ActionState, Grade
+from bot.rules.grades import DONE_AUDIT_STATES, ActionState, Grade
 from bot.rules.roles import Role
 from storage.inadequate import MEETING, VISIT
 from storage.models import (
@@ -151,7 +150,7 @@ async def compliance(
     the end of the due date, local time; and those declined and not reassigned."""
     cutoffs = on_time_cutoffs(period, zone)
     late_from = sa.case({day: _at(cutoff) for day, cutoff in cutoffs.items()}, value=Audit.due_on)
-    completed = col(Audit.state).in_(COMPLETED)
+    completed = col(Audit.state).in_(DONE_AUDIT_STATES)
     rows = await _all(
         session,
         sa.select(
@@ -175,7 +174,7 @@ async def compliance(
 
 def _completed_between(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     return [
-        col(Audit.state).in_(COMPLETED),
+        col(Audit.state).in_(DONE_AUDIT_STATES),
         col(Audit.completed_at) >= _at(start),
         col(Audit.completed_at) < _at(end),
     ]

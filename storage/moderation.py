@@ -11,7 +11,7 @@ from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import AuditState, Standard
+from bot.rules.grades import DONE_AUDIT_STATES, AuditState, Standard
 from bot.rules.moderation import Candidate
 from bot.rules.roles import Role
 from cards.moderation import AuditToModerate, Decision
@@ -21,7 +21,6 @@ from storage.models import Audit, Case, Moderation, ModerationSample, Staff
 
 # Completed audits stay candidates once moderated, so the month's list (and its fingerprint)
 # is the same whenever it is read again.
-_COMPLETED = (AuditState.COMPLETED, AuditState.MODERATED)
 
 
 async def candidates(
@@ -42,7 +41,7 @@ async def candidates(
         select(Audit.id, Audit.auditor_id)
         .where(
             Audit.tenant_id == tenant_id,
-            col(Audit.state).in_(_COMPLETED),
+            col(Audit.state).in_(DONE_AUDIT_STATES),
             col(Audit.completed_at) >= since,
             col(Audit.completed_at) < before,
             ~elsewhere,

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import OPEN_AUDIT_STATES, ActionState, AuditState
+from bot.rules.grades import DONE_AUDIT_STATES, OPEN_AUDIT_STATES, ActionState
 from bot.rules.reminders import ActionDue, AuditDue, FeedbackOwed, Person
 from storage.models import (
     Action,
@@ -196,7 +196,7 @@ async def feedback_owed(
         )
         .where(
             Audit.tenant_id == tenant_id,
-            col(Audit.state).in_((AuditState.COMPLETED, AuditState.MODERATED)),
+            col(Audit.state).in_(DONE_AUDIT_STATES),
             col(Audit.practitioner_id).is_not(None),
             col(Audit.completed_at) >= since,
             col(Feedback.id).is_(None),

@@ -33,6 +33,7 @@ NAMED_RULES = {
     "GOOD_OR_BETTER": "bot/rules/digest.py",
     "OPEN_AUDIT_STATES": "bot/rules/grades.py",
     "UNFINISHED_AUDIT_STATES": "bot/rules/grades.py",
+    "DONE_AUDIT_STATES": "bot/rules/grades.py",
     "DEFAULT_RATE_PERCENT": "bot/rules/moderation.py",
 }
 
@@ -134,3 +135,16 @@ def test_a_week_of_five_working_days_is_written_once() -> None:
         and [getattr(e, "value", None) for e in node.elts] == [1, 2, 3, 4, 5]
     ]
     assert literal == []
+
+
+def test_completed_or_moderated_is_said_once() -> None:
+    # "Done" was spelled (COMPLETED, MODERATED) in six places; DONE_AUDIT_STATES is the one.
+    spelled = [
+        f"{name}:{node.lineno}"
+        for name, tree in _modules()
+        if name != "bot/rules/grades.py"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Tuple | ast.Set | ast.List)
+        and sorted(getattr(e, "attr", "") for e in node.elts) == ["COMPLETED", "MODERATED"]
+    ]
+    assert spelled == []

@@ -33,7 +33,6 @@ RATING_LABELS = {
     "understand_grade": "I understand the grade and why",
     "actions_clear": "The actions are clear and achievable",
 }
-COMPLETED = (AuditState.COMPLETED, AuditState.MODERATED)
 # Compliance (DESIGN §2): an audit due in the period counts unless it was cancelled. Declining
 # does not end an audit: QA reassigns it, which puts the same row back to assigned with another
 # auditor (storage.allocation.reassign), so a declined-and-reassigned audit counts once, as what

@@ -85,6 +85,8 @@ AUDIT_STATE_LABELS = {
 }
 
 OPEN_AUDIT_STATES = frozenset({AuditState.ASSIGNED, AuditState.IN_PROGRESS})
+# Done: completed, whether or not moderated since.
+DONE_AUDIT_STATES = frozenset({AuditState.COMPLETED, AuditState.MODERATED})
 # Not yet done: open, or passed back to QA by its auditor and waiting for another.
 UNFINISHED_AUDIT_STATES = OPEN_AUDIT_STATES | {AuditState.DECLINED}
 
