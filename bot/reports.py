@@ -22,6 +22,7 @@ from bot.rules.digest import (
     RATINGS,
     STANDARDS,
     Digest,
+    Meetings,
     Period,
     digest,
     overdue_point,
@@ -112,16 +113,11 @@ def rows(d: Digest) -> Iterator[tuple[str, str, str, str]]:
         yield "trend", month, "good_or_better", str(p.good_or_better)
         yield "trend", month, "good_or_better_percent", _pc(p.share)
     m = d.meetings
-    yield "meetings", "All", "inadequate", str(m.inadequate)
-    yield "meetings", "All", "held_in_time", str(m.in_time)
-    yield "meetings", "All", "held_late", str(m.late)
-    yield "meetings", "All", "not_held_overdue", str(m.not_held_overdue)
-    yield "meetings", "All", "not_held_not_due", str(m.not_held_not_due)
-    yield "visits", "All", "risk_identified", str(m.visits)
-    yield "visits", "All", "visited_in_time", str(m.visited_in_time)
-    yield "visits", "All", "visited_late", str(m.visited_late)
-    yield "visits", "All", "not_visited_overdue", str(m.not_visited_overdue)
-    yield "visits", "All", "not_visited_not_due", str(m.not_visited_not_due)
+    if m.hidden:
+        yield "meetings", "All", "inadequate", hidden
+        yield "visits", "All", "risk_identified", hidden
+    else:
+        yield from _meeting_rows(m)
     for a in [*d.actions, d.actions_total]:
         yield "actions", a.team, "opened", str(a.opened)
         yield "actions", a.team, "done", str(a.closed)
@@ -504,3 +500,16 @@ def to_html(d: Digest, *, made_on: date) -> str:
         f'<h1>{_e(title)}</h1><p class="subtle">{_e(d.title)}. Made on '
         f"{_e(made_on.isoformat())}.</p>" + "".join(sections) + "</body></html>\n"
     )
+
+
+def _meeting_rows(m: Meetings) -> Iterator[tuple[str, str, str, str]]:
+    yield "meetings", "All", "inadequate", str(m.inadequate)
+    yield "meetings", "All", "held_in_time", str(m.in_time)
+    yield "meetings", "All", "held_late", str(m.late)
+    yield "meetings", "All", "not_held_overdue", str(m.not_held_overdue)
+    yield "meetings", "All", "not_held_not_due", str(m.not_held_not_due)
+    yield "visits", "All", "risk_identified", str(m.visits)
+    yield "visits", "All", "visited_in_time", str(m.visited_in_time)
+    yield "visits", "All", "visited_late", str(m.visited_late)
+    yield "visits", "All", "not_visited_overdue", str(m.not_visited_overdue)
+    yield "visits", "All", "not_visited_not_due", str(m.not_visited_not_due)

@@ -270,6 +270,11 @@ def _trend(d: Digest) -> list[CardElement]:
 def meetings_line(m: Meetings, deadlines: Deadlines = DEFAULT_DEADLINES) -> str:
     """The action meetings of inadequate audits, then the child visits where risk was identified
     (at any grade, so there can be visits with no audit graded inadequate)."""
+    if m.hidden:
+        return (
+            "Fewer than 3 audits were graded inadequate or found risk: not shown, so that no "
+            "one's audit can be told apart. Each one's alert names who acts on it."
+        )
     if not m.inadequate and not m.visits:
         return "No audits were graded inadequate."
     meetings = _waiting(m.not_held_overdue, m.not_held_not_due, "not held")

@@ -99,6 +99,22 @@ def test_no_shown_total_less_the_shown_cells_is_one_hidden_cell(
     assert all(a.agreed == a.judged == 0 for a in d.by_auditor if a.hidden)
 
 
+def test_one_or_two_inadequate_or_risk_audits_are_not_a_figure_outside_qa() -> None:
+    from cards.common import card_json
+    from cards.digest import digest_card
+
+    one = replace(_figures([4], [4], [0, 0, 0, 3, 3, 3]), meetings=Meetings(1, 1, 0, 0, 0, 1, 1))
+    many = replace(one, meetings=Meetings(3, 2, 1, 0, 0, 4, 4))
+
+    hidden = disclose(one, below=3, for_qa=False)
+    text = card_text(card_json(digest_card(hidden)))
+    assert hidden.meetings.hidden and hidden.meetings.inadequate == 0
+    assert "Fewer than 3 audits were graded inadequate or found risk" in text
+    assert "1 audit graded inadequate" not in text
+    assert disclose(one, below=3, for_qa=True).meetings == one.meetings
+    assert disclose(many, below=3, for_qa=False).meetings == many.meetings
+
+
 def test_qa_sees_every_figure() -> None:
     whole = _figures([1, 5, 9], [2, 4, 4], [0, 1, 4, 2, 6, 5])
     assert disclose(whole, below=3, for_qa=True) == whole

@@ -381,6 +381,8 @@ class Meetings:
     visited_late: int = 0
     not_visited_overdue: int = 0
     not_visited_not_due: int = 0
+    # Not shown (bot.rules.disclosure): its figures are zero here, so nothing can print them.
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)

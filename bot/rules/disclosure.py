@@ -19,6 +19,7 @@ from bot.rules.digest import (
     Digest,
     FeedbackFigures,
     GradeMix,
+    Meetings,
     TeamCompliance,
     TrendPoint,
 )
@@ -59,6 +60,7 @@ def disclose(d: Digest, *, below: int, for_qa: bool) -> Digest:
         if too_few(d.compliance_total.due, below)
         else d.compliance_total,
         grades=GradeMix({}, hidden=True) if grades_hidden else d.grades,
+        meetings=_meetings(d.meetings, below),
         trend=_trend(d.trend, d.period.months(), grades_hidden, below),
         feedback=_feedback(d.feedback, below),
         by_auditor=_agreements(d.by_auditor, below, secondary=True),
@@ -67,6 +69,14 @@ def disclose(d: Digest, *, below: int, for_qa: bool) -> Digest:
         overrides_hidden=0 if grades_hidden else len(d.overrides),
         suppressed_below=below,
     )
+
+
+def _meetings(m: Meetings, below: int) -> Meetings:
+    """Inadequate audits and risk visits are few: one or two of them would be someone's audit.
+    Those who must act on each are named in its alert and escalations, not in a figure."""
+    if too_few(m.inadequate, below) or too_few(m.visits, below):
+        return Meetings(0, 0, 0, 0, 0, hidden=True)
+    return m
 
 
 def _hide_compliance(c: TeamCompliance) -> TeamCompliance:
