@@ -310,7 +310,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "team",
-        "Your team's overdue actions, what waits for you, audits done this month and who is away",
+        "Overdue actions in your team or service, what waits for you, this month's audits, who is away",
         show_team,
         roles=MANAGERS | {Role.QA},
         menu=PERSONAL,
