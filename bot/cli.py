@@ -243,9 +243,22 @@ def demo(
         _serve(settings, "127.0.0.1", port)
 
 
+# The scheduler's jobs, named here so `run-job --help` lists them without importing the scheduler
+# at start-up; tests/test_scheduler.py keeps this equal to jobs.scheduler.JOBS.
+JOB_NAMES = (
+    "briefing",
+    "housekeeping",
+    "moderation_sample",
+    "monthly_digest",
+    "quarterly_report",
+    "reminders",
+    "step_guide",
+)
+
+
 @app.command("run-job")
 def run_job(
-    name: Annotated[str, typer.Argument(help="The job: reminders or housekeeping.")],
+    name: Annotated[str, typer.Argument(help=f"The job: {', '.join(JOB_NAMES)}.")],
     as_of: Annotated[
         str | None,
         typer.Option(

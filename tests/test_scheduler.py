@@ -169,3 +169,13 @@ async def test_an_unknown_job_or_date_is_refused_with_what_would_work(
 
     code, _, err = await qaloop(database_url, "run-job", "reminders", "--as-of", "26/11/2026")
     assert code == 2 and "YYYY-MM-DD" in said(err)
+
+
+def test_run_job_help_lists_every_job() -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import JOB_NAMES, app
+
+    assert tuple(sorted(JOBS)) == JOB_NAMES
+    shown = CliRunner().invoke(app, ["run-job", "--help"], env={"COLUMNS": "200"}).output
+    assert all(name in shown for name in JOBS)
