@@ -17,13 +17,15 @@ test: setup e2e-setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 	.venv/bin/pytest
 
-## Lint, types and a dependency vulnerability audit.
+## Lint, types, the architecture's contracts and a dependency vulnerability audit.
 check: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 	.venv/bin/python scripts/audit_deps.py
 
 ## Performance budgets (DESIGN §11); prints figures and ratios.

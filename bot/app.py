@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import signing_keys
 from bot.connector import CachedConnectorFactory, ConnectorSender, QaLoopAuthentication
 from bot.delivery import Sender, sole_sender_lock
+from bot.feature import Catalogue, Feature
+from bot.features import FEATURES
 from bot.handler import Deps, QaLoopBot, tenant_of
 from bot.settings import Settings
 from cards.common import card_json
@@ -128,9 +130,15 @@ def outbox_connectors(
 
 
 def create_app(
-    settings: Settings, *, clock: Callable[[], datetime] | None = None
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    features: Iterable[Feature] = FEATURES,
 ) -> web.Application:
+    """The app, made of `features` (bot.features.FEATURES): their commands, card verbs, card
+    rebuilders and jobs."""
     now = clock or (lambda: datetime.now(UTC))
+    catalogue = Catalogue.of(features)
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[KNOWN_TENANTS] = set()
@@ -157,8 +165,12 @@ def create_app(
             credentials = connector_credentials(settings)
             adapter, auth, sender = build_adapter(settings, http, credentials)
             keys = signing_keys.install(settings.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, http)
-            scheduler = create_scheduler(sessions=sessions, settings=settings, clock=now)
-            bot = QaLoopBot(Deps(sessions=sessions, settings=settings, clock=now))
+            scheduler = create_scheduler(
+                catalogue.jobs.values(), sessions=sessions, settings=settings, clock=now
+            )
+            bot = QaLoopBot(
+                Deps(sessions=sessions, settings=settings, clock=now, catalogue=catalogue)
+            )
             delivery = Sender(
                 sessions=sessions,
                 connectors=outbox_connectors(settings, http, credentials),

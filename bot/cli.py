@@ -207,6 +207,7 @@ def demo(
     the bot starts: in the playground each person's card comes with their first message, and
     `qaloop run-job` still sends everyone's.
     """
+    from bot.features import CATALOGUE
     from jobs.scheduler import set_aside_catch_up
     from storage.db import make_engine, make_sessions
     from storage.demo import DEMO_TENANT_ID, build_demo
@@ -224,7 +225,11 @@ def demo(
                 sessions=sessions, today=now.astimezone(settings.zone).date()
             )
             set_aside = await set_aside_catch_up(
-                sessions=sessions, settings=settings, now=now, tenant_id=DEMO_TENANT_ID
+                CATALOGUE.jobs.values(),
+                sessions=sessions,
+                settings=settings,
+                now=now,
+                tenant_id=DEMO_TENANT_ID,
             )
             return summary, set_aside
         finally:
@@ -243,8 +248,8 @@ def demo(
         _serve(settings, "127.0.0.1", port)
 
 
-# The scheduler's jobs, named here so `run-job --help` lists them without importing the scheduler
-# at start-up; tests/test_scheduler.py keeps this equal to jobs.scheduler.JOBS.
+# The features' jobs, named here so `run-job --help` lists them without importing every feature
+# at start-up; tests/test_scheduler.py keeps this equal to the features' jobs.
 JOB_NAMES = (
     "briefing",
     "housekeeping",
@@ -271,13 +276,14 @@ def run_job(
     ] = False,
 ) -> None:
     """Run one scheduled job now, once per tenant and period, as the scheduler would."""
+    from bot.features import CATALOGUE
     from jobs.runs import run_job as run_for_tenants
-    from jobs.scheduler import JOBS
     from storage.db import make_engine, make_sessions
 
-    job = JOBS.get(name)
+    jobs = CATALOGUE.jobs
+    job = jobs.get(name)
     if job is None:
-        err.print(f"No job called “{escape(name)}”. The jobs are: {', '.join(sorted(JOBS))}.")
+        err.print(f"No job called “{escape(name)}”. The jobs are: {', '.join(sorted(jobs))}.")
         raise typer.Exit(2)
     try:
         day = date.fromisoformat(as_of) if as_of else None
@@ -440,7 +446,7 @@ def _allocate(
     exclude_months: int,
     dry_run: bool,
 ) -> None:
-    from bot import allocation
+    from bot.services import allocation
     from cards.common import counted
     from storage import allocation as store
     from storage import staff
@@ -537,8 +543,9 @@ def _allocate(
 
 
 def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
-    from bot import allocation
+    from bot.features import CATALOGUE
     from bot.rules.grades import UNFINISHED_AUDIT_STATES
+    from bot.services import allocation
     from storage import allocation as store
     from storage import audits
     from storage.db import in_one_transaction
@@ -577,6 +584,7 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
             actor_id=None,
             today=today,
             now=now,
+            rebuilders=CATALOGUE.rebuilders,
         )
         return chosen.name, chosen.load
 
@@ -604,7 +612,7 @@ def audit_new(
     tenant: TenantOption = None,
 ) -> None:
     """Create one audit of any kind and send the auditor the assigned card."""
-    from bot import allocation
+    from bot.services import allocation
     from cards.audit_assigned import AuditForm
     from storage.db import in_one_transaction
 
@@ -648,8 +656,9 @@ def audit_cancel(
     tenant: TenantOption = None,
 ) -> None:
     """Cancel an audit that will not be done; the cards posted about it say so."""
-    from bot import allocation
+    from bot.features import CATALOGUE
     from bot.rules.grades import UNFINISHED_AUDIT_STATES, AuditState
+    from bot.services import allocation
     from storage import audits
     from storage.db import in_one_transaction
 
@@ -679,6 +688,7 @@ def audit_cancel(
             reason=why,
             today=today,
             now=now,
+            rebuilders=CATALOGUE.rebuilders,
         ):
             return f"Audit #{audit_id} changed while cancelling it; nothing was done. Try again."
         return None
@@ -700,7 +710,7 @@ def manifest_build(
     out: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("qaloop.zip"),
 ) -> None:
     """Build the Teams app package to upload in Teams or the admin centre."""
-    from bot.commands import COMMANDS
+    from bot.features import CATALOGUE
     from bot.manifest import build_package
 
     chosen = app_id or load_settings().APP_ID
@@ -708,7 +718,7 @@ def manifest_build(
         err.print("[red]Which app?[/red] Pass --app-id or set QALOOP_APP_ID.")
         raise typer.Exit(2)
     try:
-        path = build_package(app_id=chosen, out=out, commands=COMMANDS)
+        path = build_package(app_id=chosen, out=out, commands=CATALOGUE.commands)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -19,7 +19,7 @@ from bot.cli_common import TenantOption, load_settings, schema_current
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from bot.briefings import Imported
+    from bot.services.briefings import Imported
 
 briefing_app = typer.Typer(no_args_is_help=True, help="Best Practice Briefings.")
 console = Console()
@@ -48,8 +48,8 @@ def import_briefing(
     ] = False,
 ) -> None:
     """Import a briefing from FILE.md ("# Title", the read, "## Key messages" bullets, "Link:")."""
-    from bot import briefings
     from bot.rules.briefing import BriefingFileError
+    from bot.services import briefings
     from storage.db import in_one_transaction
 
     settings = load_settings()

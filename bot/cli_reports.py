@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.cli_common import load_settings, schema_current
-from bot.reports import Format, load_digest, render
 from bot.rules.digest import Digest, Period, parse_period
+from bot.services.reports import Format, load_digest, render
 
 report_app = typer.Typer(no_args_is_help=True, help="The digest's figures as a file.")
 err = Console(stderr=True)

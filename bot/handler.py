@@ -22,11 +22,11 @@ from botframework.connector.aio import ConnectorClient
 from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy import event
 
-from bot import actions as card_actions
-from bot.commands import parse
 from bot.connector import FrozenJson
+from bot.feature import Catalogue
 from bot.payloads import untypeable
 from bot.roster import RosterSync
+from bot.router import dispatch, parse
 from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.channels import team_welcome_card
@@ -55,6 +55,8 @@ class Deps:
     sessions: SessionMaker
     settings: Settings
     clock: Callable[[], datetime]
+    # The app's features: commands, card verbs, card rebuilders (bot.features.CATALOGUE).
+    catalogue: Catalogue
 
     def today(self) -> date:
         return self.clock().astimezone(self.settings.zone).date()
@@ -136,7 +138,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         *,
         shared: bool = False,
     ) -> Reply:
-        parsed = parse(text)
+        parsed = parse(text, self.deps.catalogue.commands)
         if parsed.command is None:
             return Reply(
                 card=did_you_mean_card(
@@ -149,18 +151,43 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
                 card=not_allowed_card(f"“{parsed.said}” is not available for your role."),
                 summary="Not available for your role",
             )
-        request = Request(
+        request = self._request(
+            session,
+            tenant_id,
+            person,
+            args=parsed.args,
+            raw_args=parsed.raw_args,
+            conversation_id=conversation_id,
+        )
+        return await parsed.command.handler(request)
+
+    def _request(
+        self,
+        session: Any,
+        tenant_id: str,
+        person: Staff,
+        *,
+        args: str = "",
+        raw_args: str = "",
+        conversation_id: str | None = None,
+        reply_to_id: str | None = None,
+    ) -> Request:
+        """What a command or card action is given: this turn's person, day and arguments, and
+        the app's commands and card rebuilders."""
+        return Request(
             session=session,
             tenant_id=tenant_id,
             person=person,
             today=self.deps.today(),
             settings=self.deps.settings,
-            args=parsed.args,
-            raw_args=parsed.raw_args,
+            args=args,
+            raw_args=raw_args,
             now=self.deps.clock(),
             conversation_id=conversation_id,
+            reply_to_id=reply_to_id,
+            commands=self.deps.catalogue.commands,
+            rebuilders=self.deps.catalogue.rebuilders,
         )
-        return await parsed.command.handler(request)
 
     async def _recognise(
         self, session: Any, tenant_id: str, turn_context: TurnContext
@@ -320,18 +347,17 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
                 return _card_response(
                     card_json(unknown_person_card(admin_contact=self.deps.settings.admin_contact))
                 )
-            request = Request(
-                session=session,
-                tenant_id=tenant_id,
-                person=person,
-                today=self.deps.today(),
-                settings=self.deps.settings,
-                now=self.deps.clock(),
+            request = self._request(
+                session,
+                tenant_id,
+                person,
                 conversation_id=activity.conversation.id if activity.conversation else None,
                 reply_to_id=activity.reply_to_id,
             )
-            reply = await card_actions.dispatch(
-                request, action.get("data") if isinstance(action, dict) else None
+            reply = await dispatch(
+                request,
+                action.get("data") if isinstance(action, dict) else None,
+                self.deps.catalogue.verbs,
             )
         if reply.error is not None:
             return _error_response(reply.error)

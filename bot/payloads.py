@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.turn import Reply, Request
+from cards.names import item_input
 
 TEXT_LIMIT = 2000
 # What no one types: C0 and C1 controls (a line break or tab is typed) and lone surrogates, which
@@ -71,7 +72,7 @@ class Payload(BaseModel):
         item = data.get(cls.item_key)
         merged = dict(data)
         for name in cls.inputs:
-            suffixed = f"{name}_{item}"
+            suffixed = item_input(name, item)
             if not merged.get(name) and suffixed in data:
                 merged[name] = data[suffixed]
         return merged
@@ -98,3 +99,7 @@ class CardAction:
 
     payload: type[Payload]
     run: Callable[[Request, Any], Awaitable[Reply]]
+
+
+class PagePayload(Payload):
+    """Another page of a list card: the offset is all it needs."""

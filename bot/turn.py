@@ -1,17 +1,27 @@
-"""What a command or card action is given (Request) and what it answers (Reply)."""
+"""The contract of a turn: what a command or card action is given (Request), what it answers
+(Reply), a chat command (Command), and how a posted card is rebuilt (Rebuilder)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.roles import Role
 from bot.settings import Settings
 from cards.common import card_json
-from storage.models import Staff, utcnow
+from storage.models import SentCard, Staff, utcnow
+
+# A posted card of one kind built afresh from the database: its JSON and notification summary,
+# or None when it no longer can be.
+Rebuilder = Callable[
+    [AsyncSession, str, SentCard, date], Awaitable[tuple[dict[str, Any], str] | None]
+]
+Rebuilders = Mapping[str, Rebuilder]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +42,15 @@ class Request:
     # For a card action: the conversation and the posted card (activity) whose button was pressed.
     conversation_id: str | None = None
     reply_to_id: str | None = None
+    # What the running app is made of (bot.features): its commands, for help, and how each kind
+    # of posted card is rebuilt, to update the cards a change leaves stale.
+    # No default: a request that forgot them would show no help and leave posted cards stale.
+    commands: tuple[Command, ...] = field(kw_only=True)
+    rebuilders: Rebuilders = field(kw_only=True)
+
+    def at(self, offset: int) -> Request:
+        """The same request for another page of a list."""
+        return replace(self, offset=offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +66,32 @@ class Reply:
 
     def content(self) -> dict[str, Any]:
         return self.card if isinstance(self.card, dict) else card_json(self.card)
+
+
+Handler = Callable[[Request], Awaitable[Reply]]
+
+# Where Teams shows a command in its menu (the manifest's commandLists scopes).
+EVERYWHERE = ("personal", "team", "groupChat")
+PERSONAL = ("personal",)
+CHANNEL = ("team",)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    help: str
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+    # None: everyone may use it.
+    roles: frozenset[Role] | None = None
+    # How help shows it typed; a command that needs more than its name gets no help button.
+    example: str | None = None
+    # The scopes whose command menu offers it (at most 10 a scope); any command works when typed.
+    menu: tuple[str, ...] = EVERYWHERE
+
+    def allowed(self, person_roles: frozenset[str]) -> bool:
+        return self.roles is None or bool(self.roles & person_roles)
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)

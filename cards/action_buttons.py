@@ -23,6 +23,7 @@ from microsoft_teams.cards import (
 from bot.rules.grades import ACTION_MEETING, CHILD_VISIT
 from bot.rules.reminders import is_urgent
 from cards.common import counted, new_card
+from cards.names import CardVerb, Input, item_input
 
 TEXT_LIMIT = 2000
 
@@ -50,8 +51,8 @@ def owner_buttons(
             actions=[
                 ExecuteAction(
                     title="Record the meeting",
-                    verb="mark_done",
-                    data=data("mark_done"),
+                    verb=CardVerb.MARK_DONE,
+                    data=data(CardVerb.MARK_DONE),
                     associated_inputs="none",
                     style="positive",
                 )
@@ -63,7 +64,7 @@ def owner_buttons(
     if visit:
         visited.append(
             DateInput(
-                id=f"visited_on_{action_id}",
+                id=item_input(Input.VISITED_ON, action_id),
                 label="Date of the visit",
                 value=today.isoformat(),
                 max=today.isoformat(),
@@ -75,7 +76,7 @@ def owner_buttons(
         [
             *visited,
             TextInput(
-                id=f"note_{action_id}",
+                id=item_input(Input.NOTE, action_id),
                 placeholder="Note for your manager (optional)",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
@@ -83,7 +84,10 @@ def owner_buttons(
         ],
         [
             ExecuteAction(
-                title="Mark done", verb="mark_done", data=data("mark_done"), style="positive"
+                title="Mark done",
+                verb=CardVerb.MARK_DONE,
+                data=data(CardVerb.MARK_DONE),
+                style="positive",
             )
         ],
         wide=False,
@@ -93,12 +97,12 @@ def owner_buttons(
     more_time = new_card(
         [
             DateInput(
-                id=f"new_due_on_{action_id}",
+                id=item_input(Input.NEW_DUE_ON, action_id),
                 label="New due date",
                 min=(today + timedelta(days=1)).isoformat(),
             ),
             TextInput(
-                id=f"reason_{action_id}",
+                id=item_input(Input.REASON, action_id),
                 label="Why you need more time",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
@@ -106,7 +110,9 @@ def owner_buttons(
         ],
         [
             ExecuteAction(
-                title="Ask my manager", verb="request_extension", data=data("request_extension")
+                title="Ask my manager",
+                verb=CardVerb.REQUEST_EXTENSION,
+                data=data(CardVerb.REQUEST_EXTENSION),
             )
         ],
         wide=False,
@@ -114,8 +120,8 @@ def owner_buttons(
     snoozes = [
         ExecuteAction(
             title=f"Snooze {counted(days, 'day')}",
-            verb="snooze",
-            data=data("snooze", days=days),
+            verb=CardVerb.SNOOZE,
+            data=data(CardVerb.SNOOZE, days=days),
             associated_inputs="none",
         )
         for days in (1, 3)

@@ -18,6 +18,7 @@ from microsoft_teams.cards import (
 
 from bot.rules.grades import STANDARD_LABELS, ActionState
 from cards.common import heading, im_back, label, literal, new_card, run, truncate, uk_date
+from cards.names import CardVerb, Input, item_input
 
 WHAT_LIMIT = 500
 MEASURE_LIMIT = 300
@@ -115,7 +116,7 @@ def confirm_done_card(
     if status.state == ActionState.DONE:
         body.append(
             TextInput(
-                id=f"reason_{status.id}",
+                id=item_input(Input.REASON, status.id),
                 label="If you reopen it, say why (optional)",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
@@ -140,9 +141,12 @@ def decision_buttons(action_id: int, *, extra: dict[str, Any] | None = None) -> 
     return ActionSet(
         actions=[
             ExecuteAction(
-                title="Confirm", verb="confirm_done", data=data("confirm_done"), style="positive"
+                title="Confirm",
+                verb=CardVerb.CONFIRM_DONE,
+                data=data(CardVerb.CONFIRM_DONE),
+                style="positive",
             ),
-            ExecuteAction(title="Reopen", verb="reopen", data=data("reopen")),
+            ExecuteAction(title="Reopen", verb=CardVerb.REOPEN, data=data(CardVerb.REOPEN)),
         ]
     )
 
@@ -186,3 +190,7 @@ def _about(status: ActionStatus) -> list[CardElement]:
     lines: list[CardElement] = [literal(*about)] if about else []
     lines.append(literal(truncate(status.what, WHAT_LIMIT)))
     return lines
+
+
+def confirm_done_summary(owner_name: str) -> str:
+    return f"{owner_name} marked an action done"

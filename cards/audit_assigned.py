@@ -28,6 +28,7 @@ from bot.rules.grades import (
     AuditState,
 )
 from cards.common import heading, im_back, label, literal, new_card, note, run, uk_date
+from cards.names import CardVerb, Input, item_input
 
 TEXT_LIMIT = 2000
 THEME_LIMIT = 200
@@ -112,8 +113,8 @@ def audit_assigned_card(view: AssignedView, *, recipient_id: int, today: date) -
         actions = [
             ExecuteAction(
                 title="Record grades",
-                verb="open_grading",
-                data={"action": "open_grading", "audit_id": view.id},
+                verb=CardVerb.OPEN_GRADING,
+                data={"action": CardVerb.OPEN_GRADING, "audit_id": view.id},
                 associated_inputs="none",
                 style="positive",
             ),
@@ -218,18 +219,20 @@ def _reassign_form(
         return [note("There is no other auditor who could take it. Add one, then reassign.")], [
             cancel
         ]
-    data: dict[str, object] = {"action": "reassign_audit", "audit_id": view.id}
+    data: dict[str, object] = {"action": CardVerb.REASSIGN_AUDIT, "audit_id": view.id}
     if from_auditor is not None:
         data["from_auditor"] = from_auditor
     choice = ChoiceSetInput(
-        id=f"auditor_id_{view.id}",
+        id=item_input(Input.AUDITOR_ID, view.id),
         label="Give it to",
         choices=[Choice(title=_choice_title(c), value=str(c.id)) for c in choices],
         value=str(choices[0].id),
         is_required=True,
         error_message="Please choose who should do it.",
     )
-    reassign = ExecuteAction(title="Reassign", verb="reassign_audit", data=data, style="positive")
+    reassign = ExecuteAction(
+        title="Reassign", verb=CardVerb.REASSIGN_AUDIT, data=data, style="positive"
+    )
     return [choice], [reassign, cancel]
 
 
@@ -334,7 +337,10 @@ def new_audit_form(
         )
     )
     create = ExecuteAction(
-        title="Create audit", verb="create_audit", data={"action": "create_audit"}, style="positive"
+        title="Create audit",
+        verb=CardVerb.CREATE_AUDIT,
+        data={"action": CardVerb.CREATE_AUDIT},
+        style="positive",
     )
     return new_card(body, [create])
 
@@ -372,7 +378,7 @@ def _cancel_form(audit_id: int) -> AdaptiveCard:
 
 def _cancel_reason(audit_id: int) -> TextInput:
     return TextInput(
-        id=f"cancel_reason_{audit_id}",
+        id=item_input(Input.CANCEL_REASON, audit_id),
         label="Why is it cancelled? For example: the case closed (no names, please).",
         is_multiline=True,
         max_length=TEXT_LIMIT,
@@ -384,8 +390,8 @@ def _cancel_reason(audit_id: int) -> TextInput:
 def _cancel_button(audit_id: int) -> ExecuteAction:
     return ExecuteAction(
         title="Cancel audit",
-        verb="cancel_audit",
-        data={"action": "cancel_audit", "audit_id": audit_id},
+        verb=CardVerb.CANCEL_AUDIT,
+        data={"action": CardVerb.CANCEL_AUDIT, "audit_id": audit_id},
         style="destructive",
     )
 
@@ -394,7 +400,7 @@ def _decline_form(audit_id: int) -> AdaptiveCard:
     return new_card(
         [
             TextInput(
-                id=f"reason_{audit_id}",
+                id=item_input(Input.REASON, audit_id),
                 label="Why can't you do it? The QA team will see this (no names, please).",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
@@ -405,8 +411,8 @@ def _decline_form(audit_id: int) -> AdaptiveCard:
         [
             ExecuteAction(
                 title="Send to the QA team",
-                verb="decline_audit",
-                data={"action": "decline_audit", "audit_id": audit_id},
+                verb=CardVerb.DECLINE_AUDIT,
+                data={"action": CardVerb.DECLINE_AUDIT, "audit_id": audit_id},
             )
         ],
         wide=False,

@@ -30,13 +30,7 @@ from bot.rules.briefing import (
     TITLE_LIMIT,
 )
 from cards.common import heading, im_back, literal, new_card, note, run, uk_date
-
-SAVE = "save_briefing"
-PUBLISH = "publish_briefing"
-SCHEDULE = "schedule_briefing"
-EDIT = "edit_briefing"
-PREVIEW = "preview_briefing"
-NEW = "new_briefing"
+from cards.names import CardVerb
 
 ABOUT = (
     "A five-minute read for all staff. Managers: use it to start a practice discussion in "
@@ -111,10 +105,13 @@ def briefing_form_card(
             error_message=problems.get("link"),
         ),
     ]
-    data: dict[str, object] = {"action": SAVE}
+    data: dict[str, object] = {"action": CardVerb.SAVE_BRIEFING}
     if briefing_id:
         data["briefing_id"] = briefing_id
-    return new_card(body, [ExecuteAction(title="Preview", verb=SAVE, data=data, style="positive")])
+    return new_card(
+        body,
+        [ExecuteAction(title="Preview", verb=CardVerb.SAVE_BRIEFING, data=data, style="positive")],
+    )
 
 
 def _briefing_body(view: BriefingView) -> list[CardElement]:
@@ -142,11 +139,19 @@ def latest_briefing_card(
 ) -> AdaptiveCard:
     actions: list[Action] = []
     if may_author:
-        actions.append(ExecuteAction(title="New briefing", verb=NEW, data={"action": NEW}))
+        actions.append(
+            ExecuteAction(
+                title="New briefing",
+                verb=CardVerb.NEW_BRIEFING,
+                data={"action": CardVerb.NEW_BRIEFING},
+            )
+        )
         if drafts:
             actions.append(
                 ExecuteAction(
-                    title="Preview the newest draft", verb=PREVIEW, data={"action": PREVIEW}
+                    title="Preview the newest draft",
+                    verb=CardVerb.PREVIEW_BRIEFING,
+                    data={"action": CardVerb.PREVIEW_BRIEFING},
                 )
             )
     if view is None:
@@ -199,18 +204,27 @@ def briefing_preview_card(
     data = {"briefing_id": view.id}
     actions: list[Action] = [
         ExecuteAction(
-            title="Publish now", verb=PUBLISH, data={"action": PUBLISH, **data}, style="positive"
+            title="Publish now",
+            verb=CardVerb.PUBLISH_BRIEFING,
+            data={"action": CardVerb.PUBLISH_BRIEFING, **data},
+            style="positive",
         )
     ]
     if view.state != READY:
         actions.append(
             ExecuteAction(
                 title=f"Publish on {uk_date(scheduled_for, today=today)}",
-                verb=SCHEDULE,
-                data={"action": SCHEDULE, **data},
+                verb=CardVerb.SCHEDULE_BRIEFING,
+                data={"action": CardVerb.SCHEDULE_BRIEFING, **data},
             )
         )
-    actions.append(ExecuteAction(title="Edit", verb=EDIT, data={"action": EDIT, **data}))
+    actions.append(
+        ExecuteAction(
+            title="Edit",
+            verb=CardVerb.EDIT_BRIEFING,
+            data={"action": CardVerb.EDIT_BRIEFING, **data},
+        )
+    )
     return new_card(body, actions + _link(view))
 
 

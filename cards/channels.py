@@ -8,15 +8,17 @@ from __future__ import annotations
 from microsoft_teams.cards import AdaptiveCard, ExecuteAction
 
 from cards.common import heading, im_back, literal, new_card, note, run
+from cards.names import CardVerb
 
 PURPOSE_LABELS = {"qa_digests": "the monthly QA digest", "briefings": "Best Practice Briefings"}
-USE_CHANNEL = "use_channel"
 
 
 def _use_buttons(exclude: frozenset[str] = frozenset()) -> list[ExecuteAction]:
     return [
         ExecuteAction(
-            title=title, verb=USE_CHANNEL, data={"action": USE_CHANNEL, "purpose": purpose}
+            title=title,
+            verb=CardVerb.USE_CHANNEL,
+            data={"action": CardVerb.USE_CHANNEL, "purpose": purpose},
         )
         for purpose, title in (
             ("briefings", "Post briefings here"),

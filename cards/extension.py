@@ -11,6 +11,7 @@ from microsoft_teams.cards import ActionSet, AdaptiveCard, CardElement, ExecuteA
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_done import uk_moment
 from cards.common import heading, im_back, label, literal, new_card, run, truncate, uk_date
+from cards.names import CardVerb
 
 WHAT_LIMIT = 500
 
@@ -73,7 +74,7 @@ def extension_request_card(
 def extension_buttons(request_id: int, *, extra: dict[str, Any] | None = None) -> ActionSet:
     def data(decision: str) -> dict[str, Any]:
         return {
-            "action": "decide_extension",
+            "action": CardVerb.DECIDE_EXTENSION,
             "request_id": request_id,
             "decision": decision,
             **(extra or {}),
@@ -82,9 +83,12 @@ def extension_buttons(request_id: int, *, extra: dict[str, Any] | None = None) -
     return ActionSet(
         actions=[
             ExecuteAction(
-                title="Approve", verb="decide_extension", data=data("approve"), style="positive"
+                title="Approve",
+                verb=CardVerb.DECIDE_EXTENSION,
+                data=data("approve"),
+                style="positive",
             ),
-            ExecuteAction(title="Decline", verb="decide_extension", data=data("decline")),
+            ExecuteAction(title="Decline", verb=CardVerb.DECIDE_EXTENSION, data=data("decline")),
         ]
     )
 
@@ -115,3 +119,7 @@ def _about(view: ExtensionView) -> list[CardElement]:
     if view.standard:
         about.append(" · " + label(STANDARD_LABELS, view.standard))
     return [literal(*about), literal(truncate(view.what, WHAT_LIMIT))]
+
+
+def extension_request_summary(owner_name: str) -> str:
+    return f"{owner_name} asks for more time on an action"

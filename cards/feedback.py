@@ -24,6 +24,7 @@ from microsoft_teams.cards import (
 
 from bot.rules.reminders import FeedbackOwed
 from cards.common import heading, literal, new_card, note, run, uk_date
+from cards.names import CardVerb
 from cards.views import Page
 
 TEXT_LIMIT = 2000
@@ -135,8 +136,8 @@ def feedback_form_card(
         )
     send = ExecuteAction(
         title="Send feedback",
-        verb="submit_feedback",
-        data={"action": "submit_feedback", "audit_id": about.audit_id, "version": version},
+        verb=CardVerb.SUBMIT_FEEDBACK,
+        data={"action": CardVerb.SUBMIT_FEEDBACK, "audit_id": about.audit_id, "version": version},
         style="positive",
     )
     return new_card(body, [send])
@@ -175,8 +176,8 @@ def feedback_thanks_card(
         actions.append(
             ExecuteAction(
                 title="Change my answers",
-                verb="edit_feedback",
-                data={"action": "edit_feedback", "audit_id": about.audit_id},
+                verb=CardVerb.EDIT_FEEDBACK,
+                data={"action": CardVerb.EDIT_FEEDBACK, "audit_id": about.audit_id},
                 associated_inputs="none",
             )
         )
@@ -215,8 +216,8 @@ def feedback_owed_card(owed: list[FeedbackOwed], *, today: date) -> AdaptiveCard
                 actions=[
                     ExecuteAction(
                         title="Give feedback",
-                        verb="give_feedback",
-                        data={"action": "give_feedback", "audit_id": item.audit_id},
+                        verb=CardVerb.GIVE_FEEDBACK,
+                        data={"action": CardVerb.GIVE_FEEDBACK, "audit_id": item.audit_id},
                         associated_inputs="none",
                     )
                 ]

@@ -47,8 +47,8 @@ from cards.common import (
     uk_date,
     up_to,
 )
+from cards.names import CardVerb
 
-ADD_ACTION = "add_action"
 ANY = "any"
 WHAT_LIMIT = 300
 MEASURE_LIMIT = 200
@@ -200,8 +200,8 @@ def grading_form_card(
     ]
     save = ExecuteAction(
         title="Save grades",
-        verb="save_grades",
-        data={"action": "save_grades", "audit_id": view.id},
+        verb=CardVerb.SAVE_GRADES,
+        data={"action": CardVerb.SAVE_GRADES, "audit_id": view.id},
         style="positive",
     )
     return new_card(body, [save])
@@ -246,7 +246,7 @@ def working_card(
     for standard in view.without_action():
         body.append(
             action_form(
-                action=ADD_ACTION,
+                action=CardVerb.ADD_ACTION,
                 form=standard.value,
                 owners=owners,
                 today=today,
@@ -260,7 +260,7 @@ def working_card(
     any_form = new_card(
         [
             action_form(
-                action=ADD_ACTION,
+                action=CardVerb.ADD_ACTION,
                 form=ANY,
                 owners=owners,
                 today=today,
@@ -275,14 +275,14 @@ def working_card(
         ShowCardAction(title="Add an action", card=any_form),
         ExecuteAction(
             title="Change grades",
-            verb="open_grading",
-            data={"action": "open_grading", "audit_id": view.id},
+            verb=CardVerb.OPEN_GRADING,
+            data={"action": CardVerb.OPEN_GRADING, "audit_id": view.id},
             associated_inputs="none",
         ),
         ExecuteAction(
             title="Complete audit",
-            verb="complete_audit",
-            data={"action": "complete_audit", "audit_id": view.id},
+            verb=CardVerb.COMPLETE_AUDIT,
+            data={"action": CardVerb.COMPLETE_AUDIT, "audit_id": view.id},
             # The draft forms go too, so an action typed but not added is not lost.
             style="positive",
         ),

@@ -16,8 +16,8 @@ from microsoft_teams.cards import (
 
 from bot.rules.grades import AUDIT_KIND_LABELS, AUDIT_STATE_LABELS
 from cards.common import counted, im_back, label, literal, new_card, note, run, uk_date
+from cards.names import CardVerb
 
-OPEN_GRADING = "open_grading"
 # Enough for a heavy week; the rest are one `my audits` away.
 AUDITS_SHOWN = 8
 
@@ -117,8 +117,8 @@ def _audit(audit: GuideAudit, today: date) -> Container:
                 actions=[
                     ExecuteAction(
                         title="Record grades",
-                        verb=OPEN_GRADING,
-                        data={"action": OPEN_GRADING, "audit_id": audit.id},
+                        verb=CardVerb.OPEN_GRADING,
+                        data={"action": CardVerb.OPEN_GRADING, "audit_id": audit.id},
                     )
                 ]
             ),

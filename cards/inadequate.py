@@ -35,10 +35,8 @@ from cards.action_buttons import owner_buttons
 from cards.action_done import uk_moment
 from cards.action_form import OwnerChoice
 from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
+from cards.names import CardVerb, Input, item_input
 
-ALERT_KIND = "inadequate_alert"
-VISIT_KIND = "child_visit_due"
-ASSIGNED_KIND = "action_assigned"
 # Up to three actions from the meeting fit one form; more are added with the action form later.
 MEETING_ACTIONS = 3
 TEXT_LIMIT = 2000
@@ -439,8 +437,8 @@ def _meeting_show_card(view: AlertView, today: date) -> ShowCardAction:
 def _record_meeting_button(view: AlertView) -> ExecuteAction:
     return ExecuteAction(
         title="Record the meeting",
-        verb="meeting_held",
-        data={"action": "meeting_held", "audit_id": view.audit_id},
+        verb=CardVerb.MEETING_HELD,
+        data={"action": CardVerb.MEETING_HELD, "audit_id": view.audit_id},
         style="positive",
     )
 
@@ -482,20 +480,20 @@ def _meeting_inputs(view: AlertView, form: MeetingForm, today: date) -> list[Car
                 items=[
                     TextBlock(text=f"Action {n}", weight="Bolder", wrap=True),
                     TextInput(
-                        id=f"what_{n}",
+                        id=item_input(Input.WHAT, n),
                         label="What will be done",
                         is_multiline=True,
                         max_length=TEXT_LIMIT,
                         value=draft.what or None,
                     ),
                     TextInput(
-                        id=f"measure_{n}",
+                        id=item_input(Input.MEASURE, n),
                         label="How we will know it's done",
                         max_length=TEXT_LIMIT,
                         value=draft.measure or None,
                     ),
                     ChoiceSetInput(
-                        id=f"owner_{n}",
+                        id=item_input(Input.OWNER, n),
                         label="Owner",
                         style="compact",
                         placeholder="Choose who owns it",
@@ -503,13 +501,13 @@ def _meeting_inputs(view: AlertView, form: MeetingForm, today: date) -> list[Car
                         value=draft.owner or None,
                     ),
                     TextInput(
-                        id=f"owner_email_{n}",
+                        id=item_input(Input.OWNER_EMAIL, n),
                         label="Or the owner's work email (e.g. the CP chair or IRO)",
                         max_length=320,
                         value=draft.owner_email or None,
                     ),
                     DateInput(
-                        id=f"due_on_{n}",
+                        id=item_input(Input.DUE_ON, n),
                         label="Due (a working day)",
                         min=first_day,
                         value=draft.due_on or None,
@@ -526,10 +524,12 @@ def _visit_show_card(view: AlertView, today: date, *, card: str | None) -> ShowC
 
 
 def _visit_button(view: AlertView, *, card: str | None) -> ExecuteAction:
-    data: dict[str, object] = {"action": "visit_done", "audit_id": view.audit_id}
+    data: dict[str, object] = {"action": CardVerb.VISIT_DONE, "audit_id": view.audit_id}
     if card is not None:
         data["card"] = card
-    return ExecuteAction(title="Record the visit", verb="visit_done", data=data, style="positive")
+    return ExecuteAction(
+        title="Record the visit", verb=CardVerb.VISIT_DONE, data=data, style="positive"
+    )
 
 
 def _visit_inputs(form: VisitForm, today: date) -> list[CardElement]:

@@ -20,6 +20,7 @@ from microsoft_teams.cards import (
 
 from bot.rules.grades import AUDIT_KIND_LABELS, GRADE_LABELS, STANDARD_LABELS, Standard
 from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
+from cards.names import CardVerb
 
 TEXT_LIMIT = 2000
 SUMMARY_LIMIT = 600
@@ -109,8 +110,8 @@ def moderation_card(
     )
     send = ExecuteAction(
         title="Send moderation",
-        verb="moderate_audit",
-        data={"action": "moderate_audit", "audit_id": audit.audit_id},
+        verb=CardVerb.MODERATE_AUDIT,
+        data={"action": CardVerb.MODERATE_AUDIT, "audit_id": audit.audit_id},
         style="positive",
     )
     return new_card(body, [send])

@@ -22,11 +22,10 @@ from cards.common import (
     truncate,
     uk_date,
 )
+from cards.names import CardVerb, ListCard
 from cards.views import ActionItem, Page
 
-PAGE_VERB = "my_actions_page"
 # Sent with every button, so the answer to a press is this card again, on the same page.
-CARD_NAME = "my_actions"
 # A list is for scanning and must stay far below the message size limit for ten 2,000-character
 # actions in any script; the full text is on the action's own card.
 WHAT_LIMIT = 500
@@ -52,7 +51,7 @@ def my_actions_card(
     if showing := showing_line(page, len(items)):
         body.append(note(showing, subtle=True))
     body += [_action(item, today, page.offset) for item in items]
-    return new_card(body, paging_actions(page, PAGE_VERB))
+    return new_card(body, paging_actions(page, CardVerb.MY_ACTIONS_PAGE))
 
 
 def _action(item: ActionItem, today: date, offset: int) -> Container:
@@ -75,7 +74,9 @@ def _action(item: ActionItem, today: date, offset: int) -> Container:
 
 
 def _hint(offset: int) -> dict[str, str | int]:
-    return {"card": CARD_NAME, "offset": offset} if offset else {"card": CARD_NAME}
+    return (
+        {"card": ListCard.MY_ACTIONS, "offset": offset} if offset else {"card": ListCard.MY_ACTIONS}
+    )
 
 
 def _status(item: ActionItem, today: date) -> TextRun:

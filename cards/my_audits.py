@@ -31,9 +31,9 @@ from cards.common import (
     showing_line,
     uk_date,
 )
+from cards.names import CardVerb
 from cards.views import AuditItem, Page
 
-PAGE_VERB = "my_audits_page"
 _GROUPS = (("auditor", "Audits I'm doing"), ("practitioner", "Audits of my cases"))
 
 
@@ -56,7 +56,7 @@ def my_audits_card(*, items: list[AuditItem], page: Page, today: date) -> Adapti
                 TextBlock(text=title, size="Medium", weight="Bolder", spacing="Large", wrap=True)
             )
             body += [_audit(item, today) for item in group]
-    return new_card(body, paging_actions(page, PAGE_VERB))
+    return new_card(body, paging_actions(page, CardVerb.MY_AUDITS_PAGE))
 
 
 def _audit(item: AuditItem, today: date) -> Container:
@@ -78,10 +78,12 @@ def _audit(item: AuditItem, today: date) -> Container:
     if item.overall_grade:
         parts.append(literal(f"Overall grade: {label(GRADE_LABELS, item.overall_grade)}"))
     if item.my_part == "auditor" and item.state in OPEN_AUDIT_STATES:
-        data = {"action": "open_grading", "audit_id": item.id}
+        data = {"action": CardVerb.OPEN_GRADING, "audit_id": item.id}
         parts.append(
             ActionSet(
-                actions=[ExecuteAction(title="Record grades", verb="open_grading", data=data)]
+                actions=[
+                    ExecuteAction(title="Record grades", verb=CardVerb.OPEN_GRADING, data=data)
+                ]
             )
         )
     return Container(items=parts, separator=True, spacing="Medium")

@@ -26,10 +26,9 @@ from cards.common import (
     uk_date,
 )
 from cards.extension import extension_buttons
+from cards.names import CardVerb, ListCard
 from cards.views import Page
 
-PAGE_VERB = "team_page"
-CARD_NAME = "team"
 WHAT_LIMIT = 200
 REASON_LIMIT = 300
 
@@ -96,7 +95,7 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
     body: list[CardElement] = [heading(view.title)]
     if notice:
         body.append(literal(run(notice, bold=True, color="Good")))
-    extra = {"card": CARD_NAME, "offset": view.page.offset}
+    extra = {"card": ListCard.TEAM, "offset": view.page.offset}
     if view.extensions or view.confirmations:
         body.append(section("Waiting for you"))
         body += [_extension(item, today, extra) for item in view.extensions]
@@ -120,7 +119,7 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
     ]
     if view.away_total > len(view.away):
         body.append(note(f"And {view.away_total - len(view.away)} more.", subtle=True))
-    return new_card(body, paging_actions(view.page, PAGE_VERB))
+    return new_card(body, paging_actions(view.page, CardVerb.TEAM_PAGE))
 
 
 def _overdue_title(total: int) -> str:

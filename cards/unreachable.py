@@ -18,9 +18,8 @@ from cards.common import (
     showing_line,
     uk_date,
 )
+from cards.names import CardVerb
 from cards.views import Page
-
-PAGE_VERB = "unreachable_page"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +60,7 @@ def unreachable_card(*, people: list[Unreachable], page: Page, today: date) -> A
     if showing := showing_line(page, len(people)):
         body.append(note(showing, subtle=True))
     body += [_person(p, today) for p in people]
-    return new_card(body, paging_actions(page, PAGE_VERB))
+    return new_card(body, paging_actions(page, CardVerb.UNREACHABLE_PAGE))
 
 
 def _person(person: Unreachable, today: date) -> Container:

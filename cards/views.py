@@ -48,6 +48,10 @@ class CommandHelp:
     group: str = ""
 
 
+# How many items a list card (my actions, my audits, team) shows a page.
+PAGE_SIZE = 10
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """Which slice of a longer list a card shows."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.briefings import CHANNEL_SUMMARY, KIND, channel_label, channel_posts, publish
-from bot.rules.briefing import READY
-from jobs.runs import JobDeps, Planned
+from bot.rules.briefing import READY, is_briefing_day
+from bot.services.briefings import CHANNEL_SUMMARY, channel_label, channel_posts, publish
+from cards.names import CardKind
+from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned
 from storage import briefings, channels
 from storage.channels import Purpose
 from storage.db import transaction
@@ -52,10 +53,21 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
             recipient_name=channel_label(post.conversation),
             conversation_ref_id=post.conversation.id or 0,
             conversation_id=post.conversation.conversation_id,
-            kind=KIND,
+            kind=CardKind.BRIEFING,
             summary=CHANNEL_SUMMARY,
             card=dict(post.card),
             dedupe_key=post.dedupe_key,
         )
         for post in posts
     ]
+
+
+JOB = Job(
+    "briefing",
+    run,
+    at=lambda s: s.briefing_time,
+    days="tue",
+    catch_up_until=CATCH_UP_UNTIL,
+    runs_on=is_briefing_day,
+    period_of=lambda day: f"{day:%Y-%m}",
+)

@@ -22,37 +22,41 @@ from bot.rules.digest import (
     Digest,
     Period,
     digest,
+    is_first_working_day_of_quarter,
     overdue_point,
     previous_month,
     previous_quarter,
     teams_in,
 )
 from bot.rules.disclosure import disclose
+from bot.rules.moderation import sampled_month
 from bot.rules.roles import Role
+from bot.rules.workdays import is_first_working_day_of_month
 from cards.common import card_json
 from cards.digest import digest_card, digest_summary
-from jobs.runs import JobDeps, Planned
+from cards.names import CardKind
+from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned
 from storage import channels, reminders
 from storage import digest as figures
 from storage.channels import Purpose
 
 log = logging.getLogger(__name__)
 
-MONTHLY_KIND = "qa_digest"
-QUARTERLY_KIND = "qa_quarterly"
 ALL_TEAMS = "All teams"
 
 
 async def monthly_digest(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
     """Last month's digest (the month before `now`'s local date)."""
     today = now.astimezone(deps.zone).date()
-    return await _plan(deps, previous_month(today), now, MONTHLY_KIND, team_managers=True)
+    return await _plan(deps, previous_month(today), now, CardKind.QA_DIGEST, team_managers=True)
 
 
 async def quarterly_report(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
     """The last quarter's digest (the quarter before `now`'s local date), to the QA channel only."""
     today = now.astimezone(deps.zone).date()
-    return await _plan(deps, previous_quarter(today), now, QUARTERLY_KIND, team_managers=False)
+    return await _plan(
+        deps, previous_quarter(today), now, CardKind.QA_QUARTERLY, team_managers=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,3 +196,24 @@ def _service_digest(counts: Counts, service_id: int, today: date) -> Digest:
         service_id=service_id,
         today=today,
     )
+
+
+MONTHLY_JOB = Job(
+    "monthly_digest",
+    monthly_digest,
+    at=lambda s: s.digest_time,
+    days="mon-fri",
+    catch_up_until=CATCH_UP_UNTIL,
+    runs_on=is_first_working_day_of_month,
+    # The month the digest is about: the one before the run.
+    period_of=sampled_month,
+)
+QUARTERLY_JOB = Job(
+    "quarterly_report",
+    quarterly_report,
+    at=lambda s: s.digest_time,
+    days="mon-fri",
+    catch_up_until=CATCH_UP_UNTIL,
+    runs_on=is_first_working_day_of_quarter,
+    period_of=lambda day: previous_quarter(day).key,
+)

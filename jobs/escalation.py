@@ -19,6 +19,7 @@ from bot.rules.reminders import (
 )
 from cards.common import card_json
 from cards.escalation import escalation_card, escalation_summary
+from cards.names import CardKind
 from jobs.runs import Planned
 from storage import reminders
 from storage.models import SentCard
@@ -26,11 +27,9 @@ from storage.reminders import PersonalChat
 
 log = logging.getLogger(__name__)
 
-KIND = "escalation"
-
 
 def dedupe_key(staff_id: int, day: date) -> str:
-    return f"{KIND}:{staff_id}:{day.isoformat()}"
+    return f"{CardKind.ESCALATION}:{staff_id}:{day.isoformat()}"
 
 
 async def _overdue(session: AsyncSession, tenant_id: str, today: date) -> list[ActionDue]:
@@ -63,7 +62,7 @@ def escalation_deliveries(
                 recipient_name=manager.name,
                 conversation_ref_id=chat.conversation_ref_id,
                 conversation_id=chat.conversation_id,
-                kind=KIND,
+                kind=CardKind.ESCALATION,
                 summary=escalation_summary(escalation),
                 card=card_json(escalation_card(escalation, today=today)),
                 dedupe_key=dedupe_key(manager.id, today),
@@ -100,7 +99,7 @@ async def rebuild_escalation(
 async def rebuild_posted_escalation(
     session: AsyncSession, tenant_id: str, sent: SentCard, today: date
 ) -> tuple[dict[str, Any], str] | None:
-    """bot.refresh's rebuilder for a posted escalation card: its recipient's card as of today."""
+    """bot.services.refresh's rebuilder for a posted escalation card: its recipient's card as of today."""
     staff_id = await reminders.recipient_of(
         session=session, tenant_id=tenant_id, conversation_ref_id=sent.conversation_ref_id
     )

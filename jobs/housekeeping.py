@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from jobs.runs import JobDeps, Planned
+from jobs.runs import Job, JobDeps, Planned
 from storage import inbound
 from storage.db import transaction
 
@@ -16,3 +16,7 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
         async with transaction(deps.sessions) as session:
             await inbound.forget_before(session=session, cutoff=now - KEEP_ACTIVITY_IDS)
     return []
+
+
+AT = time(3, 15)
+JOB = Job("housekeeping", run, at=lambda s: AT, days="*")

@@ -20,19 +20,19 @@ from bot.rules.moderation import (
     new_seed,
     sampled_month,
 )
+from bot.rules.workdays import is_first_working_day_of_month
 from cards.common import card_json
 from cards.moderation import moderation_card, moderation_request_summary
-from jobs.runs import JobDeps, Planned
+from cards.names import CardKind
+from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned
 from storage import moderation, reminders, staff
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
-KIND = "moderation_request"
-
 
 def dedupe_key(audit_id: int) -> str:
-    return f"{KIND}:{audit_id}"
+    return f"{CardKind.MODERATION_REQUEST}:{audit_id}"
 
 
 async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
@@ -98,7 +98,7 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
                 recipient_name=names.get(moderator_id, ""),
                 conversation_ref_id=chat.conversation_ref_id,
                 conversation_id=chat.conversation_id,
-                kind=KIND,
+                kind=CardKind.MODERATION_REQUEST,
                 summary=moderation_request_summary(),
                 card=card_json(moderation_card(audits[audit_id], today=today)),
                 dedupe_key=dedupe_key(audit_id),
@@ -106,3 +106,16 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
             )
         )
     return planned
+
+
+AT = time(8, 30)
+JOB = Job(
+    "moderation_sample",
+    run,
+    at=lambda s: AT,
+    days="mon-fri",
+    catch_up_until=CATCH_UP_UNTIL,
+    runs_on=is_first_working_day_of_month,
+    # Run once per sampled month: the one before the run.
+    period_of=sampled_month,
+)

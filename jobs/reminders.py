@@ -23,21 +23,21 @@ from bot.rules.reminders import (
 )
 from cards.common import card_json
 from cards.my_qa import my_qa_card, my_qa_summary
+from cards.names import CardKind
 from jobs.escalation import escalation_deliveries
-from jobs.runs import JobDeps, Planned
+from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned
 from storage import actions, job_runs, outbox, reminders
 from storage.models import SentCard
 from storage.reminders import PersonalChat
 
 log = logging.getLogger(__name__)
 
-KIND = "my_qa"
 # The job's name in jobs.scheduler.JOBS, and in its run keys.
-JOB = "reminders"
+NAME = "reminders"
 
 
 def dedupe_key(staff_id: int, day: date) -> str:
-    return f"{KIND}:{staff_id}:{day.isoformat()}"
+    return f"{CardKind.MY_QA}:{staff_id}:{day.isoformat()}"
 
 
 async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
@@ -93,7 +93,7 @@ def _plan(
                 recipient_name=bundle.person.name,
                 conversation_ref_id=chat.conversation_ref_id,
                 conversation_id=chat.conversation_id,
-                kind=KIND,
+                kind=CardKind.MY_QA,
                 summary=my_qa_summary(bundle.count),
                 card=card_json(my_qa_card(bundle)),
                 dedupe_key=dedupe_key(bundle.person.id, today),
@@ -144,7 +144,7 @@ async def card_for_a_late_joiner(
     """
     today = now.astimezone(zone).date()
     run = await job_runs.find(
-        session=session, tenant_id=tenant_id, job=JOB, period=today.isoformat()
+        session=session, tenant_id=tenant_id, job=NAME, period=today.isoformat()
     )
     if run is None:
         return False
@@ -166,7 +166,7 @@ async def card_for_a_late_joiner(
         session,
         tenant_id=tenant_id,
         dedupe_key=dedupe_key(staff_id, today),
-        kind=KIND,
+        kind=CardKind.MY_QA,
         conversation_ref_id=conversation_ref_id,
         summary=my_qa_summary(due.count),
         card=card_json(my_qa_card(due)),
@@ -223,10 +223,13 @@ async def _bundle_of(
 async def rebuild_posted_my_qa(
     session: AsyncSession, tenant_id: str, sent: SentCard, today: date
 ) -> tuple[dict[str, Any], str] | None:
-    """bot.refresh's rebuilder for a posted "my QA" card: its recipient's card as of today."""
+    """bot.services.refresh's rebuilder for a posted "my QA" card: its recipient's card as of today."""
     staff_id = await reminders.recipient_of(
         session=session, tenant_id=tenant_id, conversation_ref_id=sent.conversation_ref_id
     )
     if staff_id is None:
         return None
     return await rebuild_my_qa(session, tenant_id, staff_id, today)
+
+
+JOB = Job(NAME, run, at=lambda s: s.reminders_time, days="mon-fri", catch_up_until=CATCH_UP_UNTIL)

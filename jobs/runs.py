@@ -18,6 +18,8 @@ from storage.db import SessionMaker, transaction
 log = logging.getLogger(__name__)
 
 ENQUEUE_CHUNK = 200
+# Nobody wants the morning's card in the evening: a missed run is made up until then.
+CATCH_UP_UNTIL = time(17, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,23 +1,20 @@
-"""Every scheduled job in one place: explicit ids, coalescing, misfire grace in minutes, cron in the
-tenant's zone, and a catch-up for a run missed or left unfinished while no replica was up."""
+"""How the app's jobs are scheduled: explicit ids, coalescing, misfire grace in minutes, cron in
+the tenant's zone, and a catch-up for a run missed or left unfinished while no replica was up.
+
+Which jobs there are is the features' to say (bot.features): each job module declares its `Job`,
+and the app passes the list in."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.guide import iso_week
-from bot.rules.briefing import is_briefing_day
-from bot.rules.digest import is_first_working_day_of_quarter, previous_quarter
-from bot.rules.moderation import sampled_month
-from bot.rules.workdays import is_first_working_day_of_month, is_first_working_day_of_week
 from bot.settings import Settings
-from jobs import briefing, digest, housekeeping, moderation, reminders, step_guide
 from jobs.runs import Job, Outcome, run_job
 from storage import job_runs
 from storage.db import SessionMaker, transaction
@@ -26,72 +23,8 @@ log = logging.getLogger(__name__)
 
 # A stalled loop must not silently skip a run: APScheduler's default grace is one second.
 MISFIRE_GRACE_S = 15 * 60
-HOUSEKEEPING_AT = time(3, 15)
-MODERATION_AT = time(8, 30)
 # How often a replica looks for a run that should have happened and is not done.
 CATCH_UP_EVERY_MIN = 10
-
-JOBS: dict[str, Job] = {
-    job.name: job
-    for job in (
-        Job(
-            reminders.JOB,
-            reminders.run,
-            at=lambda s: s.reminders_time,
-            days="mon-fri",
-            # Nobody wants the morning's card in the evening: a missed run is made up until 17:00.
-            catch_up_until=time(17, 0),
-        ),
-        Job("housekeeping", housekeeping.run, at=lambda s: HOUSEKEEPING_AT, days="*"),
-        Job(
-            "moderation_sample",
-            moderation.run,
-            at=lambda s: MODERATION_AT,
-            days="mon-fri",
-            catch_up_until=time(17, 0),
-            runs_on=is_first_working_day_of_month,
-            # Run once per sampled month: the one before the run.
-            period_of=sampled_month,
-        ),
-        Job(
-            "monthly_digest",
-            digest.monthly_digest,
-            at=lambda s: s.digest_time,
-            days="mon-fri",
-            catch_up_until=time(17, 0),
-            runs_on=is_first_working_day_of_month,
-            # The month the digest is about: the one before the run.
-            period_of=sampled_month,
-        ),
-        Job(
-            "quarterly_report",
-            digest.quarterly_report,
-            at=lambda s: s.digest_time,
-            days="mon-fri",
-            catch_up_until=time(17, 0),
-            runs_on=is_first_working_day_of_quarter,
-            period_of=lambda day: previous_quarter(day).key,
-        ),
-        Job(
-            "step_guide",
-            step_guide.run,
-            at=lambda s: s.step_guide_time,
-            days="mon-fri",
-            catch_up_until=time(17, 0),
-            runs_on=is_first_working_day_of_week,
-            period_of=iso_week,
-        ),
-        Job(
-            "briefing",
-            briefing.run,
-            at=lambda s: s.briefing_time,
-            days="tue",
-            catch_up_until=time(17, 0),
-            runs_on=is_briefing_day,
-            period_of=lambda day: f"{day:%Y-%m}",
-        ),
-    )
-}
 
 
 class DailyTrigger(CronTrigger):  # type: ignore[misc]
@@ -162,7 +95,9 @@ def scheduled_at(job: Job, settings: Settings, day: datetime) -> datetime | None
     return fire
 
 
-async def catch_up(*, sessions: SessionMaker, settings: Settings, now: datetime) -> list[Outcome]:
+async def catch_up(
+    jobs: Collection[Job], *, sessions: SessionMaker, settings: Settings, now: datetime
+) -> list[Outcome]:
     """Make today's runs that should have happened by now and are not done, while still useful.
 
     Runs on start-up (a missed run) and every few minutes after (a run whose process died, once
@@ -170,7 +105,7 @@ async def catch_up(*, sessions: SessionMaker, settings: Settings, now: datetime)
     council set up at 10:00 missed nothing at 09:00.
     """
     outcomes: list[Outcome] = []
-    for job, fire in _catching_up(settings, now):
+    for job, fire in _catching_up(jobs, settings, now):
         period = job.period(now, settings.zone)
         async with sessions() as session:
             existed = await job_runs.tenant_ids(session=session, created_by=fire)
@@ -185,7 +120,12 @@ async def catch_up(*, sessions: SessionMaker, settings: Settings, now: datetime)
 
 
 async def set_aside_catch_up(
-    *, sessions: SessionMaker, settings: Settings, now: datetime, tenant_id: str
+    jobs: Collection[Job],
+    *,
+    sessions: SessionMaker,
+    settings: Settings,
+    now: datetime,
+    tenant_id: str,
 ) -> list[str]:
     """Set aside, for one tenant, the runs a catch-up would make `now`: the names of those jobs.
 
@@ -196,7 +136,7 @@ async def set_aside_catch_up(
     """
     names = []
     async with transaction(sessions) as session:
-        for job, _ in _catching_up(settings, now):
+        for job, _ in _catching_up(jobs, settings, now):
             period = job.period(now, settings.zone)
             if await job_runs.set_aside(
                 session=session, tenant_id=tenant_id, job=job.name, period=period
@@ -205,10 +145,12 @@ async def set_aside_catch_up(
     return names
 
 
-def _catching_up(settings: Settings, now: datetime) -> list[tuple[Job, datetime]]:
+def _catching_up(
+    jobs: Collection[Job], settings: Settings, now: datetime
+) -> list[tuple[Job, datetime]]:
     """The jobs a catch-up would make `now` if not done: due today by now, and still in time."""
     due = []
-    for job in JOBS.values():
+    for job in jobs:
         if job.catch_up_until is None:
             continue
         fire = scheduled_at(job, settings, now)
@@ -219,13 +161,14 @@ def _catching_up(settings: Settings, now: datetime) -> list[tuple[Job, datetime]
 
 
 def create_scheduler(
+    jobs: Collection[Job],
     *,
     sessions: SessionMaker,
     clock: Callable[[], datetime],
     settings: Settings | None = None,
     zone: ZoneInfo | None = None,
 ) -> AsyncIOScheduler:
-    """The scheduler with every job in JOBS, and the catch-up: as soon as it starts, then often.
+    """The scheduler with every job in `jobs`, and the catch-up: as soon as it starts, then often.
 
     `settings` gives the job times and the zone; `zone` alone is the older call (default times).
     """
@@ -243,11 +186,11 @@ def create_scheduler(
 
         return fire
 
-    for job in JOBS.values():
+    for job in jobs:
         scheduler.add_job(firing(job), trigger_for(job, chosen), id=job.name, name=job.name)
 
     async def look_back() -> None:
-        await catch_up(sessions=sessions, settings=chosen, now=clock())
+        await catch_up(jobs, sessions=sessions, settings=chosen, now=clock())
 
     # As soon as the scheduler starts, then every few minutes.
     scheduler.add_job(

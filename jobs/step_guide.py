@@ -7,7 +7,8 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from bot.guide import (
+from bot.rules.workdays import is_first_working_day_of_week
+from bot.services.guide import (
     FAR_AHEAD,
     guide_audit,
     iso_week,
@@ -16,16 +17,15 @@ from bot.guide import (
 )
 from cards.common import card_json
 from cards.guide import GuideAudit, step_guide_card, step_guide_summary
-from jobs.runs import JobDeps, Planned
+from cards.names import CardKind
+from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned
 from storage import reminders
 
 log = logging.getLogger(__name__)
 
-KIND = "step_guide"
-
 
 def dedupe_key(staff_id: int, week: str) -> str:
-    return f"{KIND}:{staff_id}:{week}"
+    return f"{CardKind.STEP_GUIDE}:{staff_id}:{week}"
 
 
 async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
@@ -67,10 +67,21 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
                 recipient_name=person.name,
                 conversation_ref_id=chat.conversation_ref_id,
                 conversation_id=chat.conversation_id,
-                kind=KIND,
+                kind=CardKind.STEP_GUIDE,
                 summary=step_guide_summary(len(audits)),
                 card=card_json(card),
                 dedupe_key=dedupe_key(staff_id, week),
             )
         )
     return planned
+
+
+JOB = Job(
+    "step_guide",
+    run,
+    at=lambda s: s.step_guide_time,
+    days="mon-fri",
+    catch_up_until=CATCH_UP_UNTIL,
+    runs_on=is_first_working_day_of_week,
+    period_of=iso_week,
+)

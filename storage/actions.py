@@ -13,7 +13,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import ActionState
-from bot.rules.reminders import due_horizon
+from bot.rules.reminders import due_status
 from bot.rules.workdays import working_days_between
 from cards.action_done import ActionStatus
 from cards.extension import ExtensionView
@@ -31,16 +31,6 @@ class ExtensionState(StrEnum):
     DECLINED = "declined"
     # The action was marked done before anyone decided.
     WITHDRAWN = "withdrawn"
-
-
-def due_status(due_on: date, today: date) -> str:
-    if due_on < today:
-        return "overdue"
-    if due_on == today:
-        return "today"
-    if due_on <= due_horizon(today):
-        return "soon"
-    return "later"
 
 
 async def my_open_actions(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from bot.allocation import send_assigned
+from bot.services.allocation import send_assigned
 from storage.db import SessionMaker, transaction
 from storage.models import Audit, ConversationRef, SentCard
 from tests.action_helpers import NOW, TODAY

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.features import CATALOGUE
 from bot.settings import Settings
 from bot.turn import Request
 from storage import conversations
@@ -99,6 +100,8 @@ def request(
         raw_args=args,
         now=now,
         conversation_id=conversation_id,
+        commands=CATALOGUE.commands,
+        rebuilders=CATALOGUE.rebuilders,
     )
 
 

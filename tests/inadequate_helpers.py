@@ -1,11 +1,11 @@
 """Helpers for the inadequate-response tests: an audit completed as inadequate (as the grading
-flow does it, calling bot.inadequate in the completing transaction) and cards already posted."""
+flow does it, calling bot.features.inadequate.handlers in the completing transaction) and cards already posted."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.inadequate import respond_to_completed
+from bot.services.inadequate import respond_to_completed
 from storage.db import SessionMaker, transaction
 from storage.models import Audit
 from tests.action_helpers import NOW

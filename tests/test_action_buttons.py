@@ -567,7 +567,8 @@ async def test_a_press_on_a_posted_card_answers_with_that_card_and_updates_the_o
 async def test_refresh_cards_queues_one_update_per_posted_card_of_a_known_kind(
     chat: Chat, sessions: SessionMaker
 ) -> None:
-    from bot.refresh import refresh_cards
+    from bot.features import CATALOGUE
+    from bot.services.refresh import refresh_cards
 
     council = await council_with_everyone(sessions)
     action = await add_action(sessions, council, owner="alex", what="Update the plan", due_on=DUE)
@@ -582,7 +583,12 @@ async def test_refresh_cards_queues_one_update_per_posted_card_of_a_known_kind(
         async with transaction(sessions) as session:
             counts.append(
                 await refresh_cards(
-                    session, tenant_id=TENANT, subjects=both, today=TODAY, change_key="done:1"
+                    session,
+                    CATALOGUE.rebuilders,
+                    tenant_id=TENANT,
+                    subjects=both,
+                    today=TODAY,
+                    change_key="done:1",
                 )
             )
     assert counts == [1, 0]  # one card showing both subjects: one update, and only once

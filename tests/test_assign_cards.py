@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.actions import ACTIONS
-from bot.allocation import check_new_audit
+from bot.features import CATALOGUE
+from bot.services.allocation import check_new_audit
 from cards.audit_assigned import (
     AssignedView,
     AuditForm,
@@ -483,7 +483,7 @@ async def test_a_case_ref_typed_in_lower_case_and_an_auditor_by_email_are_accept
 
 
 def test_the_card_actions_are_registered() -> None:
-    assert {"decline_audit", "reassign_audit", "create_audit"} <= set(ACTIONS)
+    assert {"decline_audit", "reassign_audit", "create_audit"} <= set(CATALOGUE.verbs)
 
 
 # The cards on their own

@@ -9,9 +9,9 @@ import pytest
 from typer import Typer
 from typer.testing import CliRunner
 
-from bot.briefings import import_briefing
 from bot.cli_briefings import briefing_app
 from bot.rules.briefing import BriefingFileError, parse_briefing_file
+from bot.services.briefings import import_briefing
 from storage.db import SessionMaker, transaction
 from storage.migrate import upgrade
 from storage.models import Briefing, Delivery

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot import briefings as briefing_flow
-from bot import channels as channel_commands
+from bot.features import CATALOGUE
+from bot.features.briefings import handlers as briefing_flow
+from bot.features.channels import handlers as channel_commands
 from bot.settings import Settings
 from cards.channels import team_welcome_card
 from jobs import briefing as briefing_job
@@ -62,8 +63,8 @@ async def _press(
     *,
     conversation_id: str | None = None,
 ) -> Any:
-    """Press a button as bot.actions would: the payload parsed, then the action run."""
-    action = briefing_flow.ACTIONS[data["action"]]
+    """Press a button as the router would: the payload parsed, then the action run."""
+    action = CATALOGUE.verbs[data["action"]]
     payload = action.payload.model_validate(data)
     async with transaction(sessions) as session:
         someone = await person(session, council.id(who))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import channels as channel_commands
+from bot.features.channels import handlers as channel_commands
 from cards.channels import team_welcome_card
 from storage.db import SessionMaker, transaction
 from storage.models import ChannelUse, ConversationRef

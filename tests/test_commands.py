@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from bot.commands import COMMANDS, parse
+from bot.features import CATALOGUE
 from bot.manifest import checked_manifest_commands, render_manifest
+from bot.router import Parsed
+from bot.router import parse as parse_with
+
+
+def parse(text: str) -> Parsed:
+    return parse_with(text, CATALOGUE.commands)
 
 
 def test_parse_accepts_aliases_slashes_and_any_case() -> None:
-    assert parse("/MY AUDITS").command is COMMANDS[2]
-    assert parse("audits").command is COMMANDS[2]
+    my_audits = CATALOGUE.command("my audits")
+    assert parse("/MY AUDITS").command is my_audits
+    assert parse("audits").command is my_audits
     assert parse("my actions please").args == "please"
 
 
@@ -20,11 +27,13 @@ def test_close_misspellings_get_a_suggestion_and_nonsense_does_not() -> None:
 
 
 def test_each_scopes_menu_is_the_command_table_rows_marked_for_it() -> None:
-    manifest = render_manifest(app_id="3f2504e0-4f89-11d3-9a0c-0305e82c3301", commands=COMMANDS)
+    manifest = render_manifest(
+        app_id="3f2504e0-4f89-11d3-9a0c-0305e82c3301", commands=CATALOGUE.commands
+    )
     titles = checked_manifest_commands(manifest)
     assert set(titles) == {"personal", "team", "groupChat"}
     for scope, scope_titles in titles.items():
-        assert scope_titles == [c.name for c in COMMANDS if scope in c.menu]
+        assert scope_titles == [c.name for c in CATALOGUE.commands if scope in c.menu]
         assert 0 < len(scope_titles) <= 10
     # Channel-only commands are not offered in a personal chat, and the reverse.
     assert (

@@ -17,12 +17,13 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import SQLModel, func, select
 
 from bot.app import create_app
+from bot.features import CATALOGUE
 from bot.rules.grades import ActionState, AuditKind, AuditState, Grade, Standard
 from bot.rules.roles import Role
 from bot.rules.workdays import add_working_days
 from bot.settings import LOOPBACK_HOSTS, Settings
 from jobs.runs import run_job
-from jobs.scheduler import JOBS, catch_up, set_aside_catch_up
+from jobs.scheduler import catch_up, set_aside_catch_up
 from storage.db import SessionMaker, transaction
 from storage.demo import (
     DEMO_TENANT_ID,
@@ -52,6 +53,8 @@ from tests.assign_helpers import qaloop
 from tests.chat import Chat, Person, card_text
 from tests.e2e import playground_config
 from tests.fake_connector import FakeConnector
+
+JOBS = CATALOGUE.jobs
 
 # The fast per-module database fixtures (migrate once, copy or truncate per test).
 migrated = template_db.migrated
@@ -379,12 +382,21 @@ async def test_make_demo_mid_morning_sets_the_day_s_run_aside_for_first_messages
     settings = Settings(_env_file=None, database_url=url_of(sessions))  # type: ignore[call-arg]
 
     set_aside = await set_aside_catch_up(
-        sessions=sessions, settings=settings, now=late_morning, tenant_id=DEMO_TENANT_ID
+        CATALOGUE.jobs.values(),
+        sessions=sessions,
+        settings=settings,
+        now=late_morning,
+        tenant_id=DEMO_TENANT_ID,
     )
 
     assert set_aside == ["reminders"]
     # The bot starts: its catch-up leaves the day alone, so nothing goes to pages not yet open.
-    assert await catch_up(sessions=sessions, settings=settings, now=late_morning) == []
+    assert (
+        await catch_up(
+            CATALOGUE.jobs.values(), sessions=sessions, settings=settings, now=late_morning
+        )
+        == []
+    )
     server = TestServer(create_app(settings, clock=lambda: late_morning), host="127.0.0.1")
     await server.start_server()
     try:

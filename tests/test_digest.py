@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.features import CATALOGUE
+from bot.features.digests.handlers import NOT_FOR_YOU, show_stats
 from bot.rules.deadlines import meeting_due
 from bot.rules.digest import (
     Digest,
@@ -31,13 +33,12 @@ from bot.rules.digest import (
 from bot.rules.grades import Grade, Standard
 from bot.rules.workdays import first_working_day, is_first_working_day_of_month
 from bot.settings import Settings
-from bot.stats import NOT_FOR_YOU, show_stats
 from bot.turn import Request
 from cards.common import card_json, card_size
 from cards.digest import digest_card, meetings_line
 from jobs.digest import monthly_digest, quarterly_report
 from jobs.runs import JobDeps, run_job
-from jobs.scheduler import JOBS, scheduled_at
+from jobs.scheduler import scheduled_at
 from storage import digest as figures
 from storage.db import SessionMaker, transaction
 from storage.models import (
@@ -56,6 +57,8 @@ from storage.models import (
     Tenant,
 )
 from tests.chat import TENANT, card_text
+
+JOBS = CATALOGUE.jobs
 
 LONDON = ZoneInfo("Europe/London")
 TENANT_B = "00000000-0000-0000-0000-0000000000002"
@@ -536,6 +539,8 @@ async def stats_for(sessions: SessionMaker, fx: Fixture, who: str) -> tuple[str,
                 today=date(2026, 8, 31),
                 settings=Settings(),
                 now=at(date(2026, 8, 31), 12),
+                commands=CATALOGUE.commands,
+                rebuilders=CATALOGUE.rebuilders,
             )
         )
     return reply.summary, reply.content()

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
+from bot.features import CATALOGUE
 from bot.rules.digest import (
     Agreement,
     Digest,
@@ -26,13 +27,14 @@ from bot.rules.digest import (
 from bot.rules.disclosure import SUPPRESS_BELOW, disclose, fewer_than, hidden_cells
 from bot.settings import Settings
 from jobs.runs import run_job
-from jobs.scheduler import JOBS
 from storage.db import SessionMaker, transaction
 from storage.models import Audit, Feedback, FeedbackVersion, Staff, Team
 from tests.audit_helpers import ADELE
 from tests.chat import MEGAN, TENANT, Chat, card_text
 from tests.factories import small_council
 from tests.test_figures import OCT_1, Q3, Generated, counted, generated_council
+
+JOBS = CATALOGUE.jobs
 
 AUGUST = month(date(2026, 8, 1))
 SEP_1 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.allocation import NewAudit, create_audit
 from bot.rules.grades import STANDARD_LABELS, Standard
 from bot.rules.workdays import add_working_days
+from bot.services.allocation import NewAudit, create_audit
 from storage.db import make_engine, make_sessions, transaction
 from storage.models import Audit, Case, FeedbackVersion, Staff
 from tests.e2e.harness import drive, missing_prerequisites, playground

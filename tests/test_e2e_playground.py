@@ -16,16 +16,19 @@ from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
 from bot.app import create_app
+from bot.features import CATALOGUE
 from bot.rules.workdays import is_working_day
 from bot.settings import Settings
 from jobs.runs import run_job
-from jobs.scheduler import JOBS, set_aside_catch_up
+from jobs.scheduler import set_aside_catch_up
 from storage.db import make_engine, make_sessions
 from storage.demo import DEMO_TENANT_ID, build_demo
 from storage.migrate import upgrade
 from storage.models import AuditLog, Delivery, JobRun
 from tests.e2e.harness import drive, free_port, missing_prerequisites, playground
 from tests.e2e.playground_config import write_config
+
+JOBS = CATALOGUE.jobs
 
 pytestmark = pytest.mark.e2e
 
@@ -50,6 +53,7 @@ async def served_demo(
     settings = Settings(_env_file=None, database_url=url)
     await build_demo(sessions=make_sessions(engine), today=today)
     await set_aside_catch_up(
+        CATALOGUE.jobs.values(),
         sessions=make_sessions(engine),
         settings=settings,
         now=clock() if clock else datetime.now(LONDON),

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.feedback import ask_for_feedback
+from bot.services.feedback import ask_for_feedback
 from storage.db import SessionMaker, transaction
 from storage.models import Audit, Feedback, FeedbackVersion
 from tests.action_helpers import NOW, TODAY, Clock, button, chat, clock, logged, press, queued
@@ -377,7 +377,8 @@ async def test_sending_feedback_updates_the_form_posted_earlier(
     chat: Chat, sessions: SessionMaker
 ) -> None:
     """Sent from the `feedback` list, the form in the chat becomes the thank-you too."""
-    from bot.feedback import FEEDBACK_FORM, rebuild_feedback_form
+    from bot.features.feedback.handlers import rebuild_feedback_form
+    from cards.names import CardKind
     from storage.models import SentCard
 
     council = await audit_council(sessions)
@@ -388,7 +389,7 @@ async def test_sending_feedback_updates_the_form_posted_earlier(
         subject=f"feedback:{audit.id}",
         conversation_ref_id=0,
         activity_id="posted-form",
-        kind=FEEDBACK_FORM,
+        kind=CardKind.FEEDBACK_FORM,
     )
     async with sessions() as session:
         assert await rebuild_feedback_form(session, council.tenant_id, posted, TODAY) is None

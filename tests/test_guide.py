@@ -8,25 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from bot.guide import (
+from bot.features import CATALOGUE
+from bot.features.guide.handlers import show_guide
+from bot.rules.workdays import first_working_day_of_week, is_first_working_day_of_week
+from bot.services.guide import (
     STEP_GUIDE_FILE,
     GuideFileError,
     iso_week,
     load_step_guide,
     parse_step_guide,
-    show_guide,
 )
-from bot.rules.workdays import first_working_day_of_week, is_first_working_day_of_week
 from bot.settings import Settings
 from jobs import step_guide
 from jobs.runs import Job, JobDeps
 from jobs.runs import run_job as run_for_tenants
-from jobs.scheduler import JOBS, scheduled_at
+from jobs.scheduler import scheduled_at
 from storage.db import SessionMaker, transaction
 from tests.action_helpers import PATTI, button, buttons
 from tests.audit_helpers import DIEGO, LYNNE, add_assigned_audit, audit_council
 from tests.channel_helpers import person, personal_chat, request
 from tests.chat import TENANT, Chat, card_text
+
+JOBS = CATALOGUE.jobs
 
 MONDAY = datetime(2026, 11, 30, 8, 45, tzinfo=UTC)
 

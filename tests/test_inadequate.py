@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.settings import Settings
+from cards.names import CardKind
 from jobs import reminders
-from jobs.escalation import KIND as ESCALATION
 from jobs.runs import JobDeps
 from storage.db import SessionMaker, transaction
 from storage.models import Action, ActionMeeting, Audit, ExtensionRequest
@@ -148,7 +148,7 @@ async def test_an_inadequate_audit_alerts_the_hos_sm_tm_and_qa_once_each(
 async def test_responding_twice_to_the_same_audit_changes_nothing_more(
     chat: Chat, sessions: SessionMaker
 ) -> None:
-    from bot.inadequate import respond_to_completed
+    from bot.services.inadequate import respond_to_completed
 
     council = await audit_council(sessions)
     await everyone_says_hello(chat)
@@ -594,7 +594,9 @@ async def test_a_child_visit_a_working_day_late_is_escalated_to_the_team_manager
     )
 
     [to_megan] = [
-        p for p in plan if p.recipient_staff_id == council.id("megan") and p.kind == ESCALATION
+        p
+        for p in plan
+        if p.recipient_staff_id == council.id("megan") and p.kind == CardKind.ESCALATION
     ]
     shown = card_text(to_megan.card)
     assert "Safeguarding: Child visit after risk identified" in shown
@@ -625,18 +627,22 @@ async def test_an_escalation_card_refreshed_after_another_action_is_done_keeps_t
         now=monday,
     )
     [morning] = [
-        p for p in plan if p.recipient_staff_id == council.id("megan") and p.kind == ESCALATION
+        p
+        for p in plan
+        if p.recipient_staff_id == council.id("megan") and p.kind == CardKind.ESCALATION
     ]
     assert set(morning.subjects) == {f"action:{visit.id}", f"action:{ordinary.id}"}
     await post_card(
-        sessions, MEGAN, kind=ESCALATION, subjects=morning.subjects, activity_id="to-megan"
+        sessions, MEGAN, kind=CardKind.ESCALATION, subjects=morning.subjects, activity_id="to-megan"
     )
 
     clock.now = monday
     await chat.say(f"done {ordinary.id}", who=ALEX)
 
     [refreshed] = [
-        d for d in await queued(sessions, ESCALATION) if d.replaces_activity_id == "to-megan"
+        d
+        for d in await queued(sessions, CardKind.ESCALATION)
+        if d.replaces_activity_id == "to-megan"
     ]
     shown = card_text(refreshed.card)
     assert "Update the chronology" not in shown  # done, so no longer overdue

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.features import CATALOGUE
 from bot.settings import Settings
 from jobs.runs import JobDeps, run_job
-from jobs.scheduler import JOBS
 from storage.db import SessionMaker
 from storage.demo import DEMO_TENANT_ID, build_demo
+
+JOBS = CATALOGUE.jobs
 
 LONDON = ZoneInfo("Europe/London")
 # The demo's day: Thursday 26 November 2026; its October moderations have no stored sample.

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.features import CATALOGUE
 from bot.settings import Settings
+from cards.names import CardKind
 from jobs import reminders
 from jobs.runs import run_job
-from jobs.scheduler import JOBS
 from storage.db import SessionMaker
 from tests.action_helpers import (
     NESTOR,
@@ -22,6 +23,8 @@ from tests.action_helpers import (
 )
 from tests.chat import ALEX, MEGAN, Chat, card_text
 from tests.factories import add_action
+
+JOBS = CATALOGUE.jobs
 
 __all__ = ["chat", "clock"]
 
@@ -47,7 +50,7 @@ async def test_a_chat_begun_after_the_morning_run_gets_today_s_card_once(
     # Nestor opens the chat before the morning's run: nothing early; the run includes him.
     clock.now = at(8, 30)
     await chat.say("hello", who=NESTOR)
-    assert await queued(sessions, reminders.KIND) == []
+    assert await queued(sessions, CardKind.MY_QA) == []
     [ran] = await run_job(
         JOBS["reminders"],
         sessions=sessions,
@@ -56,14 +59,14 @@ async def test_a_chat_begun_after_the_morning_run_gets_today_s_card_once(
         tenant_ids=[council.tenant_id],
     )
     assert ran.state == "ran"
-    [for_nestor] = await queued(sessions, reminders.KIND)
+    [for_nestor] = await queued(sessions, CardKind.MY_QA)
     assert for_nestor.recipient_staff_id == council.staff["nestor"].id
 
     # Alex opens it at 10:02, after the run: his card comes now, with the morning's key.
     clock.now = at(10, 2)
     await chat.say("hello", who=ALEX)
     alex_id = council.staff["alex"].id
-    cards = [d for d in await queued(sessions, reminders.KIND) if d.recipient_staff_id == alex_id]
+    cards = [d for d in await queued(sessions, CardKind.MY_QA) if d.recipient_staff_id == alex_id]
     assert [d.dedupe_key for d in cards] == [reminders.dedupe_key(alex_id or 0, TODAY)]
     assert "Update the plan" in card_text(cards[0].card)
     assert cards[0].summary == "You have 1 QA item today"
@@ -73,4 +76,4 @@ async def test_a_chat_begun_after_the_morning_run_gets_today_s_card_once(
     await chat.say("hello", who=NESTOR)
     # Megan has nothing due: no card for her.
     await chat.say("hello", who=MEGAN)
-    assert len(await queued(sessions, reminders.KIND)) == 2
+    assert len(await queued(sessions, CardKind.MY_QA)) == 2

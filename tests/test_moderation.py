@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.features import CATALOGUE
 from bot.rules.moderation import Candidate, draw_sample, fingerprint
 from bot.settings import Settings
 from cards.common import card_json
 from cards.moderation import moderation_card
 from jobs.runs import JobDeps, run_job
-from jobs.scheduler import JOBS, scheduled_at
+from jobs.scheduler import scheduled_at
 from storage import moderation
 from storage.conversations import save_reference
 from storage.db import SessionMaker, transaction
@@ -30,6 +31,8 @@ from tests.audit_helpers import (
 )
 from tests.chat import ALEX, Chat, card_text, nodes
 from tests.test_scheduler import qaloop
+
+JOBS = CATALOGUE.jobs
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
 

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlmodel import col, delete, func, select, update
 
-from bot.refresh import REBUILDERS
+from bot.features import CATALOGUE
 from bot.rules.workdays import add_working_days
 from bot.settings import Settings
 from jobs import escalation, reminders
 from jobs.runs import Job, JobDeps, Planned, run_job
-from jobs.scheduler import JOBS, catch_up, create_scheduler
+from jobs.scheduler import catch_up, create_scheduler
 from storage import job_runs
 from storage.conversations import save_reference
 from storage.db import SessionMaker, make_engine, make_sessions, transaction
@@ -32,6 +32,10 @@ from storage.models import (
     Tenant,
 )
 from tests.factories import Council, add_action, add_audit, small_council
+
+REBUILDERS = CATALOGUE.rebuilders
+
+JOBS = CATALOGUE.jobs
 
 LONDON = ZoneInfo("Europe/London")
 THU = date(2026, 11, 26)
@@ -373,12 +377,20 @@ async def test_started_at_eleven_on_a_working_day_the_missed_reminders_run(
     await set_tenant_created(sessions, council, NINE - timedelta(days=30))
     eleven = NINE + timedelta(hours=2)
 
-    (outcome,) = await catch_up(sessions=sessions, settings=settings, now=eleven)
+    (outcome,) = await catch_up(
+        CATALOGUE.jobs.values(), sessions=sessions, settings=settings, now=eleven
+    )
 
     assert (outcome.state, outcome.period, outcome.queued) == ("ran", "2026-11-26", 1)
     # A second replica starting later finds it done and does nothing.
     assert (
-        await catch_up(sessions=sessions, settings=settings, now=eleven + timedelta(hours=1)) == []
+        await catch_up(
+            CATALOGUE.jobs.values(),
+            sessions=sessions,
+            settings=settings,
+            now=eleven + timedelta(hours=1),
+        )
+        == []
     )
     assert await count(sessions, Delivery) == 1
 
@@ -393,13 +405,17 @@ async def test_a_run_whose_process_died_is_made_by_a_later_look_back(
     )
     assert run_id is not None  # ... and then the process died, before queueing anything
 
-    (soon,) = await catch_up(sessions=sessions, settings=settings, now=NINE + timedelta(hours=1))
+    (soon,) = await catch_up(
+        CATALOGUE.jobs.values(), sessions=sessions, settings=settings, now=NINE + timedelta(hours=1)
+    )
     assert soon.state == "taken"  # it might still be running
     async with transaction(sessions) as session:
         await session.exec(
             update(JobRun).values(started_at=datetime.now(UTC) - job_runs.STALE_AFTER)
         )
-    (later,) = await catch_up(sessions=sessions, settings=settings, now=NINE + timedelta(hours=1))
+    (later,) = await catch_up(
+        CATALOGUE.jobs.values(), sessions=sessions, settings=settings, now=NINE + timedelta(hours=1)
+    )
     assert (later.state, later.queued) == ("ran", 1)
 
 
@@ -413,10 +429,21 @@ async def test_no_catch_up_before_the_time_in_the_evening_at_weekends_or_for_new
         NINE.replace(hour=17, minute=30),
         datetime(2026, 11, 28, 11, 0, tzinfo=LONDON),  # a Saturday
     ):
-        assert await catch_up(sessions=sessions, settings=settings, now=now) == [], now
+        assert (
+            await catch_up(CATALOGUE.jobs.values(), sessions=sessions, settings=settings, now=now)
+            == []
+        ), now
     # A council set up at ten o'clock missed nothing at nine.
     await set_tenant_created(sessions, council, NINE + timedelta(hours=1))
-    assert await catch_up(sessions=sessions, settings=settings, now=NINE + timedelta(hours=2)) == []
+    assert (
+        await catch_up(
+            CATALOGUE.jobs.values(),
+            sessions=sessions,
+            settings=settings,
+            now=NINE + timedelta(hours=2),
+        )
+        == []
+    )
     assert await count(sessions, JobRun) == 0
 
 
@@ -426,7 +453,10 @@ async def test_the_scheduler_registers_every_job_and_catches_up_as_it_starts(
     council = await alex_with_everything_due(sessions)
     await set_tenant_created(sessions, council, NINE - timedelta(days=30))
     scheduler = create_scheduler(
-        sessions=sessions, settings=settings, clock=lambda: NINE + timedelta(hours=2)
+        CATALOGUE.jobs.values(),
+        sessions=sessions,
+        settings=settings,
+        clock=lambda: NINE + timedelta(hours=2),
     )
     caught_up = asyncio.Event()
 

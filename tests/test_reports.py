@@ -14,8 +14,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from bot.reports import BOM, CSV_HEADER, load_digest, rows, to_csv, to_html, to_markdown
 from bot.rules.digest import Digest, month
+from bot.services.reports import BOM, CSV_HEADER, load_digest, rows, to_csv, to_html, to_markdown
 from storage.db import SessionMaker
 from tests.chat import TENANT
 from tests.test_digest import Fixture, build_august
@@ -67,7 +67,7 @@ async def test_the_csv_round_trips(august: tuple[Digest, Fixture]) -> None:
 
 
 def test_a_name_that_looks_like_a_formula_is_text() -> None:
-    from bot.reports import _no_formula
+    from bot.services.reports import _no_formula
 
     assert _no_formula("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert _no_formula("North") == "North"

@@ -14,11 +14,14 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import func, select
 
+from bot.features import CATALOGUE
 from bot.settings import Settings
-from jobs.scheduler import JOBS, DailyTrigger, trigger_for
+from jobs.scheduler import DailyTrigger, trigger_for
 from storage.db import SessionMaker
 from storage.models import Delivery, JobRun
 from tests.test_reminders_job import alex_with_everything_due
+
+JOBS = CATALOGUE.jobs
 
 LONDON = ZoneInfo("Europe/London")
 SPRING_FORWARD = date(2026, 3, 29)  # 01:00 GMT becomes 02:00 BST

@@ -82,3 +82,18 @@ def meeting_measure(deadline: Deadline) -> str:
 
 def visit_measure(deadline: Deadline) -> str:
     return f"Visit recorded on the case file {deadline.words}"
+
+
+# Why a day cannot be when an action meeting was held or a child was seen.
+FUTURE_DATE = "future_date"
+BEFORE_AUDIT = "before_audit"
+
+
+def response_day_problem(day: date, *, today: date, completed_on: date | None) -> str | None:
+    """A meeting or visit happens after the audit that called for it was completed and not after
+    today: FUTURE_DATE, BEFORE_AUDIT, or None when `day` fits."""
+    if day > today:
+        return FUTURE_DATE
+    if completed_on is not None and day < completed_on:
+        return BEFORE_AUDIT
+    return None

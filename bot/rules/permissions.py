@@ -88,3 +88,36 @@ def team_scope(actor: Person) -> TeamScope | None:
     if Role.TEAM_MANAGER in actor.roles or SERVICE_LEADS & actor.roles:
         return TeamScope("team", actor.team_id, actor.id)
     return None
+
+
+def may_record_meeting(
+    me: Person, *, arranger_id: int, audit_team_id: int | None, audit_service_id: int | None
+) -> bool:
+    """Who records an action meeting: the service's head of service and service managers, the
+    audit team's team manager, QA, or whoever arranges it."""
+    if Role.QA in me.roles or me.id == arranger_id:
+        return True
+    if Role.TEAM_MANAGER in me.roles and me.team_id == audit_team_id:
+        return True
+    return (
+        bool(SERVICE_LEADS & me.roles)
+        and audit_service_id is not None
+        and (me.service_id == audit_service_id)
+    )
+
+
+def may_record_visit(
+    me: Person,
+    *,
+    worker_id: int,
+    practitioner_id: int | None,
+    audit_team_id: int | None,
+    worker_manager_id: int | None,
+) -> bool:
+    """Who records a child visit: the social worker (the visit's owner, or the case's
+    practitioner), the audit team's team manager, the worker's line manager, or QA."""
+    if Role.QA in me.roles or me.id in (worker_id, practitioner_id):
+        return True
+    if Role.TEAM_MANAGER in me.roles and me.team_id == audit_team_id:
+        return True
+    return worker_manager_id is not None and worker_manager_id == me.id

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from bot.rules.grades import ACTION_MEETING, CHILD_VISIT, OPEN_AUDIT_STATES, ActionState
 from bot.rules.roles import Role
@@ -24,6 +25,11 @@ from bot.rules.workdays import (
 DUE_WITHIN_WORKING_DAYS = 3
 # Feedback is asked for on the days after the audit is completed, for a week.
 FEEDBACK_WINDOW = timedelta(days=7)
+# A feedback response can be changed for this long after it was first sent (each change a version).
+FEEDBACK_EDIT_WINDOW = timedelta(days=7)
+# `feedback` lists audits completed this recently without feedback: the daily card asks for the
+# first FEEDBACK_WINDOW; the list keeps them a while longer.
+FEEDBACK_LISTED_FOR = timedelta(days=30)
 
 
 class Rung(StrEnum):
@@ -403,3 +409,17 @@ def escalations(
         theirs = tuple(sorted(service.get(manager_id, ()), key=most_overdue))
         result.append(Escalation(manager=manager, team=mine, service=theirs))
     return result
+
+
+DueStatus = Literal["overdue", "today", "soon", "later"]
+
+
+def due_status(due_on: date, today: date) -> DueStatus:
+    """Where a due date stands today: past, today, within the daily card's horizon, or later."""
+    if due_on < today:
+        return "overdue"
+    if due_on == today:
+        return "today"
+    if due_on <= due_horizon(today):
+        return "soon"
+    return "later"

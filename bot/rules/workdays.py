@@ -92,3 +92,11 @@ def first_working_day_of_week(day: date) -> date | None:
 def is_first_working_day_of_week(day: date) -> bool:
     """The `step_guide` job's `runs_on`: Monday, or the Tuesday after a bank holiday Monday."""
     return first_working_day_of_week(day) == day
+
+
+def next_working_day(after: date, *, weekdays: Iterable[int] = FULL_TIME) -> date:
+    """The first day after `after` that someone working `weekdays` works (not a bank holiday)."""
+    day = after + timedelta(days=1)
+    while not is_working_day(day, weekdays=weekdays):
+        day += timedelta(days=1)
+    return day

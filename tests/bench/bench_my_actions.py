@@ -31,8 +31,10 @@ from typing import Any
 
 import aiohttp
 
-from bot.commands import Request, show_my_actions
+from bot.features import CATALOGUE
+from bot.features.actions.commands import show_my_actions
 from bot.settings import Settings
+from bot.turn import Request
 from cards.common import card_json
 from storage import staff as staff_store
 from storage.db import make_engine, make_sessions
@@ -103,6 +105,8 @@ async def in_process(seeded: Seeded, profile: Profile) -> Latency:
                         person=person,
                         today=TODAY,
                         settings=settings,
+                        commands=CATALOGUE.commands,
+                        rebuilders=CATALOGUE.rebuilders,
                     )
                 )
                 body = json.dumps(card_json(reply.card))

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from bot.payloads import CardAction, Payload
+from bot.payloads import Payload
 from bot.rules.roles import Role
 from bot.turn import Reply, Request
-from cards.channels import (
-    USE_CHANNEL,
-    channel_chosen_card,
-    channel_stopped_card,
-    not_a_channel_card,
-)
+from cards.channels import channel_chosen_card, channel_stopped_card, not_a_channel_card
+from cards.names import CardVerb
 from cards.notices import error_card, usage_card
 from storage import audit_log, channels
 from storage.channels import Purpose
@@ -75,7 +71,7 @@ async def stop_using_channel(request: Request) -> Reply:
 
 
 async def _use(request: Request, purpose: Purpose) -> Reply:
-    found = await _channel(request, "use_channel")
+    found = await _channel(request, CardVerb.USE_CHANNEL)
     if isinstance(found, Reply):
         return found
     assert found.id is not None
@@ -139,6 +135,3 @@ class UseChannel(Payload):
 
 async def on_use_channel(request: Request, payload: UseChannel) -> Reply:
     return await _use(request, Purpose(payload.purpose))
-
-
-ACTIONS: dict[str, CardAction] = {USE_CHANNEL: CardAction(UseChannel, on_use_channel)}

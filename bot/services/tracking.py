@@ -16,26 +16,19 @@ from zoneinfo import ZoneInfo
 
 from microsoft_teams.cards import AdaptiveCard
 
-from bot import flows, inadequate, notify
-from bot.refresh import (
-    CONFIRM_DONE,
-    EXTENSION_REQUEST,
-    action_subject,
-    confirm_done_summary,
-    extension_request_summary,
-    extension_subject,
-)
 from bot.rules.dates import DateProblem, new_due_date_problem, parse_day
 from bot.rules.grades import ActionState
 from bot.rules.permissions import Verb, may
 from bot.rules.reminders import is_urgent
 from bot.rules.workdays import add_working_days
+from bot.services import flows, inadequate, notify
 from bot.turn import Request
 from cards.action_done import (
     ActionStatus,
     action_confirmed_card,
     action_reopened_card,
     confirm_done_card,
+    confirm_done_summary,
     done_line,
     state_line,
     uk_moment,
@@ -46,18 +39,16 @@ from cards.extension import (
     decided_line,
     extension_decided_card,
     extension_request_card,
+    extension_request_summary,
 )
 from cards.inadequate import MeetingForm, VisitForm, child_visit_card, inadequate_alert_card
+from cards.names import CardKind, action_subject, extension_subject
 from storage import actions, audits, staff
 from storage import inadequate as responses
 from storage.actions import ExtensionState
 from storage.models import Action, Audit, Staff
 
 log = logging.getLogger(__name__)
-
-EXTENSION_DECIDED = "extension_decided"
-ACTION_CONFIRMED = "action_confirmed"
-ACTION_REOPENED = "action_reopened"
 
 
 class Result(StrEnum):
@@ -78,6 +69,10 @@ class Outcome:
     message: str
     # With Result.ASK: the card with the form to fill in.
     card: AdaptiveCard | None = None
+    # With Result.CHANGED: what the change makes stale on cards already posted, and its name;
+    # the feature answering the person refreshes them (bot.services.flows.settle).
+    stale: tuple[str, ...] = ()
+    change: str = ""
 
 
 _DENIED = {
@@ -133,15 +128,13 @@ async def mark_done(
     told = approver is not None and await _tell(
         request,
         approver,
-        kind=CONFIRM_DONE,
-        key=f"{CONFIRM_DONE}:{action_id}:{flows.stamp(request.now)}",
+        kind=CardKind.CONFIRM_DONE,
+        key=f"{CardKind.CONFIRM_DONE}:{action_id}:{flows.stamp(request.now)}",
         summary=confirm_done_summary(owner.display_name),
         card=confirm_done_card(status, today=request.today),
         subjects=[action_subject(action_id)],
     )
-    await flows.refresh_posted(
-        request, [action_subject(action_id), *map(extension_subject, withdrawn)], "done"
-    )
+    stale = (action_subject(action_id), *map(extension_subject, withdrawn))
     if approver is None:
         then = "There is no manager set up to confirm it, so the QA team will."
     elif approver.id == request.person.id:
@@ -150,7 +143,8 @@ async def mark_done(
         then = f"I've asked {approver.display_name} to confirm it."
     else:
         then = f"{approver.display_name} will see it to confirm next time they open QA Loop."
-    return Outcome(Result.CHANGED, f"{seen}{done_line(status, today=request.today)}. {then}")
+    message = f"{seen}{done_line(status, today=request.today)}. {then}"
+    return Outcome(Result.CHANGED, message, stale=stale, change="done")
 
 
 async def _ask_for_the_record(request: Request, action: Action, note: str | None) -> Outcome | None:
@@ -226,8 +220,8 @@ async def snooze(request: Request, *, action_id: int, days: int) -> Outcome:
         )
     if not await actions.snooze(request.session, action, actor_id=flows.me(request), until=until):
         return await _as_it_stands(request, Verb.SNOOZE, action)
-    await flows.refresh_posted(request, [action_subject(action_id)], "snoozed")
-    return Outcome(Result.CHANGED, f"Snoozed ✓ No reminder until {shown}. {still_due}")
+    message = f"Snoozed ✓ No reminder until {shown}. {still_due}"
+    return Outcome(Result.CHANGED, message, stale=(action_subject(action_id),), change="snoozed")
 
 
 async def request_extension(
@@ -291,13 +285,12 @@ async def request_extension(
     told = approver is not None and await _tell(
         request,
         approver,
-        kind=EXTENSION_REQUEST,
-        key=f"{EXTENSION_REQUEST}:{extension.id}",
+        kind=CardKind.EXTENSION_REQUEST,
+        key=f"{CardKind.EXTENSION_REQUEST}:{extension.id}",
         summary=extension_request_summary(owner.display_name),
         card=extension_request_card(view, today=today),
         subjects=[extension_subject(extension.id), action_subject(action_id)],
     )
-    await flows.refresh_posted(request, [action_subject(action_id)], "extension_requested")
     if approver is None:
         who = "There is no manager set up for this action, so the QA team will decide."
     elif approver.id == request.person.id:
@@ -307,7 +300,10 @@ async def request_extension(
     else:
         who = f"{approver.display_name} will see it next time they open QA Loop."
     return Outcome(
-        Result.CHANGED, f"More time asked for: {asked}. {who} I'll tell you what they decide."
+        Result.CHANGED,
+        f"More time asked for: {asked}. {who} I'll tell you what they decide.",
+        stale=(action_subject(action_id),),
+        change="extension_requested",
     )
 
 
@@ -371,15 +367,10 @@ async def decide_extension(request: Request, *, request_id: int, approve: bool) 
     told = await _tell(
         request,
         owner,
-        kind=EXTENSION_DECIDED,
-        key=f"{EXTENSION_DECIDED}:{request_id}",
+        kind=CardKind.EXTENSION_DECIDED,
+        key=f"{CardKind.EXTENSION_DECIDED}:{request_id}",
         summary=f"Your request for more time was {'approved' if approve else 'declined'}",
         card=extension_decided_card(view, today=today),
-    )
-    await flows.refresh_posted(
-        request,
-        [action_subject(action_id), extension_subject(request_id)],
-        "extension_approved" if approve else "extension_declined",
     )
     due = uk_date(view.due_on, today=today)
     said = (
@@ -392,7 +383,12 @@ async def decide_extension(request: Request, *, request_id: int, approve: bool) 
         if told
         else f"{owner.display_name} will see it in my actions."
     )
-    return Outcome(Result.CHANGED, f"{said} {then}")
+    return Outcome(
+        Result.CHANGED,
+        f"{said} {then}",
+        stale=(action_subject(action_id), extension_subject(request_id)),
+        change="extension_approved" if approve else "extension_declined",
+    )
 
 
 async def confirm_done(request: Request, *, action_id: int) -> Outcome:
@@ -411,15 +407,19 @@ async def confirm_done(request: Request, *, action_id: int) -> Outcome:
     told = await _tell(
         request,
         owner,
-        kind=ACTION_CONFIRMED,
-        key=f"{ACTION_CONFIRMED}:{action_id}:{flows.stamp(request.now)}",
+        kind=CardKind.ACTION_CONFIRMED,
+        key=f"{CardKind.ACTION_CONFIRMED}:{action_id}:{flows.stamp(request.now)}",
         summary="Your action was confirmed as done",
         card=action_confirmed_card(status, today=request.today),
     )
-    await flows.refresh_posted(request, [action_subject(action_id)], "confirmed")
     then = f" I've told {owner.display_name}." if told else ""
     when = uk_moment(request.now.astimezone(await _zone(request)), today=request.today)
-    return Outcome(Result.CHANGED, f"Confirmed ✓ by {request.person.display_name}, {when}.{then}")
+    return Outcome(
+        Result.CHANGED,
+        f"Confirmed ✓ by {request.person.display_name}, {when}.{then}",
+        stale=(action_subject(action_id),),
+        change="confirmed",
+    )
 
 
 async def reopen(request: Request, *, action_id: int, reason: str | None) -> Outcome:
@@ -444,17 +444,21 @@ async def reopen(request: Request, *, action_id: int, reason: str | None) -> Out
     told = await _tell(
         request,
         owner,
-        kind=ACTION_REOPENED,
-        key=f"{ACTION_REOPENED}:{action_id}:{flows.stamp(request.now)}",
+        kind=CardKind.ACTION_REOPENED,
+        key=f"{CardKind.ACTION_REOPENED}:{action_id}:{flows.stamp(request.now)}",
         summary="One of your actions is open again",
         card=action_reopened_card(
             status, reopened_by=request.person.display_name, reason=reason, today=request.today
         ),
     )
-    await flows.refresh_posted(request, [action_subject(action_id)], "reopened")
     then = f" I've told {owner.display_name}." if told else ""
     due = uk_date(action.due_on, today=request.today)
-    return Outcome(Result.CHANGED, f"Reopened: action #{action_id} is open again, due {due}.{then}")
+    return Outcome(
+        Result.CHANGED,
+        f"Reopened: action #{action_id} is open again, due {due}.{then}",
+        stale=(action_subject(action_id),),
+        change="reopened",
+    )
 
 
 # The steps the flows share.

@@ -14,9 +14,9 @@ from typing import Any, ClassVar, Literal
 from microsoft_teams.cards import AdaptiveCard
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import flows, notify, refresh
-from bot.payloads import CardAction, Id, Payload, Text
+from bot.payloads import Id, Payload, Text
 from bot.rules.grades import AuditState
+from bot.services import flows, notify, refresh
 from bot.turn import Reply, Request
 from cards.common import card_json
 from cards.moderation import (
@@ -28,12 +28,10 @@ from cards.moderation import (
     moderation_outcome_card,
     moderation_outcome_summary,
 )
-from jobs.moderation import KIND as MODERATION_REQUEST
+from cards.names import CardKind, CardVerb, audit_subject, subject_id
 from storage import actions, audits, staff
 from storage import moderation as store
 from storage.models import Moderation, SentCard
-
-MODERATION_OUTCOME = "moderation_outcome"
 
 Agree = Literal["agree", "disagree"]
 _CHOOSE = "Please choose Agree or Disagree for each grade."
@@ -62,7 +60,7 @@ class ModerateAudit(Payload):
 
 
 async def on_moderate_audit(request: Request, payload: ModerateAudit) -> Reply:
-    verb, audit_id = "moderate_audit", payload.audit_id
+    verb, audit_id = CardVerb.MODERATE_AUDIT, payload.audit_id
     session, tenant_id = request.session, request.tenant_id
     # The audit before its moderation, in the same order as anything else that changes an audit.
     audit = await audits.audit_for_update(session=session, tenant_id=tenant_id, audit_id=audit_id)
@@ -106,16 +104,17 @@ async def on_moderate_audit(request: Request, payload: ModerateAudit) -> Reply:
             session,
             tenant_id=tenant_id,
             person=auditor,
-            kind=MODERATION_OUTCOME,
-            key=f"{MODERATION_OUTCOME}:{moderation.id}",
+            kind=CardKind.MODERATION_OUTCOME,
+            key=f"{CardKind.MODERATION_OUTCOME}:{moderation.id}",
             summary=moderation_outcome_summary(),
             card=moderation_outcome_card(shown, decision, today=request.today),
         )
     )
     await refresh.refresh_cards(
         session,
+        request.rebuilders,
         tenant_id=tenant_id,
-        subjects=[refresh.audit_subject(audit_id)],
+        subjects=[audit_subject(audit_id)],
         today=request.today,
         change_key=f"moderated:{audit_id}",
         except_activity_id=request.reply_to_id,
@@ -131,7 +130,7 @@ async def rebuild_moderation_request(
 ) -> tuple[dict[str, Any], str] | None:
     """A posted request becomes the summary once decided; until then it is left alone, so a
     half-written comment is not wiped."""
-    audit_id = refresh.subject_id(sent.subject, "audit")
+    audit_id = subject_id(sent.subject, "audit")
     if audit_id is None:
         return None
     moderation = await store.moderation_of(session=session, tenant_id=tenant_id, audit_id=audit_id)
@@ -144,9 +143,6 @@ async def rebuild_moderation_request(
     shown = await _shown(session, tenant_id, audit_id)
     assert decision is not None
     return card_json(moderated_card(shown, decision, today=today)), "Moderation recorded"
-
-
-refresh.register(MODERATION_REQUEST, rebuild_moderation_request)
 
 
 async def _shown(session: AsyncSession, tenant_id: str, audit_id: int) -> AuditToModerate:
@@ -171,8 +167,3 @@ async def _moderated(
 ) -> AdaptiveCard:
     decision = await _decision(request, moderation)
     return moderated_card(shown, decision, today=request.today, notice=notice)
-
-
-ACTIONS: dict[str, CardAction] = {
-    "moderate_audit": CardAction(ModerateAudit, on_moderate_audit),
-}

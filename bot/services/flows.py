@@ -1,13 +1,14 @@
-"""Steps the card flows share: who is acting, updating cards already posted after a change, and
-answering a request that changes nothing (logged as "denied.<verb>" for the wrong person, else
-"refused.<verb>")."""
+"""Steps the features share: who is acting, refreshing the cards a change left stale, paging a
+list only some roles may see, and answering a request that changes nothing (logged as
+"denied.<verb>" for the wrong person, else "refused.<verb>")."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
-from bot import refresh
-from bot.turn import Reply, Request
+from bot.services import refresh
+from bot.turn import Command, Reply, Request
 from cards.notices import error_card
 from storage import actions
 
@@ -35,6 +36,7 @@ async def refresh_posted(request: Request, subjects: list[str], change: str) -> 
     was pressed: the answer to the press updates that one."""
     await refresh.refresh_cards(
         request.session,
+        request.rebuilders,
         tenant_id=request.tenant_id,
         subjects=subjects,
         today=request.today,
@@ -81,3 +83,27 @@ def refused(
 ) -> Reply:
     log_refusal(request, verb, audit_id, reason, denied=denied)
     return error_reply(message)
+
+
+async def page_if_allowed(request: Request, command: Command) -> Reply:
+    """Another page of a list only some roles may see: the role is checked again, on the server."""
+    if not command.allowed(request.person.role_set):
+        return error_reply(f"“{command.name}” is not available for your role.")
+    return await command.handler(request)
+
+
+class Settled(Protocol):
+    """A service's typed result that may leave posted cards stale (tracking.Outcome)."""
+
+    @property
+    def stale(self) -> tuple[str, ...]: ...
+
+    @property
+    def change(self) -> str: ...
+
+
+async def settle(request: Request, outcome: Settled) -> None:
+    """The one place a change's stale cards are refreshed, after the service made it: every
+    posted card showing what changed, except the one whose button was pressed."""
+    if outcome.stale:
+        await refresh_posted(request, list(outcome.stale), outcome.change)

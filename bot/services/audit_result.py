@@ -12,13 +12,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import notify, refresh
+from bot.services import notify
 from cards.audit_result import audit_result_card, audit_result_summary
 from cards.common import card_json
+from cards.names import CardKind, action_subject, subject_id
 from storage import actions, grading, reminders, staff
 from storage.models import Audit, SentCard
-
-AUDIT_RESULT = "audit_result"
 
 
 async def send_audit_result(
@@ -46,18 +45,18 @@ async def send_audit_result(
         session,
         tenant_id=tenant_id,
         person=practitioner,
-        kind=AUDIT_RESULT,
-        key=f"{AUDIT_RESULT}:{audit.id}",
+        kind=CardKind.AUDIT_RESULT,
+        key=f"{CardKind.AUDIT_RESULT}:{audit.id}",
         summary=audit_result_summary(),
         card=audit_result_card(view, practitioner_id=practitioner.id, today=today),
-        subjects=[refresh.action_subject(action_id) for action_id in theirs],
+        subjects=[action_subject(action_id) for action_id in theirs],
     )
 
 
 async def rebuild_audit_result(
     session: AsyncSession, tenant_id: str, sent: SentCard, today: date
 ) -> tuple[dict[str, Any], str] | None:
-    action_id = refresh.subject_id(sent.subject, "action")
+    action_id = subject_id(sent.subject, "action")
     practitioner_id = await reminders.recipient_of(
         session=session, tenant_id=tenant_id, conversation_ref_id=sent.conversation_ref_id
     )
@@ -76,6 +75,3 @@ async def rebuild_audit_result(
         return None
     card = audit_result_card(view, practitioner_id=practitioner_id, today=today)
     return card_json(card), audit_result_summary()
-
-
-refresh.register(AUDIT_RESULT, rebuild_audit_result)

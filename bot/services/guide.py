@@ -1,4 +1,4 @@
-"""The weekly step guide for auditors: its content file, the week it covers, and `guide`.
+"""The weekly step guide's content: its file, the week it covers, and the open audits it shows.
 
 The steps live in bot/content/step_guide.md, or the council's own file that
 QALOOP_STEP_GUIDE_FILE names, so the QA team can change them without code: a "# " title, an
@@ -16,20 +16,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.rules.reminders import AuditDue
-from bot.turn import Reply, Request
-from cards.guide import (
-    GuideAudit,
-    GuideStep,
-    StepGuide,
-    guide_unavailable_card,
-    step_guide_card,
-    step_guide_summary,
-)
-from storage import reminders
+from cards.guide import GuideAudit, GuideStep, StepGuide
 
 log = logging.getLogger(__name__)
 
-STEP_GUIDE_FILE = Path(__file__).resolve().parent / "content" / "step_guide.md"
+STEP_GUIDE_FILE = Path(__file__).resolve().parents[1] / "content" / "step_guide.md"
 MAX_STEPS = 12
 TITLE_LIMIT = 200
 TEXT_LIMIT = 1500
@@ -162,28 +153,6 @@ def iso_week(day: date) -> str:
 def week_end(day: date) -> date:
     """The Sunday of `day`'s ISO week."""
     return day + timedelta(days=7 - day.isoweekday())
-
-
-async def show_guide(request: Request) -> Reply:
-    """`guide`: this week's steps and the asker's open audits (case references: private)."""
-    try:
-        guide = load_step_guide(request.settings.step_guide_file)
-    except GuideFileError as exc:
-        log.error("step guide unavailable: %s", exc)
-        message = "The step guide can't be shown just now."
-        return Reply(card=guide_unavailable_card(), summary=message, error=message)
-    assert request.person.id is not None
-    due = await reminders.open_audits(
-        session=request.session,
-        tenant_id=request.tenant_id,
-        due_by=FAR_AHEAD,
-        auditor_id=request.person.id,
-    )
-    audits = [guide_audit(a) for a in due]
-    card = step_guide_card(
-        guide, audits=audits, today=request.today, week_ends=week_end(request.today)
-    )
-    return Reply(card=card, summary=step_guide_summary(len(audits)), private=True)
 
 
 def guide_audit(audit: AuditDue) -> GuideAudit:

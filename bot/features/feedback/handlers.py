@@ -3,39 +3,35 @@ with every version kept, and `feedback` (forms I still owe)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import flows, notify, refresh
-from bot.payloads import CardAction, Id, Payload, Text
+from bot.payloads import Id, Payload, Text
 from bot.rules.grades import DONE_AUDIT_STATES
+from bot.rules.reminders import FEEDBACK_EDIT_WINDOW, FEEDBACK_LISTED_FOR
+from bot.services import flows, refresh
+from bot.services.feedback import about_view
 from bot.turn import Reply, Request
 from cards.common import card_json, counted
 from cards.feedback import (
     RATINGS,
     SCALE,
     Answers,
-    FeedbackAbout,
     Given,
     feedback_form_card,
     feedback_form_summary,
     feedback_owed_card,
     feedback_thanks_card,
 )
-from storage import actions, reminders, staff
+from cards.names import CardVerb, feedback_subject, subject_id
+from storage import actions, reminders
 from storage import feedback as store
-from storage.models import Audit, Feedback, SentCard
+from storage.models import Feedback, SentCard
 
-FEEDBACK_FORM = "feedback_form"
-# A response can be changed for this long after it was first sent; every change is a new version.
-EDIT_WINDOW = timedelta(days=7)
-# `feedback` lists audits completed this recently without feedback: the daily card asks for the
-# first week (bot.rules.reminders.FEEDBACK_WINDOW); the list keeps them a while longer.
-LISTED_FOR = timedelta(days=30)
 FEEDBACK_STATES = DONE_AUDIT_STATES
 
 WINDOW_CLOSED = "Feedback can be changed for 7 days after you first sent it."
@@ -44,11 +40,6 @@ NOT_FOUND = "I can't find that audit. It may have been removed."
 NOT_FINISHED = "This audit isn't completed, so there is no feedback to give yet."
 MISSING = "Please choose 1 to 5 for each of the four statements."
 THANKS = "Thank you for your feedback"
-
-
-def feedback_subject(audit_id: int) -> str:
-    """What the daily card's "feedback owed" line and the posted form show."""
-    return f"feedback:{audit_id}"
 
 
 class SubmitFeedback(Payload):
@@ -71,35 +62,6 @@ class OpenFeedback(Payload):
     audit_id: Id
 
 
-async def ask_for_feedback(
-    session: AsyncSession, *, tenant_id: str, audit: Audit, today: date
-) -> bool:
-    """Called in the completing transaction: queue the feedback form to the audit's practitioner.
-
-    False when there is nobody to ask or no chat with them yet (`feedback` still lists it).
-    """
-    if audit.id is None or audit.practitioner_id is None:
-        return False
-    practitioner = await staff.by_id(
-        session=session, tenant_id=tenant_id, staff_id=audit.practitioner_id
-    )
-    if practitioner is None or not practitioner.active:
-        return False
-    found = await store.about_audit(session=session, tenant_id=tenant_id, audit_id=audit.id)
-    assert found is not None  # the caller holds it
-    about = await _about(session, tenant_id, found)
-    return await notify.tell(
-        session,
-        tenant_id=tenant_id,
-        person=practitioner,
-        kind=FEEDBACK_FORM,
-        key=f"{FEEDBACK_FORM}:{audit.id}",
-        summary=feedback_form_summary(),
-        card=feedback_form_card(about, today=today),
-        subjects=[refresh.audit_subject(audit.id), feedback_subject(audit.id)],
-    )
-
-
 async def show_feedback(request: Request) -> Reply:
     """`feedback`: the forms I still owe, each opening in place."""
     assert request.person.id is not None
@@ -107,7 +69,7 @@ async def show_feedback(request: Request) -> Reply:
     owed = await reminders.feedback_owed(
         session=request.session,
         tenant_id=request.tenant_id,
-        completed_since=request.today - LISTED_FOR,
+        completed_since=request.today - FEEDBACK_LISTED_FOR,
         zone=zone,
         practitioner_id=request.person.id,
     )
@@ -117,11 +79,11 @@ async def show_feedback(request: Request) -> Reply:
 
 
 async def on_submit_feedback(request: Request, payload: SubmitFeedback) -> Reply:
-    verb = "submit_feedback"
+    verb = CardVerb.SUBMIT_FEEDBACK
     found = await _audit_for(request, verb, payload.audit_id)
     if isinstance(found, Reply):
         return found
-    about = await _about(request.session, request.tenant_id, found)
+    about = await about_view(request.session, request.tenant_id, found)
     feedback, given = await _given(request, payload.audit_id)
     current = given.version if given else 0
     if payload.version != current:
@@ -160,6 +122,7 @@ async def on_submit_feedback(request: Request, payload: SubmitFeedback) -> Reply
     )
     await refresh.refresh_cards(
         request.session,
+        request.rebuilders,
         tenant_id=request.tenant_id,
         subjects=[feedback_subject(payload.audit_id)],
         today=request.today,
@@ -182,7 +145,7 @@ async def on_open_feedback(request: Request, payload: OpenFeedback, *, verb: str
     found = await _audit_for(request, verb, payload.audit_id)
     if isinstance(found, Reply):
         return found
-    about = await _about(request.session, request.tenant_id, found)
+    about = await about_view(request.session, request.tenant_id, found)
     _, given = await _given(request, payload.audit_id)
     if given is None:
         form = feedback_form_card(about, today=request.today)
@@ -191,7 +154,7 @@ async def on_open_feedback(request: Request, payload: OpenFeedback, *, verb: str
         flows.log_refusal(request, verb, payload.audit_id, "window_closed")
         card = feedback_thanks_card(about, given, today=request.today, notice=WINDOW_CLOSED)
         return Reply(card=card, summary=WINDOW_CLOSED)
-    if verb == "give_feedback":
+    if verb == CardVerb.GIVE_FEEDBACK:
         # From a list shown before the feedback was sent: show what was sent, with "Change".
         notice = "You've already sent feedback for this audit."
         card = feedback_thanks_card(about, given, today=request.today, notice=notice)
@@ -205,11 +168,11 @@ async def on_open_feedback(request: Request, payload: OpenFeedback, *, verb: str
 
 
 async def on_edit_feedback(request: Request, payload: OpenFeedback) -> Reply:
-    return await on_open_feedback(request, payload, verb="edit_feedback")
+    return await on_open_feedback(request, payload, verb=CardVerb.EDIT_FEEDBACK)
 
 
 async def on_give_feedback(request: Request, payload: OpenFeedback) -> Reply:
-    return await on_open_feedback(request, payload, verb="give_feedback")
+    return await on_open_feedback(request, payload, verb=CardVerb.GIVE_FEEDBACK)
 
 
 async def rebuild_feedback_form(
@@ -217,9 +180,7 @@ async def rebuild_feedback_form(
 ) -> tuple[dict[str, Any], str] | None:
     """A posted form becomes the thank-you summary once the feedback is sent (from anywhere);
     until then it is left alone, so nothing half-typed is wiped."""
-    audit_id = refresh.subject_id(sent.subject, "feedback") or refresh.subject_id(
-        sent.subject, "audit"
-    )
+    audit_id = subject_id(sent.subject, "feedback") or subject_id(sent.subject, "audit")
     if audit_id is None:
         return None
     found = await store.about_audit(session=session, tenant_id=tenant_id, audit_id=audit_id)
@@ -230,11 +191,8 @@ async def rebuild_feedback_form(
     given = await _given_of(session, tenant_id, feedback, zone=zone, today=today)
     if given is None:
         return None
-    about = await _about(session, tenant_id, found)
+    about = await about_view(session, tenant_id, found)
     return card_json(feedback_thanks_card(about, given, today=today)), THANKS
-
-
-refresh.register(FEEDBACK_FORM, rebuild_feedback_form)
 
 
 # The steps the flows share.
@@ -252,19 +210,6 @@ async def _audit_for(request: Request, verb: str, audit_id: int) -> store.AuditF
     if found.audit.state not in FEEDBACK_STATES:
         return flows.refused(request, verb, audit_id, f"audit_{found.audit.state}", NOT_FINISHED)
     return found
-
-
-async def _about(
-    session: AsyncSession, tenant_id: str, found: store.AuditForFeedback
-) -> FeedbackAbout:
-    completed = found.audit.completed_at
-    zone = await actions.display_zone(session=session, tenant_id=tenant_id) if completed else None
-    return FeedbackAbout(
-        audit_id=found.audit.id or 0,
-        case_ref=found.case_ref,
-        auditor_name=found.auditor_name,
-        completed_on=completed.astimezone(zone).date() if completed and zone else None,
-    )
 
 
 async def _given(request: Request, audit_id: int) -> tuple[Feedback | None, Given | None]:
@@ -292,7 +237,7 @@ async def _given_of(
     )
     if latest is None:
         return None
-    closes = feedback.created_at + EDIT_WINDOW
+    closes = feedback.created_at + FEEDBACK_EDIT_WINDOW
     open_now = (
         now <= closes
         if now is not None
@@ -318,10 +263,3 @@ def _answers(payload: SubmitFeedback) -> Answers | None:
         worked_well=payload.worked_well or None,
         could_be_better=payload.could_be_better or None,
     )
-
-
-ACTIONS: dict[str, CardAction] = {
-    "submit_feedback": CardAction(SubmitFeedback, on_submit_feedback),
-    "edit_feedback": CardAction(OpenFeedback, on_edit_feedback),
-    "give_feedback": CardAction(OpenFeedback, on_give_feedback),
-}

@@ -16,8 +16,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, StringConstraints, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import audit_result, feedback, flows, inadequate, notify, refresh
-from bot.payloads import CardAction, Id, Payload, Text
+from bot.payloads import Id, Payload, Text
 from bot.rules.grades import (
     DONE_AUDIT_STATES,
     GRADE_LABELS,
@@ -32,6 +31,7 @@ from bot.rules.grades import (
 from bot.rules.roles import Role
 from bot.rules.smart import smart_problems
 from bot.rules.workdays import weekdays_of
+from bot.services import audit_result, feedback, flows, inadequate, notify
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
 from cards.action_form import (
@@ -53,10 +53,10 @@ from cards.grading import (
     grading_form_card,
     working_card,
 )
+from cards.names import CardKind, CardVerb, action_subject, audit_subject, subject_id
 from storage import actions, audits, grading
 from storage.models import Audit, SentCard
 
-ACTION_ASSIGNED = "action_assigned"
 FORMS = (*(s.value for s in Standard), ANY)
 UNADDED = (
     "The audit is not completed yet: an action is typed but not added. Press Add action to "
@@ -201,21 +201,21 @@ class AddAction(Payload):
 
 
 async def on_open_grading(request: Request, payload: OpenGrading) -> Reply:
-    verb = "open_grading"
+    verb = CardVerb.OPEN_GRADING
     found = await _audit_for(request, verb, payload.audit_id)
     if isinstance(found, Reply):
         return found
     audit = found
     if audit.state == AuditState.ASSIGNED:
         grading.start(request.session, audit, actor_id=flows.me(request))
-        await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "started")
+        await flows.refresh_posted(request, [audit_subject(payload.audit_id)], "started")
     view = await _view(request, payload.audit_id)
     card = grading_form_card(view, draft=GradesDraft.of(view), message=None, today=request.today)
     return Reply(card=card, summary="Record grades")
 
 
 async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
-    verb = "save_grades"
+    verb = CardVerb.SAVE_GRADES
     found = await _audit_for(request, verb, payload.audit_id)
     if isinstance(found, Reply):
         return found
@@ -259,7 +259,7 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
         risk_identified=payload.risk_identified,
     )
     if changed:
-        await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "graded")
+        await flows.refresh_posted(request, [audit_subject(payload.audit_id)], "graded")
     view = await _view(request, payload.audit_id)
     then = (
         "Add an action for each standard that needs one, then complete the audit."
@@ -270,7 +270,7 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
 
 
 async def on_add_action(request: Request, payload: AddAction) -> Reply:
-    verb = "add_action"
+    verb = CardVerb.ADD_ACTION
     found = await _audit_for(request, verb, payload.audit_id)
     if isinstance(found, Reply):
         return found
@@ -354,16 +354,16 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
             session,
             tenant_id=tenant_id,
             person=owner,
-            kind=ACTION_ASSIGNED,
-            key=f"{ACTION_ASSIGNED}:{action.id}",
+            kind=CardKind.ACTION_ASSIGNED,
+            key=f"{CardKind.ACTION_ASSIGNED}:{action.id}",
             summary=action_assigned_summary(request.person.display_name),
             card=action_assigned_card(
                 status, by_name=request.person.display_name, today=request.today
             ),
-            subjects=[refresh.action_subject(action.id)],
+            subjects=[action_subject(action.id)],
         )
     await flows.refresh_posted(
-        request, [refresh.audit_subject(payload.audit_id)], f"action_added:{action.id}"
+        request, [audit_subject(payload.audit_id)], f"action_added:{action.id}"
     )
     due = uk_date(payload.due_on, today=request.today)
     who = "you" if owner.id == request.person.id else owner.display_name
@@ -377,7 +377,7 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
 
 
 async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
-    verb = "complete_audit"
+    verb = CardVerb.COMPLETE_AUDIT
     found = await _audit_for(request, verb, payload.audit_id)
     if isinstance(found, Reply):
         return found
@@ -427,7 +427,7 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         said.append(f"I've asked {view.practitioner_name} for feedback on how the audit felt.")
     if responded:
         said.append(_response_said(audit, request.today))
-    await flows.refresh_posted(request, [refresh.audit_subject(payload.audit_id)], "completed")
+    await flows.refresh_posted(request, [audit_subject(payload.audit_id)], "completed")
     view = await _view(request, payload.audit_id)
     card = completed_card(view, today=request.today, message=" ".join(said) or None)
     return Reply(card=card, summary=completed_line(view, today=request.today))
@@ -476,7 +476,7 @@ async def _as_it_stands(request: Request, verb: str, audit: Audit) -> Reply:
     today = request.today
     _log_refusal(request, verb, audit, f"already_{audit.state}")
     if audit.state in DONE_AUDIT_STATES:
-        if verb == "complete_audit":
+        if verb == CardVerb.COMPLETE_AUDIT:
             message = f"Already {completed_line(view, today=today)[0].lower()}{completed_line(view, today=today)[1:]}."
         else:
             when = f" on {uk_moment(view.completed_at, today=today)}" if view.completed_at else ""
@@ -497,7 +497,7 @@ async def _as_it_stands(request: Request, verb: str, audit: Audit) -> Reply:
 async def _form_again(request: Request, payload: SaveGrades, reason: str, message: str) -> Reply:
     """The grading form back, with the message and everything as it was sent."""
     audit_view = await _view(request, payload.audit_id)
-    _log_refusal_id(request, "save_grades", payload.audit_id, reason)
+    _log_refusal_id(request, CardVerb.SAVE_GRADES, payload.audit_id, reason)
     card = grading_form_card(
         audit_view, draft=payload.draft(), message=message, today=request.today
     )
@@ -584,7 +584,7 @@ async def _view(request: Request, audit_id: int) -> GradingView:
 async def rebuild_action_assigned(
     session: AsyncSession, tenant_id: str, sent: SentCard, today: date
 ) -> tuple[dict[str, Any], str] | None:
-    action_id = refresh.subject_id(sent.subject, "action")
+    action_id = subject_id(sent.subject, "action")
     if action_id is None:
         return None
     zone = await actions.display_zone(session=session, tenant_id=tenant_id)
@@ -598,13 +598,3 @@ async def rebuild_action_assigned(
     return card_json(
         action_assigned_card(status, by_name=by, today=today)
     ), action_assigned_summary(by)
-
-
-refresh.register(ACTION_ASSIGNED, rebuild_action_assigned)
-
-ACTIONS: dict[str, CardAction] = {
-    "open_grading": CardAction(OpenGrading, on_open_grading),
-    "save_grades": CardAction(SaveGrades, on_save_grades),
-    "add_action": CardAction(AddAction, on_add_action),
-    "complete_audit": CardAction(CompleteAudit, on_complete_audit),
-}

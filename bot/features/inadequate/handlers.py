@@ -11,36 +11,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar
 
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import flows, notify, refresh
-from bot.payloads import CardAction, Id, Payload, Text
+from bot.payloads import Id, Payload, Text
 from bot.rules.dates import MAX_AHEAD, parse_day
-from bot.rules.deadlines import (
-    MEETING_WHAT,
-    VISIT_WHAT,
-    meeting_due,
-    meeting_measure,
-    visit_due,
-    visit_measure,
-)
-from bot.rules.grades import ActionState, Grade
-from bot.rules.permissions import SERVICE_LEADS
-from bot.rules.roles import Role
+from bot.rules.grades import ActionState
+from bot.rules.permissions import may_record_meeting, may_record_visit
 from bot.rules.workdays import is_working_day
+from bot.services import flows, notify
+from bot.services.inadequate import Problem, day_problem, visit_day_problem
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
 from cards.common import card_json, counted, uk_date
 from cards.inadequate import (
-    ALERT_KIND,
-    ASSIGNED_KIND,
     MEETING_ACTIONS,
-    VISIT_KIND,
     AlertView,
     Draft,
     MeetingForm,
@@ -52,7 +41,17 @@ from cards.inadequate import (
     meeting_action_card,
     visit_summary,
 )
-from storage import actions, audits, staff, tenants
+from cards.names import (
+    CardKind,
+    CardVerb,
+    Input,
+    action_subject,
+    audit_subject,
+    extension_subject,
+    item_input,
+    subject_id,
+)
+from storage import actions, audits, staff
 from storage import inadequate as store
 from storage.models import Action, Audit, SentCard, Staff
 
@@ -87,12 +86,12 @@ class MeetingHeld(Payload):
     problems: ClassVar[dict[str, str]] = {
         "attendees": "The list of who attended can be up to 2,000 characters.",
         **{
-            f"{f}_{n}": f"Action {n}: each answer can be up to 2,000 characters."
+            item_input(f, n): f"Action {n}: each answer can be up to 2,000 characters."
             for f in ("what", "measure")
             for n in range(1, MEETING_ACTIONS + 1)
         },
         **{
-            f"owner_email_{n}": f"Action {n}: that email address is too long."
+            item_input(Input.OWNER_EMAIL, n): f"Action {n}: that email address is too long."
             for n in range(1, MEETING_ACTIONS + 1)
         },
     }
@@ -100,11 +99,11 @@ class MeetingHeld(Payload):
     def form(self) -> MeetingForm:
         drafts = tuple(
             Draft(
-                what=getattr(self, f"what_{n}"),
-                measure=getattr(self, f"measure_{n}"),
-                owner=getattr(self, f"owner_{n}"),
-                owner_email=getattr(self, f"owner_email_{n}").strip(),
-                due_on=getattr(self, f"due_on_{n}"),
+                what=getattr(self, item_input(Input.WHAT, n)),
+                measure=getattr(self, item_input(Input.MEASURE, n)),
+                owner=getattr(self, item_input(Input.OWNER, n)),
+                owner_email=getattr(self, item_input(Input.OWNER_EMAIL, n)).strip(),
+                due_on=getattr(self, item_input(Input.DUE_ON, n)),
             )
             for n in range(1, MEETING_ACTIONS + 1)
         )
@@ -126,144 +125,16 @@ class VisitDone(Payload):
 # Completing an audit that is inadequate or identifies risk.
 
 
-async def respond_to_completed(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    audit: Audit,
-    actor_id: int,
-    today: date,
-    now: datetime,
-) -> bool:
-    """Called in the completing transaction. An inadequate audit gets its action meeting; risk
-    identified, at any grade, gets a child visit by the social worker. Both are due by the
-    tenant's deadlines from the completion day in its zone, tracked as actions, and the alert
-    is queued. True if there was anything to respond to; called again, it changes nothing.
-    """
-    assert audit.id is not None
-    inadequate = audit.overall_grade == Grade.INADEQUATE
-    if not (inadequate or audit.risk_identified):
-        return False
-    for source in (store.MEETING, store.VISIT):
-        if await store.response_action(
-            session=session, tenant_id=tenant_id, audit_id=audit.id, source=source
-        ):
-            log.info("audit %s already has its response", audit.id)
-            return True
-    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
-    deadlines = await tenants.deadlines(session=session, tenant_id=tenant_id)
-    completed_on = (audit.completed_at or now).astimezone(zone).date()
-    meeting_due_on = meeting_due(completed_on, deadlines) if inadequate else None
-    visit_due_on = visit_due(completed_on, deadlines) if audit.risk_identified else None
-    store.set_response_dates(
-        session, audit, actor_id=actor_id, meeting_due_on=meeting_due_on, visit_due_on=visit_due_on
-    )
-    service_id = await store.service_of(session=session, tenant_id=tenant_id, audit=audit)
-    people = await store.responders(
-        session=session, tenant_id=tenant_id, service_id=service_id, team_id=audit.team_id
-    )
-    chair = _meeting_owner(people)
-    subjects = [refresh.audit_subject(audit.id)]
-    if meeting_due_on is not None:
-        meeting = await store.add_action(
-            session,
-            tenant_id=tenant_id,
-            audit_id=audit.id,
-            source=store.MEETING,
-            what=MEETING_WHAT,
-            measure=meeting_measure(deadlines.meeting),
-            owner_id=chair.id if chair and chair.id else actor_id,
-            due_on=meeting_due_on,
-            created_by=actor_id,
-        )
-        subjects.append(refresh.action_subject(meeting.id or 0))
-    visit = None
-    if visit_due_on is not None:
-        # The social worker visits; without one on the audit, the team manager sees it done.
-        worker = audit.practitioner_id or next(
-            (p.id for p in (*people["team_manager"], chair) if p is not None and p.id), actor_id
-        )
-        visit = await store.add_action(
-            session,
-            tenant_id=tenant_id,
-            audit_id=audit.id,
-            source=store.VISIT,
-            what=VISIT_WHAT,
-            measure=visit_measure(deadlines.visit),
-            owner_id=worker,
-            due_on=visit_due_on,
-            created_by=actor_id,
-        )
-        subjects.append(refresh.action_subject(visit.id or 0))
-    view = await store.alert_view(
-        session=session, tenant_id=tenant_id, audit_id=audit.id, zone=zone
-    )
-    assert view is not None
-    card = inadequate_alert_card(view, today=today)
-    summary = alert_summary(view, today=today)
-    # Inadequate: the service's HoS and SM; risk alone: its SM. Always the TM and QA. The
-    # person who completed it is told too: the card carries the buttons they may need.
-    leads = people["lead"]
-    if not inadequate:
-        leads = [s for s in leads if Role.SERVICE_MANAGER in s.role_set]
-    told: set[int] = set()
-    for person in (*leads, *people["team_manager"], *people["qa"]):
-        if person.id is None or person.id in told:
-            continue
-        told.add(person.id)
-        await notify.tell(
-            session,
-            tenant_id=tenant_id,
-            person=person,
-            kind=ALERT_KIND,
-            key=f"{ALERT_KIND}:{audit.id}:{person.id}",
-            summary=summary,
-            card=card,
-            subjects=subjects,
-        )
-    if visit is not None:
-        worker_row = await staff.by_id(
-            session=session, tenant_id=tenant_id, staff_id=visit.owner_id
-        )
-        if worker_row is not None:
-            await notify.tell(
-                session,
-                tenant_id=tenant_id,
-                person=worker_row,
-                kind=VISIT_KIND,
-                key=f"{VISIT_KIND}:{audit.id}:{worker_row.id}",
-                summary=visit_summary(view, today=today),
-                card=child_visit_card(view, today=today),
-                subjects=[refresh.audit_subject(audit.id), refresh.action_subject(visit.id or 0)],
-            )
-    return True
-
-
-def _meeting_owner(people: dict[str, list[Staff]]) -> Staff | None:
-    """Who arranges the meeting: a service manager, else the head of service, else the team
-    manager, else QA."""
-    leads = people["lead"]
-    for group in (
-        [s for s in leads if Role.SERVICE_MANAGER in s.role_set],
-        leads,
-        people["team_manager"],
-        people["qa"],
-    ):
-        if group:
-            return group[0]
-    return None
-
-
 # Meeting held.
 
 
 async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
-    verb = "meeting_held"
+    verb = CardVerb.MEETING_HELD
     found = await _audit_and_step(request, verb, payload.audit_id, store.MEETING)
     if isinstance(found, Reply):
         return found
     audit, step = found
-    if not await _may_record_meeting(request, audit, step):
+    if not await _records_meeting(request, audit, step):
         return flows.refused(
             request,
             verb,
@@ -306,7 +177,7 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
         recorded_by=me,
         now=request.now,
     )
-    changed = [refresh.audit_subject(audit.id or 0), refresh.action_subject(step.id or 0)]
+    changed = [audit_subject(audit.id or 0), action_subject(step.id or 0)]
     # Done by this meeting, unless someone marked it done from a list meanwhile.
     if step.state == ActionState.OPEN and await actions.mark_done(
         session,
@@ -316,7 +187,7 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
         note=f"Meeting held {uk_date(held_on)}",
     ):
         withdrawn = await actions.withdraw_extensions(session, step, actor_id=me, now=request.now)
-        changed += [refresh.extension_subject(w) for w in withdrawn]
+        changed += [extension_subject(w) for w in withdrawn]
     view = await _view(request, audit.id or 0)
     told: list[str] = []
     for item in allocated:
@@ -335,8 +206,8 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
             session,
             tenant_id=tenant_id,
             person=item.owner,
-            kind=ASSIGNED_KIND,
-            key=f"{ASSIGNED_KIND}:{action.id}",
+            kind=CardKind.ACTION_ASSIGNED,
+            key=f"{CardKind.ACTION_ASSIGNED}:{action.id}",
             summary=assigned_summary(due_on=item.due_on, today=request.today),
             card=meeting_action_card(
                 action_id=action.id or 0,
@@ -347,10 +218,10 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
                 allocated_by=request.person.display_name,
                 today=request.today,
             ),
-            subjects=[refresh.action_subject(action.id or 0)],
+            subjects=[action_subject(action.id or 0)],
         ):
             told.append(item.owner.display_name)
-    await flows.refresh_posted(request, changed, "meeting_held")
+    await flows.refresh_posted(request, changed, CardVerb.MEETING_HELD)
     count = len(allocated)
     message = (
         f"Meeting held ✓ {uk_date(held_on, today=request.today)} recorded, with "
@@ -360,12 +231,6 @@ async def on_meeting_held(request: Request, payload: MeetingHeld) -> Reply:
     if names:
         message += f" I've told {flows.names_and(names)}."
     return await _answer(request, payload, message)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    reason: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +249,7 @@ async def _check_meeting(
     held_on = parse_day(form.held_on, today=today) if form.held_on else None
     if held_on is None:
         return Problem("no_date", "Please give the date the meeting was held.")
-    if problem := await _day_problem(request, audit, held_on, "meeting"):
+    if problem := await day_problem(request, audit, held_on, "meeting"):
         return problem
     if not form.attendees:
         return Problem("no_attendees", "Please say who attended: the roles and names of staff.")
@@ -443,31 +308,29 @@ async def _check_draft(request: Request, n: int, draft: Draft) -> Problem | Allo
     return Allocation(what=draft.what, measure=draft.measure, owner=owner, due_on=due)
 
 
-async def _may_record_meeting(request: Request, audit: Audit, step: Action) -> bool:
+async def _records_meeting(request: Request, audit: Audit, step: Action) -> bool:
     """The service's HoS and SM, the audit team's TM, QA, or whoever arranges the meeting."""
     me = await staff.standing(
         session=request.session, tenant_id=request.tenant_id, person=request.person
     )
-    if Role.QA in me.roles or me.id == step.owner_id:
-        return True
-    if Role.TEAM_MANAGER in me.roles and me.team_id == audit.team_id:
-        return True
     service_id = await store.service_of(
         session=request.session, tenant_id=request.tenant_id, audit=audit
     )
-    return bool(SERVICE_LEADS & me.roles) and service_id is not None and me.service_id == service_id
+    return may_record_meeting(
+        me, arranger_id=step.owner_id, audit_team_id=audit.team_id, audit_service_id=service_id
+    )
 
 
 # Visit done.
 
 
 async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
-    verb = "visit_done"
+    verb = CardVerb.VISIT_DONE
     found = await _audit_and_step(request, verb, payload.audit_id, store.VISIT)
     if isinstance(found, Reply):
         return found
     audit, step = found
-    if not await _may_record_visit(request, audit, step):
+    if not await _records_visit(request, audit, step):
         return flows.refused(
             request,
             verb,
@@ -516,52 +379,32 @@ async def on_visit_done(request: Request, payload: VisitDone) -> Reply:
     await flows.refresh_posted(
         request,
         [
-            refresh.audit_subject(audit.id or 0),
-            refresh.action_subject(step.id or 0),
-            *map(refresh.extension_subject, withdrawn),
+            audit_subject(audit.id or 0),
+            action_subject(step.id or 0),
+            *map(extension_subject, withdrawn),
         ],
-        "visit_done",
+        CardVerb.VISIT_DONE,
     )
     return await _answer(
         request, payload, f"Visit done ✓ {uk_date(visited, today=today)} recorded. Thank you."
     )
 
 
-async def visit_day_problem(request: Request, audit: Audit, visited: date | None) -> Problem | None:
-    """Why `visited` cannot be the day the child was seen: none given, in the future, or before
-    the audit that called for the visit was completed."""
-    if visited is None:
-        return Problem("no_date", "Please give the date of the visit.")
-    return await _day_problem(request, audit, visited, "visit")
-
-
-async def _day_problem(request: Request, audit: Audit, day: date, what: str) -> Problem | None:
-    """The meeting or the visit happened after the audit was completed and not after today."""
-    if day > request.today:
-        return Problem("future_date", f"The {what} date can't be in the future.")
-    completed = await _completed_on(request, audit)
-    if completed is not None and day < completed:
-        return Problem(
-            "before_audit",
-            f"The {what} can't be before the audit was completed "
-            f"({uk_date(completed, today=request.today)}).",
-        )
-    return None
-
-
-async def _may_record_visit(request: Request, audit: Audit, step: Action) -> bool:
+async def _records_visit(request: Request, audit: Audit, step: Action) -> bool:
     """The social worker (the visit's owner), their team manager or line manager, or QA."""
     me = await staff.standing(
         session=request.session, tenant_id=request.tenant_id, person=request.person
     )
-    if Role.QA in me.roles or me.id in (step.owner_id, audit.practitioner_id):
-        return True
-    if Role.TEAM_MANAGER in me.roles and me.team_id == audit.team_id:
-        return True
     owner = await staff.by_id(
         session=request.session, tenant_id=request.tenant_id, staff_id=step.owner_id
     )
-    return owner is not None and owner.manager_id == me.id
+    return may_record_visit(
+        me,
+        worker_id=step.owner_id,
+        practitioner_id=audit.practitioner_id,
+        audit_team_id=audit.team_id,
+        worker_manager_id=owner.manager_id if owner is not None else None,
+    )
 
 
 # The steps both share.
@@ -596,13 +439,6 @@ async def _audit_and_step(
     return audit, step
 
 
-async def _completed_on(request: Request, audit: Audit) -> date | None:
-    if audit.completed_at is None:
-        return None
-    zone = await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
-    return audit.completed_at.astimezone(zone).date()
-
-
 async def _view(request: Request, audit_id: int) -> AlertView:
     zone = await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
     view = await store.alert_view(
@@ -635,8 +471,8 @@ async def _unchanged(
 
 
 async def _posted_view(session: AsyncSession, tenant_id: str, sent: SentCard) -> AlertView | None:
-    audit_id = refresh.subject_id(sent.subject, "audit")
-    action_id = refresh.subject_id(sent.subject, "action")
+    audit_id = subject_id(sent.subject, "audit")
+    action_id = subject_id(sent.subject, "action")
     if audit_id is None and action_id is not None:
         audit_id = await store.audit_of_action(
             session=session, tenant_id=tenant_id, action_id=action_id
@@ -665,12 +501,3 @@ async def rebuild_visit(
     if view is None:
         return None
     return card_json(child_visit_card(view, today=today)), visit_summary(view, today=today)
-
-
-refresh.register(ALERT_KIND, rebuild_alert)
-refresh.register(VISIT_KIND, rebuild_visit)
-
-ACTIONS: dict[str, CardAction] = {
-    "meeting_held": CardAction(MeetingHeld, on_meeting_held),
-    "visit_done": CardAction(VisitDone, on_visit_done),
-}

@@ -1,0 +1,39 @@
+"""The app's features, listed: what QA Loop is made of.
+
+A feature is a package here that declares one `Feature` (bot.feature): its commands, card verbs,
+card rebuilders and jobs. Adding one is writing its package and a line below. The order is the
+order of `help` within each group and of the manifest's command menus.
+"""
+
+from __future__ import annotations
+
+from bot.feature import Catalogue, Feature
+from bot.features import (
+    actions,
+    admin,
+    allocation,
+    briefings,
+    channels,
+    digests,
+    feedback,
+    grading,
+    guide,
+    inadequate,
+    moderation,
+)
+
+FEATURES: tuple[Feature, ...] = (
+    admin.FEATURE,
+    actions.FEATURE,
+    grading.FEATURE,
+    feedback.FEATURE,
+    digests.FEATURE,
+    guide.FEATURE,
+    briefings.FEATURE,
+    allocation.FEATURE,
+    inadequate.FEATURE,
+    moderation.FEATURE,
+    channels.FEATURE,
+)
+
+CATALOGUE = Catalogue.of(FEATURES)

@@ -1,0 +1,54 @@
+"""The manager's posted cards about an action, built afresh when the action changes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cards.action_done import confirm_done_card, confirm_done_summary
+from cards.common import card_json
+from cards.extension import extension_request_card, extension_request_summary
+from cards.names import subject_id
+from storage import actions
+from storage.models import SentCard
+
+
+async def rebuild_extension_request(
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+) -> tuple[dict[str, Any], str] | None:
+    request_id = subject_id(sent.subject, "extension")
+    action_id = subject_id(sent.subject, "action")
+    if request_id is None and action_id is not None:
+        request_id = await actions.extension_shown_on(
+            session=session, tenant_id=tenant_id, action_id=action_id, sent_at=sent.sent_at
+        )
+    if request_id is None:
+        return None
+    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    view = await actions.extension_view(
+        session=session, tenant_id=tenant_id, request_id=request_id, zone=zone
+    )
+    if view is None:
+        return None
+    return card_json(extension_request_card(view, today=today)), extension_request_summary(
+        view.owner_name
+    )
+
+
+async def rebuild_confirm_done(
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+) -> tuple[dict[str, Any], str] | None:
+    action_id = subject_id(sent.subject, "action")
+    if action_id is None:
+        return None
+    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    status = await actions.action_status(
+        session=session, tenant_id=tenant_id, action_id=action_id, zone=zone
+    )
+    if status is None:
+        return None
+    return card_json(confirm_done_card(status, today=today)), confirm_done_summary(
+        status.owner_name
+    )

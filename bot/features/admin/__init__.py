@@ -1,0 +1,17 @@
+"""Admin: `help` (made from every feature's commands), `unreachable`, and the nightly housekeeping."""
+
+from __future__ import annotations
+
+from bot.feature import Feature
+from bot.features.admin import handlers
+from bot.payloads import CardAction, PagePayload
+from cards.names import CardVerb
+from jobs import housekeeping
+
+FEATURE = Feature(
+    name="admin",
+    about="help, unreachable people, housekeeping",
+    commands=(handlers.HELP, handlers.UNREACHABLE),
+    verbs={CardVerb.UNREACHABLE_PAGE: CardAction(PagePayload, handlers.page_of_unreachable)},
+    jobs=(housekeeping.JOB,),
+)

@@ -1,0 +1,18 @@
+"""Moderation: each month's sample of completed audits, and the moderator's agree / disagree
+per grade, told to the auditor."""
+
+from __future__ import annotations
+
+from bot.feature import Feature
+from bot.features.moderation import handlers
+from bot.payloads import CardAction
+from cards.names import CardKind, CardVerb
+from jobs import moderation
+
+FEATURE = Feature(
+    name="moderation",
+    about="the monthly moderation sample and moderators' decisions",
+    verbs={CardVerb.MODERATE_AUDIT: CardAction(handlers.ModerateAudit, handlers.on_moderate_audit)},
+    rebuilders={CardKind.MODERATION_REQUEST: handlers.rebuild_moderation_request},
+    jobs=(moderation.JOB,),
+)

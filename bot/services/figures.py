@@ -1,0 +1,41 @@
+"""This month's figures so far, for what the asker may see: `stats`, and the compliance on the
+`team` card."""
+
+from __future__ import annotations
+
+from bot.rules.digest import (
+    Counts,
+    Digest,
+    digest,
+    month,
+    teams_in,
+)
+from bot.rules.disclosure import disclose
+from bot.rules.permissions import Person, TeamScope
+from bot.rules.roles import Role
+from bot.turn import Request
+from storage import actions
+from storage import digest as figures
+
+
+async def month_compliance(request: Request, me: Person, scope: TeamScope) -> Digest:
+    """The `team` card's audits due this month (the whole month, where `stats` counts those due
+    so far): the digest's compliance, as the asker may see it."""
+    session, tenant_id = request.session, request.tenant_id
+    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    period = month(request.today.replace(day=1))
+    all_teams = await figures.teams(session=session, tenant_id=tenant_id)
+    team_ids = teams_in(all_teams, scope.kind, scope.id)
+    counts = Counts(
+        period=period,
+        trend_months=[],
+        teams=all_teams,
+        compliance=await figures.compliance(
+            session=session, tenant_id=tenant_id, period=period, zone=zone, team_ids=team_ids
+        ),
+    )
+    return disclose(
+        digest(counts, title="", team_ids=team_ids, today=request.today),
+        below=request.settings.suppress_below,
+        for_qa=Role.QA in me.roles,
+    )

@@ -1,0 +1,142 @@
+"""The names a card and the code that answers it share, written once.
+
+A card's button sends `{"action": <CardVerb>, ...}` and the feature that answers it is keyed by the
+same member, so a typo is a type error rather than a dead button. A posted card is kept under its
+`CardKind`, and an in-place update finds it by the subjects it shows ("action:12"). Inputs that
+repeat on one card (a note per action) are named `<input>_<item>` by `item_input`, on both sides.
+
+"Action" means a SMART action only; what a button does is its verb.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.rules.permissions import Verb as ActionVerb
+
+
+class CardVerb(StrEnum):
+    """What a button asks for: the card's data["action"] and Action.Execute's verb."""
+
+    # Lists, page by page.
+    MY_ACTIONS_PAGE = "my_actions_page"
+    MY_AUDITS_PAGE = "my_audits_page"
+    TEAM_PAGE = "team_page"
+    UNREACHABLE_PAGE = "unreachable_page"
+    # SMART actions: what the permission rules know a person may do to one.
+    MARK_DONE = ActionVerb.MARK_DONE.value
+    SNOOZE = ActionVerb.SNOOZE.value
+    REQUEST_EXTENSION = ActionVerb.REQUEST_EXTENSION.value
+    DECIDE_EXTENSION = ActionVerb.DECIDE_EXTENSION.value
+    CONFIRM_DONE = ActionVerb.CONFIRM_DONE.value
+    REOPEN = ActionVerb.REOPEN.value
+    # Allocation.
+    CREATE_AUDIT = "create_audit"
+    DECLINE_AUDIT = "decline_audit"
+    REASSIGN_AUDIT = "reassign_audit"
+    CANCEL_AUDIT = "cancel_audit"
+    # Grading.
+    OPEN_GRADING = "open_grading"
+    SAVE_GRADES = "save_grades"
+    ADD_ACTION = "add_action"
+    COMPLETE_AUDIT = "complete_audit"
+    # The response to an inadequate audit.
+    MEETING_HELD = "meeting_held"
+    VISIT_DONE = "visit_done"
+    # Practitioner feedback.
+    GIVE_FEEDBACK = "give_feedback"
+    SUBMIT_FEEDBACK = "submit_feedback"
+    EDIT_FEEDBACK = "edit_feedback"
+    # Moderation.
+    MODERATE_AUDIT = "moderate_audit"
+    # Channels.
+    USE_CHANNEL = "use_channel"
+    # Best-practice briefings.
+    NEW_BRIEFING = "new_briefing"
+    SAVE_BRIEFING = "save_briefing"
+    PREVIEW_BRIEFING = "preview_briefing"
+    EDIT_BRIEFING = "edit_briefing"
+    SCHEDULE_BRIEFING = "schedule_briefing"
+    PUBLISH_BRIEFING = "publish_briefing"
+
+
+class CardKind(StrEnum):
+    """What a posted card is (SentCard.kind): how it is rebuilt when what it shows changes."""
+
+    MY_QA = "my_qa"
+    ESCALATION = "escalation"
+    EXTENSION_REQUEST = "extension_request"
+    EXTENSION_DECIDED = "extension_decided"
+    CONFIRM_DONE = ActionVerb.CONFIRM_DONE.value
+    ACTION_CONFIRMED = "action_confirmed"
+    ACTION_REOPENED = "action_reopened"
+    ACTION_ASSIGNED = "action_assigned"
+    AUDIT_ASSIGNED = "audit_assigned"
+    AUDIT_ASSIGNED_COPY = "audit_assigned_copy"
+    AUDIT_DECLINED = "audit_declined"
+    AUDIT_RESULT = "audit_result"
+    FEEDBACK_FORM = "feedback_form"
+    INADEQUATE_ALERT = "inadequate_alert"
+    CHILD_VISIT_DUE = "child_visit_due"
+    MODERATION_REQUEST = "moderation_request"
+    MODERATION_OUTCOME = "moderation_outcome"
+    STEP_GUIDE = "step_guide"
+    QA_DIGEST = "qa_digest"
+    QA_QUARTERLY = "qa_quarterly"
+    BRIEFING = "briefing"
+    BRIEFING_PREVIEW = "briefing_preview"
+
+
+class ListCard(StrEnum):
+    """A list card a button was pressed on (the data's "card"), so the answer is that list again."""
+
+    MY_ACTIONS = "my_actions"
+    TEAM = "team"
+
+
+class Input(StrEnum):
+    """An input a card repeats per item (a note per action, an owner per meeting action); the
+    payload model's field of the same name takes it back."""
+
+    NOTE = "note"
+    VISITED_ON = "visited_on"
+    NEW_DUE_ON = "new_due_on"
+    REASON = "reason"
+    AUDITOR_ID = "auditor_id"
+    CANCEL_REASON = "cancel_reason"
+    WHAT = "what"
+    MEASURE = "measure"
+    OWNER = "owner"
+    OWNER_EMAIL = "owner_email"
+    DUE_ON = "due_on"
+
+
+def item_input(name: str, item: object) -> str:
+    """The id of input `name` for item `item` on a card that holds several: "note_12"."""
+    return f"{name}_{item}"
+
+
+# --- what a posted card shows, so it is found and rebuilt when that changes ------------------
+
+
+def action_subject(action_id: int) -> str:
+    return f"action:{action_id}"
+
+
+def audit_subject(audit_id: int) -> str:
+    return f"audit:{audit_id}"
+
+
+def extension_subject(request_id: int) -> str:
+    return f"extension:{request_id}"
+
+
+def subject_id(subject: str, kind: str) -> int | None:
+    """12 from "action:12" when kind is "action"."""
+    prefix, _, ident = subject.partition(":")
+    return int(ident) if prefix == kind and ident.isdigit() else None
+
+
+def feedback_subject(audit_id: int) -> str:
+    """What the daily card's "feedback owed" line and the posted feedback form show."""
+    return f"feedback:{audit_id}"
