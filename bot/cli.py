@@ -274,6 +274,14 @@ def run_job(
         bool,
         typer.Option("--dry-run", help="Send nothing; print each delivery as one JSON line."),
     ] = False,
+    for_new_recipients: Annotated[
+        bool,
+        typer.Option(
+            "--for-new-recipients",
+            help="If it has run already, send it now to those it missed (people who have opened "
+            "QA Loop since); nobody gets it twice.",
+        ),
+    ] = False,
 ) -> None:
     """Run one scheduled job now, once per tenant and period, as the scheduler would."""
     from bot.features import CATALOGUE
@@ -305,7 +313,12 @@ def run_job(
         engine = make_engine(settings.database_url)
         try:
             return await run_for_tenants(
-                job, sessions=make_sessions(engine), settings=settings, now=now, dry_run=dry_run
+                job,
+                sessions=make_sessions(engine),
+                settings=settings,
+                now=now,
+                dry_run=dry_run,
+                complete=for_new_recipients,
             )
         finally:
             await engine.dispose()
@@ -328,8 +341,16 @@ def run_job(
                 f"{where}: {outcome.queued} of {_deliveries(len(outcome.planned))} queued. "
                 "The running bot sends them, or the next `qaloop serve` will."
             )
+        elif outcome.state == "completed":
+            console.print(
+                f"{where} had already run; {_deliveries(outcome.queued)} more queued for people "
+                "it missed."
+            )
         elif outcome.state == "taken":
-            console.print(f"{where} has already run; nothing to do.")
+            console.print(
+                f"{where} has already run; nothing to do. To send it to people who have opened "
+                f"QA Loop since, run `qaloop run-job {name} --for-new-recipients`."
+            )
         else:
             err.print(f"[red]{where} failed[/red]; the log above says where.")
             failed = True

@@ -42,6 +42,7 @@ from jobs import reminders as reminders_job
 from storage import conversations, staff
 from storage.db import SessionMaker, transaction
 from storage.models import Staff
+from storage.reminders import PersonalChat
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +216,11 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         if person is not None:
             await staff.mark_reachable(session=session, tenant_id=tenant_id, person=person)
         if chat is not None and person is not None and person.id is not None:
-            await reminders_job.card_for_a_late_joiner(
+            await reminders_job.cards_for_a_late_joiner(
                 session,
                 tenant_id=tenant_id,
                 staff_id=person.id,
-                conversation_ref_id=chat,
+                chat=PersonalChat(chat, activity.conversation.id),
                 now=self.deps.clock(),
                 zone=self.deps.settings.zone,
             )

@@ -46,12 +46,16 @@ def escalation_deliveries(
     today: date,
     people: Mapping[int, Person],
     chats: Mapping[int, PersonalChat],
+    only: int | None = None,
 ) -> list[Planned]:
-    """Escalation cards from the day's open actions (the reminders job has them already)."""
+    """Escalation cards from the day's open actions (the reminders job has them already); with
+    `only`, just that manager's."""
     planned = []
     unreached = 0
     for escalation in escalations(actions=actions, people=people, today=today):
         manager = escalation.manager
+        if only is not None and manager.id != only:
+            continue
         chat = chats.get(manager.id)
         if chat is None:
             unreached += 1

@@ -19,14 +19,15 @@ from bot.rules.reminders import (
     Person,
     bundles,
     due_horizon,
+    escalation_cutoff,
     feedback_cutoff,
 )
 from cards.common import card_json
 from cards.my_qa import my_qa_card, my_qa_summary
 from cards.names import CardKind
 from jobs.escalation import escalation_deliveries
-from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned
-from storage import actions, job_runs, outbox, reminders
+from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned, enqueue_planned
+from storage import actions, job_runs, reminders
 from storage.models import SentCard
 from storage.reminders import PersonalChat
 
@@ -78,7 +79,9 @@ def _plan(
     actions: list[ActionDue],
     audits: list[AuditDue],
     feedback: list[FeedbackOwed],
+    escalate: bool = True,
 ) -> list[Planned]:
+    """Each person's card for the day, and (with `escalate`) the managers' escalations."""
     due = bundles(
         people=people.values(), actions=actions, audits=audits, feedback=feedback, today=today
     )
@@ -105,6 +108,8 @@ def _plan(
         log.warning(
             "%d people with QA items today have no chat with the bot", len(due) - len(planned)
         )
+    if not escalate:
+        return planned
     return planned + escalation_deliveries(actions=actions, today=today, people=people, chats=chats)
 
 
@@ -128,51 +133,53 @@ async def rebuild_my_qa(
     return card_json(my_qa_card(found)), my_qa_summary(found.count)
 
 
-async def card_for_a_late_joiner(
+async def cards_for_a_late_joiner(
     session: AsyncSession,
     *,
     tenant_id: str,
     staff_id: int,
-    conversation_ref_id: int,
+    chat: PersonalChat,
     now: datetime,
     zone: ZoneInfo,
-) -> bool:
-    """Someone whose chat with the bot begins after this morning's run: today's card now, once.
+) -> int:
+    """Someone whose chat with the bot begins after this morning's run: today's card now, and
+    a manager's escalation, once each (how many were queued).
 
     Before the morning's run (or on a day with none) nothing: the run will include them. The
-    day's dedupe key keeps it to one card, whoever queues it first. True if one was queued.
+    day's dedupe keys keep each to one card, whoever queues it first.
     """
     today = now.astimezone(zone).date()
     run = await job_runs.find(
         session=session, tenant_id=tenant_id, job=NAME, period=today.isoformat()
     )
     if run is None:
-        return False
+        return 0
     found = await _bundle_of(session, tenant_id, staff_id, today, zone, keep_done=False)
     if found is None:
-        return False
-    chased = bundles(
-        people=[found.person],
-        actions=found.actions,
-        audits=found.audits,
-        feedback=found.feedback,
+        return 0
+    planned = _plan(
         today=today,
+        people={staff_id: found.person},
+        chats={staff_id: chat},
+        actions=list(found.actions),
+        audits=list(found.audits),
+        feedback=list(found.feedback),
+        escalate=False,
     )
-    if not chased:  # nothing due today, away, or not a day they work
-        return False
-    [due] = chased
-    log.info("a new chat after the morning's run: today's card for staff %s", staff_id)
-    return await outbox.enqueue(
-        session,
-        tenant_id=tenant_id,
-        dedupe_key=dedupe_key(staff_id, today),
-        kind=CardKind.MY_QA,
-        conversation_ref_id=conversation_ref_id,
-        summary=my_qa_summary(due.count),
-        card=card_json(my_qa_card(due)),
-        recipient_staff_id=staff_id,
-        subjects=due.subjects,
+    # As a manager: the escalation the morning's run could not send them.
+    overdue = await reminders.open_actions(
+        session=session, tenant_id=tenant_id, due_by=escalation_cutoff(today)
     )
+    everyone = await reminders.people(session=session, tenant_id=tenant_id)
+    planned += escalation_deliveries(
+        actions=overdue, today=today, people=everyone, chats={staff_id: chat}, only=staff_id
+    )
+    queued = 0
+    for delivery in planned:
+        queued += await enqueue_planned(session, tenant_id, delivery)
+    if queued:
+        log.info("a new chat after the morning's run: %d cards for staff %s", queued, staff_id)
+    return queued
 
 
 async def _bundle_of(

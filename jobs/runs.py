@@ -11,6 +11,8 @@ from datetime import date, datetime, time
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.settings import Settings
 from storage import job_runs, outbox
 from storage.db import SessionMaker, transaction
@@ -97,8 +99,9 @@ class Job:
 class Outcome:
     tenant_id: str
     period: str
-    # ran: this caller did it; taken: another run has the key; failed: see the log.
-    state: Literal["ran", "taken", "dry_run", "failed"]
+    # ran: this caller did it; taken: another run has the key; completed: a finished run was
+    # made again for whoever it missed (nothing sent twice); failed: see the log.
+    state: Literal["ran", "taken", "completed", "dry_run", "failed"]
     planned: list[Planned] = field(default_factory=list)
     queued: int = 0
 
@@ -111,10 +114,13 @@ async def run_job(
     now: datetime,
     dry_run: bool = False,
     tenant_ids: Sequence[str] | None = None,
+    complete: bool = False,
 ) -> list[Outcome]:
     """Run `job` for each tenant (all of them unless given): once per period, whoever else tries.
 
-    A dry run claims nothing and enqueues nothing; it returns what would be sent.
+    A dry run claims nothing and enqueues nothing; it returns what would be sent. `complete`
+    makes a run that has finished again for those it missed (people who became reachable since):
+    each delivery's dedupe key keeps anyone from getting it twice.
     """
     if tenant_ids is None:
         async with sessions() as session:
@@ -127,8 +133,55 @@ async def run_job(
             planned = await job.run(deps=deps, now=now, dry_run=True)
             outcomes.append(Outcome(tenant_id, period, "dry_run", planned))
             continue
+        if complete and await _finished(deps, job, period):
+            outcomes.append(await _complete(job, deps, now, period))
+            continue
         outcomes.append(await _run_once(job, deps, now, period))
     return outcomes
+
+
+async def _finished(deps: JobDeps, job: Job, period: str) -> bool:
+    async with deps.sessions() as session:
+        run = await job_runs.find(
+            session=session, tenant_id=deps.tenant_id, job=job.name, period=period
+        )
+    return run is not None and run.state == "done"
+
+
+async def _complete(job: Job, deps: JobDeps, now: datetime, period: str) -> Outcome:
+    """The finished run made again; only what its dedupe keys have not seen is queued."""
+    planned = await job.run(deps=deps, now=now)
+    queued = await _enqueue(deps, planned)
+    log.info(
+        "%s for %s in tenant %s completed: %d more queued", job.name, period, deps.tenant_id, queued
+    )
+    return Outcome(deps.tenant_id, period, "completed", planned, queued)
+
+
+async def _enqueue(deps: JobDeps, planned: list[Planned]) -> int:
+    """Queue `planned`, a chunk per transaction, so other writers (every turn, on SQLite) never
+    wait long; a delivery whose dedupe key was queued before is skipped. How many were queued."""
+    queued = 0
+    for start in range(0, len(planned), ENQUEUE_CHUNK):
+        async with transaction(deps.sessions) as session:
+            for delivery in planned[start : start + ENQUEUE_CHUNK]:
+                queued += await enqueue_planned(session, deps.tenant_id, delivery)
+    return queued
+
+
+async def enqueue_planned(session: AsyncSession, tenant_id: str, delivery: Planned) -> int:
+    """Queue one planned delivery in the caller's transaction; 0 if its key was queued before."""
+    return await outbox.enqueue(
+        session,
+        tenant_id=tenant_id,
+        dedupe_key=delivery.dedupe_key,
+        kind=delivery.kind,
+        conversation_ref_id=delivery.conversation_ref_id,
+        summary=delivery.summary,
+        card=delivery.card,
+        recipient_staff_id=delivery.recipient_staff_id,
+        subjects=delivery.subjects,
+    )
 
 
 async def _run_once(job: Job, deps: JobDeps, now: datetime, period: str) -> Outcome:
@@ -141,24 +194,9 @@ async def _run_once(job: Job, deps: JobDeps, now: datetime, period: str) -> Outc
         return Outcome(tenant_id, period, "taken")
     try:
         planned = await job.run(deps=deps, now=now)
-        queued = 0
-        # Committed a chunk at a time so other writers (every turn, on SQLite) never wait long.
         # A crash part-way leaves the run "running" until it is taken over as stale; the dedupe
         # keys then skip whatever was queued already.
-        for start in range(0, len(planned), ENQUEUE_CHUNK):
-            async with transaction(deps.sessions) as session:
-                for delivery in planned[start : start + ENQUEUE_CHUNK]:
-                    queued += await outbox.enqueue(
-                        session,
-                        tenant_id=tenant_id,
-                        dedupe_key=delivery.dedupe_key,
-                        kind=delivery.kind,
-                        conversation_ref_id=delivery.conversation_ref_id,
-                        summary=delivery.summary,
-                        card=delivery.card,
-                        recipient_staff_id=delivery.recipient_staff_id,
-                        subjects=delivery.subjects,
-                    )
+        queued = await _enqueue(deps, planned)
         async with transaction(deps.sessions) as session:
             await job_runs.finish(
                 session, run_id=run_id, detail=f"{len(planned)} planned, {queued} queued"

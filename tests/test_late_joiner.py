@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 from bot.features import CATALOGUE
 from bot.settings import Settings
 from cards.names import CardKind
+from jobs import escalation as escalation_job
 from jobs import reminders
 from jobs.runs import run_job
-from storage.db import SessionMaker
+from storage import conversations
+from storage.db import SessionMaker, transaction
 from tests.action_helpers import (
     NESTOR,
     TODAY,
@@ -21,7 +23,7 @@ from tests.action_helpers import (
     council_with_everyone,
     queued,
 )
-from tests.chat import ALEX, MEGAN, Chat, card_text
+from tests.chat import ALEX, MEGAN, TENANT, Chat, card_text
 from tests.factories import add_action
 
 JOBS = CATALOGUE.jobs
@@ -77,3 +79,95 @@ async def test_a_chat_begun_after_the_morning_run_gets_today_s_card_once(
     # Megan has nothing due: no card for her.
     await chat.say("hello", who=MEGAN)
     assert len(await queued(sessions, CardKind.MY_QA)) == 2
+
+
+async def test_a_manager_who_opens_the_chat_after_the_run_gets_the_day_s_escalation_once(
+    chat: Chat, sessions: SessionMaker, settings: Settings, clock: Clock
+) -> None:
+    """Megan had no chat at 09:00, so the run could not escalate Alex's long-overdue action to
+    her; when she opens QA Loop that day she gets it, once."""
+    council = await council_with_everyone(sessions)
+    long_overdue = TODAY - timedelta(days=14)
+    await add_action(sessions, council, owner="alex", what="Update the plan", due_on=long_overdue)
+    clock.now = at(8, 30)
+    await chat.say("hello", who=ALEX)
+    await run_job(
+        JOBS["reminders"], sessions=sessions, settings=settings, now=at(9), tenant_ids=[TENANT]
+    )
+    assert await queued(sessions, CardKind.ESCALATION) == []
+
+    clock.now = at(11)
+    await chat.say("hello", who=MEGAN)
+    await chat.say("my actions", who=MEGAN)
+    [escalation] = await queued(sessions, CardKind.ESCALATION)
+    megan_id = council.staff["megan"].id or 0
+    assert escalation.recipient_staff_id == megan_id
+    assert escalation.dedupe_key == escalation_job.dedupe_key(megan_id, TODAY)
+    assert "Update the plan" in card_text(escalation.card)
+
+
+async def test_run_job_for_new_recipients_completes_a_run_for_those_it_missed(
+    chat: Chat, sessions: SessionMaker, settings: Settings, clock: Clock
+) -> None:
+    """Nestor could not be reached at 09:00; sync-roster reaches him at 10:00 (no turn of his).
+    Completing the run sends his card and nobody else's again; completing it again sends nothing."""
+    council = await council_with_everyone(sessions)
+    overdue = TODAY - timedelta(days=2)
+    for owner, index in (("alex", 0), ("nestor", 1)):
+        await add_action(
+            sessions, council, owner=owner, what="Chase", due_on=overdue, case_index=index
+        )
+    clock.now = at(8, 30)
+    await chat.say("hello", who=ALEX)
+    job = JOBS["reminders"]
+    [ran] = await run_job(job, sessions=sessions, settings=settings, now=at(9), tenant_ids=[TENANT])
+    assert (ran.state, ran.queued) == ("ran", 1)
+    [again] = await run_job(
+        job, sessions=sessions, settings=settings, now=at(10), tenant_ids=[TENANT]
+    )
+    assert again.state == "taken"
+
+    nestor = council.staff["nestor"]
+    async with transaction(sessions) as session:
+        await conversations.save_reference(
+            session=session,
+            tenant_id=TENANT,
+            conversation_id="a:nestor-installed-by-sync-roster",
+            conversation_type="personal",
+            service_url="https://smba.trafficmanager.net/uk/",
+            reference={"conversation": {"id": "a:nestor-installed-by-sync-roster"}},
+            staff_id=nestor.id,
+            aad_object_id=nestor.aad_object_id,
+        )
+    [completed] = await run_job(
+        job, sessions=sessions, settings=settings, now=at(10), tenant_ids=[TENANT], complete=True
+    )
+    assert (completed.state, completed.queued) == ("completed", 1)
+    cards = await queued(sessions, CardKind.MY_QA)
+    assert sorted(d.recipient_staff_id or 0 for d in cards) == sorted(
+        [council.staff["alex"].id or 0, nestor.id or 0]
+    )
+    [nothing_more] = await run_job(
+        job, sessions=sessions, settings=settings, now=at(11), tenant_ids=[TENANT], complete=True
+    )
+    assert (nothing_more.state, nothing_more.queued) == ("completed", 0)
+
+
+async def test_completing_a_run_that_never_ran_runs_it(
+    chat: Chat, sessions: SessionMaker, settings: Settings, clock: Clock
+) -> None:
+    council = await council_with_everyone(sessions)
+    await add_action(
+        sessions, council, owner="alex", what="Chase", due_on=TODAY - timedelta(days=2)
+    )
+    clock.now = at(8, 30)
+    await chat.say("hello", who=ALEX)
+    [ran] = await run_job(
+        JOBS["reminders"],
+        sessions=sessions,
+        settings=settings,
+        now=at(9),
+        tenant_ids=[TENANT],
+        complete=True,
+    )
+    assert (ran.state, ran.queued) == ("ran", 1)
