@@ -10,7 +10,14 @@ from datetime import date
 from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBlock, TextRun
 
 from bot.rules.grades import AUDIT_KIND_LABELS, STANDARD_LABELS, ActionState
-from bot.rules.reminders import ActionDue, AuditDue, Bundle, FeedbackOwed, overdue_days
+from bot.rules.reminders import (
+    ActionDue,
+    AuditDue,
+    Bundle,
+    FeedbackOwed,
+    action_is_due,
+    overdue_days,
+)
 from cards.action_buttons import owner_buttons
 from cards.common import counted, heading, label, literal, new_card, note, run, truncate, uk_date
 
@@ -42,8 +49,8 @@ def my_qa_card(bundle: Bundle) -> AdaptiveCard:
         body += _actions_section(bundle.actions, today)
     if bundle.audits:
         body += _audits_section(bundle.audits, today)
-    if bundle.feedback:
-        body += _feedback_section(bundle.feedback, today)
+    if bundle.feedback or (bundle.count and bundle.earlier_feedback):
+        body += _feedback_section(bundle.feedback, today, earlier=bundle.earlier_feedback)
     return new_card(body)
 
 
@@ -52,7 +59,9 @@ def _subheading(text: str) -> TextBlock:
 
 
 def _actions_section(actions: tuple[ActionDue, ...], today: date) -> list[CardElement]:
-    waiting = [a for a in actions if a.state == ActionState.OPEN]
+    # What still needs them today, as the card's greeting counts it: not what is done, snoozed
+    # past today or (drawn again later) listed only because the morning's card showed it.
+    waiting = [a for a in actions if action_is_due(a, today)]
     overdue = sum(1 for a in waiting if a.due_on < today)
     parts: list[CardElement] = [
         _subheading("Actions"),
@@ -137,7 +146,9 @@ def _audits_section(audits: tuple[AuditDue, ...], today: date) -> list[CardEleme
     return parts
 
 
-def _feedback_section(feedback: tuple[FeedbackOwed, ...], today: date) -> list[CardElement]:
+def _feedback_section(
+    feedback: tuple[FeedbackOwed, ...], today: date, *, earlier: int
+) -> list[CardElement]:
     parts: list[CardElement] = [
         _subheading("Feedback we'd love from you"),
         note("How did the audit of your case feel? It takes two minutes.", subtle=True),
@@ -151,5 +162,9 @@ def _feedback_section(feedback: tuple[FeedbackOwed, ...], today: date) -> list[C
         )
     if len(feedback) > MAX_FEEDBACK:
         parts.append(note(f"And {len(feedback) - MAX_FEEDBACK} more."))
+    if earlier:
+        # Owed on audits completed before this week: not asked for here, but `feedback` lists
+        # them, so the two agree.
+        parts.append(note(f"{counted(earlier, 'more form')} from earlier in the month."))
     parts.append(note("Type feedback to give it.", subtle=True))
     return parts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -20,14 +21,16 @@ from bot.rules.reminders import (
     bundles,
     due_horizon,
     escalation_cutoff,
-    feedback_cutoff,
+    feedback_listed_since,
+    on_the_days_card,
+    split_feedback,
 )
 from cards.common import card_json
 from cards.my_qa import my_qa_card, my_qa_summary
-from cards.names import CardKind
+from cards.names import CardKind, subject_id
 from jobs.escalation import escalation_deliveries
 from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned, enqueue_planned
-from storage import actions, job_runs, reminders
+from storage import actions, job_runs, outbox, reminders
 from storage.models import SentCard
 from storage.reminders import PersonalChat
 
@@ -56,7 +59,7 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
         feedback = await reminders.feedback_owed(
             session=session,
             tenant_id=tenant_id,
-            completed_since=feedback_cutoff(today),
+            completed_since=feedback_listed_since(today),
             zone=deps.zone,
         )
     # Thousands of cards take seconds of CPU: off the event loop, so turns are still answered.
@@ -119,18 +122,23 @@ async def rebuild_my_qa(
     staff_id: int,
     day: date,
     *,
+    shown: frozenset[int],
     zone: ZoneInfo | None = None,
 ) -> tuple[dict[str, Any], str] | None:
     """The person's "my QA" card for `day` as things stand now; None if they are not known.
 
-    Unlike the morning's selection it keeps what changed since: an action snoozed or with more
-    time asked for stays with its new state, and one done that day shows as done.
+    It lists what is due now and keeps the actions the card already showed (`shown`) in their
+    new state: snoozed, more time asked for, or done that day (bot.rules.reminders
+    .on_the_days_card), and it counts only what still needs them, as the morning's card did.
     """
     zone = zone or await actions.display_zone(session=session, tenant_id=tenant_id)
     found = await _bundle_of(session, tenant_id, staff_id, day, zone, keep_done=True)
     if found is None:
         return None
-    return card_json(my_qa_card(found)), my_qa_summary(found.count)
+    listed = tuple(a for a in found.actions if on_the_days_card(a, day, shown))
+    asked, earlier = split_feedback(found.feedback, day)
+    bundle = dataclasses.replace(found, actions=listed, feedback=asked, earlier_feedback=earlier)
+    return card_json(my_qa_card(bundle)), my_qa_summary(bundle.count)
 
 
 async def cards_for_a_late_joiner(
@@ -191,8 +199,8 @@ async def _bundle_of(
     *,
     keep_done: bool,
 ) -> Bundle | None:
-    """Everything open for one person up to the day's horizon, unfiltered by the day's rules;
-    with `keep_done`, also their actions marked done that day."""
+    """Everything open for one person up to the day's horizon, and every feedback form they owe,
+    unfiltered by the day's rules; with `keep_done`, also their actions marked done that day."""
     found = await reminders.people(session=session, tenant_id=tenant_id, staff_id=staff_id)
     person = found.get(staff_id)
     if person is None:
@@ -219,7 +227,7 @@ async def _bundle_of(
             await reminders.feedback_owed(
                 session=session,
                 tenant_id=tenant_id,
-                completed_since=feedback_cutoff(day),
+                completed_since=feedback_listed_since(day),
                 zone=zone,
                 practitioner_id=staff_id,
             )
@@ -236,7 +244,14 @@ async def rebuild_posted_my_qa(
     )
     if staff_id is None:
         return None
-    return await rebuild_my_qa(session, tenant_id, staff_id, today)
+    subjects = await outbox.subjects_of(
+        session,
+        tenant_id=tenant_id,
+        conversation_ref_id=sent.conversation_ref_id,
+        activity_id=sent.activity_id,
+    )
+    shown = frozenset(i for s in subjects if (i := subject_id(s, "action")) is not None)
+    return await rebuild_my_qa(session, tenant_id, staff_id, today, shown=shown)
 
 
 JOB = Job(NAME, run, at=lambda s: s.reminders_time, days="mon-fri", catch_up_until=CATCH_UP_UNTIL)

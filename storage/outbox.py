@@ -113,6 +113,20 @@ async def cards_showing(
     return list(result.all())
 
 
+async def subjects_of(
+    session: AsyncSession, *, tenant_id: str, conversation_ref_id: int, activity_id: str
+) -> set[str]:
+    """Everything one posted card shows ("action:12", "audit:3"...)."""
+    result = await session.exec(
+        select(SentCard.subject).where(
+            SentCard.tenant_id == tenant_id,
+            SentCard.conversation_ref_id == conversation_ref_id,
+            SentCard.activity_id == activity_id,
+        )
+    )
+    return set(result.all())
+
+
 # --- what the sender needs ----------------------------------------------------------------------
 
 

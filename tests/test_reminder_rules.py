@@ -12,8 +12,12 @@ from bot.rules.reminders import (
     Person,
     bundles,
     escalations,
+    feedback_listed_since,
+    on_the_days_card,
 )
 from bot.rules.workdays import add_working_days
+from cards.common import card_json
+from cards.my_qa import my_qa_card
 
 THU = date(2026, 11, 26)
 ALEX = Person(id=1, name="Alex Wilber", team_id=10, service_id=100, manager_id=2)
@@ -281,3 +285,33 @@ def test_an_away_or_missing_rung_passes_a_safeguarding_step_up_the_same_day() ->
     # An ordinary action waits for Megan, as before.
     ordinary = action(2, add_working_days(THU, -6))
     assert escalated(THU, [ordinary], megan_away) == {}
+
+
+def test_the_day_s_card_and_feedback_count_the_same_forms_owed() -> None:
+    """The card asks for this week's forms and counts the month's others as "more from earlier";
+    `feedback` lists them all (from feedback_listed_since): together they agree."""
+    forms = [
+        owed(1, THU - timedelta(days=2)),  # asked for on the card
+        owed(2, THU - timedelta(days=20)),  # owed, no longer asked for: earlier
+        owed(3, THU - timedelta(days=45)),  # past the list's window: neither
+    ]
+    [bundle] = bundles(
+        people=[ALEX], actions=[action(9, THU)], audits=[], feedback=forms, today=THU
+    )
+    assert [f.audit_id for f in bundle.feedback] == [1]
+    assert bundle.earlier_feedback == 1
+    listed = [f for f in forms if f.completed_on >= feedback_listed_since(THU)]
+    assert len(listed) == len(bundle.feedback) + bundle.earlier_feedback
+    text = str(card_json(my_qa_card(bundle)))
+    assert "1 more form from earlier in the month" in text
+    # Forms owed only from earlier make no card on their own: nothing needs Alex today.
+    assert bundles(people=[ALEX], actions=[], audits=[], feedback=forms[1:], today=THU) == []
+
+
+def test_a_card_drawn_again_lists_what_it_showed_and_counts_what_is_due() -> None:
+    snoozed_before = action(1, THU, snoozed_until=THU + timedelta(days=1))
+    snoozed_today = action(2, THU, snoozed_until=THU + timedelta(days=1))
+    due = action(3, THU)
+    shown = frozenset({2, 3})  # the morning's card: 1 was snoozed already
+    listed = [a.id for a in (snoozed_before, snoozed_today, due) if on_the_days_card(a, THU, shown)]
+    assert listed == [2, 3]

@@ -516,15 +516,26 @@ async def test_a_my_qa_card_re_rendered_shows_done_and_snoozed_actions_in_their_
             )
         )
 
+    # The morning's card showed all three; drawn again, it keeps them in their new state.
+    shown = frozenset(a.id or 0 for a in (done, snoozed, asked))
     async with sessions() as session:
-        built = await reminders.rebuild_my_qa(session, council.tenant_id, alex, THU)
-        nobody = await reminders.rebuild_my_qa(session, council.tenant_id, 999_999, THU)
-    assert built is not None and nobody is None
+        built = await reminders.rebuild_my_qa(session, council.tenant_id, alex, THU, shown=shown)
+        nobody = await reminders.rebuild_my_qa(
+            session, council.tenant_id, 999_999, THU, shown=shown
+        )
+        # A card that never showed the snoozed one (it was snoozed before the morning) leaves it off.
+        unshown = await reminders.rebuild_my_qa(
+            session, council.tenant_id, alex, THU, shown=frozenset({done.id or 0, asked.id or 0})
+        )
+    assert built is not None and nobody is None and unshown is not None
     card, summary = built
     text = str(card)
     assert "Done ✓" in text and "snoozed, I'll remind you tomorrow" in text
     assert "you've asked to move it to Thu 10 Dec" in text
     assert summary == "You have 1 QA item today"
+    # One action still needs Alex today, and the card says so, however many it lists.
+    assert "1 action" in text and "3 actions" not in text
+    assert "Snoozed one" not in str(unshown[0]) and unshown[1] == summary
 
 
 async def test_an_escalation_re_rendered_drops_an_action_done_since(

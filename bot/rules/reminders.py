@@ -139,6 +139,8 @@ class Bundle:
     actions: tuple[ActionDue, ...] = ()
     audits: tuple[AuditDue, ...] = ()
     feedback: tuple[FeedbackOwed, ...] = ()
+    # Feedback still owed on audits completed before the card's window: `feedback` lists them.
+    earlier_feedback: int = 0
 
     @property
     def count(self) -> int:
@@ -184,12 +186,45 @@ def action_is_due(action: ActionDue, today: date) -> bool:
     return action.snoozed_until is None or action.snoozed_until <= today
 
 
+def on_the_days_card(action: ActionDue, today: date, shown: frozenset[int]) -> bool:
+    """Whether the day's card, drawn again, lists the action: what is due today, and whatever
+    the card already showed, in its new state (done, snoozed, more time asked for). An action
+    snoozed before the morning's card stays off it, as it was then."""
+    return action_is_due(action, today) or action.id in shown
+
+
 def audit_is_due(audit: AuditDue, today: date) -> bool:
     return audit.state in OPEN_AUDIT_STATES and audit.due_on <= due_horizon(today)
 
 
 def feedback_is_owed(feedback: FeedbackOwed, today: date) -> bool:
+    """Asked for on the day's card: an audit completed within the last FEEDBACK_WINDOW."""
     return feedback_cutoff(today) <= feedback.completed_on <= today
+
+
+def feedback_is_earlier(feedback: FeedbackOwed, today: date) -> bool:
+    """Still owed, but no longer asked for on the day's card."""
+    return feedback_listed_since(today) <= feedback.completed_on < feedback_cutoff(today)
+
+
+def split_feedback(
+    owed: Iterable[FeedbackOwed], today: date
+) -> tuple[tuple[FeedbackOwed, ...], int]:
+    """One person's owed forms: those the day's card asks for, oldest first, and how many more
+    from earlier."""
+    owed = list(owed)
+    asked = sorted((f for f in owed if feedback_is_owed(f, today)), key=_by_completion)
+    return tuple(asked), sum(1 for f in owed if feedback_is_earlier(f, today))
+
+
+def _by_completion(feedback: FeedbackOwed) -> tuple[date, int]:
+    return feedback.completed_on, feedback.audit_id
+
+
+def feedback_listed_since(today: date) -> date:
+    """The earliest completion date whose feedback is still owed: `feedback` lists it, and the
+    day's card counts it as "more from earlier" once it is no longer asked for there."""
+    return today - FEEDBACK_LISTED_FOR
 
 
 def overdue_days(due_on: date, today: date) -> int:
@@ -209,7 +244,10 @@ def bundles(
     feedback: Iterable[FeedbackOwed],
     today: date,
 ) -> list[Bundle]:
-    """One bundle per person chased today who has anything due, in the people's order."""
+    """One bundle per person chased today who has anything due, in the people's order.
+
+    `feedback` is every form owed (since feedback_listed_since): those in the card's window are
+    asked for; the rest are counted as earlier, so the card and `feedback` agree."""
     mine_actions: dict[int, list[ActionDue]] = {}
     for action in actions:
         if action_is_due(action, today):
@@ -219,9 +257,12 @@ def bundles(
         if audit_is_due(audit, today):
             mine_audits.setdefault(audit.auditor_id, []).append(audit)
     mine_feedback: dict[int, list[FeedbackOwed]] = {}
+    earlier: dict[int, int] = {}
     for owed in feedback:
         if feedback_is_owed(owed, today):
             mine_feedback.setdefault(owed.practitioner_id, []).append(owed)
+        elif feedback_is_earlier(owed, today):
+            earlier[owed.practitioner_id] = earlier.get(owed.practitioner_id, 0) + 1
     result = []
     for person in people:
         if not reminds_today(person, today):
@@ -231,9 +272,8 @@ def bundles(
             day=today,
             actions=tuple(sorted(mine_actions.get(person.id, ()), key=_oldest_first)),
             audits=tuple(sorted(mine_audits.get(person.id, ()), key=lambda a: (a.due_on, a.id))),
-            feedback=tuple(
-                sorted(mine_feedback.get(person.id, ()), key=lambda f: (f.completed_on, f.audit_id))
-            ),
+            feedback=tuple(sorted(mine_feedback.get(person.id, ()), key=_by_completion)),
+            earlier_feedback=earlier.get(person.id, 0),
         )
         if bundle.count:
             result.append(bundle)

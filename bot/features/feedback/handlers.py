@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.payloads import Id, Payload, Text
 from bot.rules.grades import DONE_AUDIT_STATES
-from bot.rules.reminders import FEEDBACK_EDIT_WINDOW, FEEDBACK_LISTED_FOR
+from bot.rules.reminders import FEEDBACK_EDIT_WINDOW, feedback_listed_since
 from bot.services import flows, refresh
 from bot.services.feedback import about_view
 from bot.turn import Reply, Request
@@ -69,7 +69,7 @@ async def show_feedback(request: Request) -> Reply:
     owed = await reminders.feedback_owed(
         session=request.session,
         tenant_id=request.tenant_id,
-        completed_since=request.today - FEEDBACK_LISTED_FOR,
+        completed_since=feedback_listed_since(request.today),
         zone=zone,
         practitioner_id=request.person.id,
     )
