@@ -39,7 +39,7 @@ from cards.notices import (
     unknown_person_card,
 )
 from jobs import reminders as reminders_job
-from storage import conversations, staff
+from storage import conversations, outbox, staff
 from storage.db import SessionMaker, transaction
 from storage.models import Staff
 from storage.reminders import PersonalChat
@@ -269,7 +269,12 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
     ) -> None:
         here = conversation_type(turn_context.activity)
         if not reply.private or here == "personal" or person is None:
-            await turn_context.send_activity(_attachment_activity(reply.card, reply.summary))
+            posted = await turn_context.send_activity(
+                _attachment_activity(reply.card, reply.summary)
+            )
+            conversation = turn_context.activity.conversation
+            if conversation is not None and posted is not None:
+                await self._keep_track(tenant_id, conversation.id, posted.id, reply)
             return
         sent = await self._send_privately(turn_context, tenant_id, person, reply)
         await turn_context.send_activity(
@@ -304,11 +309,30 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             message = _attachment_activity(reply.card, reply.summary)
             message.from_property = activity.recipient
             message.conversation = type(activity.conversation)(id=conversation_id)
-            await client.conversations.send_to_conversation(conversation_id, message)
+            posted = await client.conversations.send_to_conversation(conversation_id, message)
         except Exception:  # the thread still gets a note; the failure is logged, not raised
             log.exception("could not reach staff %s privately", person.id)
             return False
+        await self._keep_track(tenant_id, conversation_id, getattr(posted, "id", None), reply)
         return True
+
+    async def _keep_track(
+        self, tenant_id: str, conversation_id: str, activity_id: str | None, reply: Reply
+    ) -> None:
+        """A list card someone asked for is redrawn in place when what it lists changes that
+        day (bot.services.refresh), like the cards the sender posts."""
+        if reply.kind is None or not activity_id:
+            return
+        async with transaction(self.deps.sessions) as session:
+            await outbox.record_posted(
+                session,
+                tenant_id=tenant_id,
+                conversation_id=conversation_id,
+                activity_id=activity_id,
+                kind=reply.kind,
+                subjects=reply.shows,
+                at=self.deps.clock(),
+            )
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         await self._store_only(turn_context)

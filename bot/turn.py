@@ -63,6 +63,10 @@ class Reply:
     private: bool = False
     # A card action that changed nothing: answered as an error so the card stays as it was.
     error: str | None = None
+    # A list card to keep track of once posted (its CardKind, and the subjects it shows), so it
+    # is redrawn in place when one of them changes; None for a card nothing will change.
+    kind: str | None = None
+    shows: tuple[str, ...] = ()
 
     def content(self) -> dict[str, Any]:
         return self.card if isinstance(self.card, dict) else card_json(self.card)

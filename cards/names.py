@@ -60,6 +60,13 @@ class CardVerb(StrEnum):
     PUBLISH_BRIEFING = "publish_briefing"
 
 
+class ListCard(StrEnum):
+    """A list card a button was pressed on (the data's "card"), so the answer is that list again."""
+
+    MY_ACTIONS = "my_actions"
+    TEAM = "team"
+
+
 class CardKind(StrEnum):
     """What a posted card is (SentCard.kind): how it is rebuilt when what it shows changes."""
 
@@ -85,13 +92,9 @@ class CardKind(StrEnum):
     QA_QUARTERLY = "qa_quarterly"
     BRIEFING = "briefing"
     BRIEFING_PREVIEW = "briefing_preview"
-
-
-class ListCard(StrEnum):
-    """A list card a button was pressed on (the data's "card"), so the answer is that list again."""
-
-    MY_ACTIONS = "my_actions"
-    TEAM = "team"
+    # A list a person asked for, kept so it is redrawn when what it lists changes that day.
+    MY_ACTIONS = ListCard.MY_ACTIONS.value
+    MY_AUDITS = "my_audits"
 
 
 class Input(StrEnum):
@@ -129,6 +132,11 @@ def audit_subject(audit_id: int) -> str:
 
 def extension_subject(request_id: int) -> str:
     return f"extension:{request_id}"
+
+
+def page_subject(offset: int) -> str:
+    """Which page of a list a posted list card shows."""
+    return f"page:{offset}"
 
 
 def subject_id(subject: str, kind: str) -> int | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, event, or_, update
+from sqlalchemy import and_, delete, event, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
@@ -111,6 +111,57 @@ async def cards_showing(
         .order_by(col(SentCard.sent_at).desc())
     )
     return list(result.all())
+
+
+async def record_posted(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    conversation_id: str,
+    activity_id: str,
+    kind: str,
+    subjects: Iterable[str],
+    at: datetime,
+) -> int:
+    """Keep track of a card posted in answer to someone (a list they asked for), as the sender
+    does for the cards it delivers; how many subjects were recorded (0 if the conversation is
+    not one we have stored)."""
+    ref = (
+        await session.exec(
+            select(ConversationRef.id).where(
+                ConversationRef.tenant_id == tenant_id,
+                ConversationRef.conversation_id == conversation_id,
+            )
+        )
+    ).first()
+    if ref is None:
+        return 0
+    shown = list(dict.fromkeys(subjects))
+    for subject in shown:
+        session.add(
+            SentCard(
+                tenant_id=tenant_id,
+                subject=subject,
+                conversation_ref_id=ref,
+                activity_id=activity_id,
+                kind=kind,
+                sent_at=at,
+            )
+        )
+    return len(shown)
+
+
+async def forget_posted(
+    session: AsyncSession, *, tenant_id: str, kinds: Iterable[str], before: datetime
+) -> None:
+    """Stop keeping track of posted cards of `kinds` sent before `before`."""
+    await session.exec(
+        delete(SentCard).where(
+            col(SentCard.tenant_id) == tenant_id,
+            col(SentCard.kind).in_(list(kinds)),
+            col(SentCard.sent_at) < before,
+        )
+    )
 
 
 async def subjects_of(

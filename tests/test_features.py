@@ -33,6 +33,8 @@ REBUILT = {
     CardKind.INADEQUATE_ALERT,
     CardKind.CHILD_VISIT_DUE,
     CardKind.MODERATION_REQUEST,
+    CardKind.MY_ACTIONS,
+    CardKind.MY_AUDITS,
 }
 
 

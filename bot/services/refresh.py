@@ -14,7 +14,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.turn import Rebuilders
-from storage import outbox
+from cards.names import subject_id
+from storage import actions, outbox, reminders
+from storage.models import SentCard
 
 
 async def rebuilt_card(
@@ -84,3 +86,26 @@ async def refresh_cards(
                 replaces_activity_id=sent.activity_id,
             )
     return queued
+
+
+async def posted_list(
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+) -> tuple[int, int] | None:
+    """Whose list a posted list card is, and which page (offset) it shows; None for one posted
+    before `today`: yesterday's list is left as it was, not redrawn for ever after."""
+    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    if sent.sent_at.astimezone(zone).date() != today:
+        return None
+    person_id = await reminders.recipient_of(
+        session=session, tenant_id=tenant_id, conversation_ref_id=sent.conversation_ref_id
+    )
+    if person_id is None:
+        return None
+    subjects = await outbox.subjects_of(
+        session,
+        tenant_id=tenant_id,
+        conversation_ref_id=sent.conversation_ref_id,
+        activity_id=sent.activity_id,
+    )
+    pages = [i for s in subjects if (i := subject_id(s, "page")) is not None]
+    return person_id, min(pages, default=0)

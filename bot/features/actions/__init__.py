@@ -31,6 +31,7 @@ FEATURE = Feature(
         CardKind.ESCALATION: escalation.rebuild_posted_escalation,
         CardKind.EXTENSION_REQUEST: rebuild.rebuild_extension_request,
         CardKind.CONFIRM_DONE: rebuild.rebuild_confirm_done,
+        CardKind.MY_ACTIONS: rebuild.rebuild_my_actions,
     },
     jobs=(reminders.JOB,),
 )

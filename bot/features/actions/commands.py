@@ -4,6 +4,9 @@ of what waits for them."""
 from __future__ import annotations
 
 import re
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.payloads import TEXT_LIMIT
 from bot.rules.dates import MAX_AHEAD, a_year_on, parse_day
@@ -18,6 +21,7 @@ from cards.action_done import action_status_card
 from cards.common import counted, uk_date
 from cards.digest import hidden_text
 from cards.my_actions import my_actions_card
+from cards.names import CardKind, action_subject, page_subject
 from cards.notices import away_card, back_card, error_card, usage_card
 from cards.team import Compliance, TeamView, team_card
 from cards.views import PAGE_SIZE
@@ -33,18 +37,44 @@ AWAY_SHOWN = 20
 async def show_my_actions(request: Request, *, notice: str | None = None) -> Reply:
     """`notice` says what a button on this card just did."""
     assert request.person.id is not None
-    items, page, overdue = await actions.my_open_actions(
-        session=request.session,
-        tenant_id=request.tenant_id,
-        owner_id=request.person.id,
+    return await my_actions_reply(
+        request.session,
+        request.tenant_id,
+        request.person.id,
         today=request.today,
         offset=request.offset,
+        notice=notice,
+    )
+
+
+async def my_actions_reply(
+    session: AsyncSession,
+    tenant_id: str,
+    owner_id: int,
+    *,
+    today: date,
+    offset: int,
+    notice: str | None = None,
+) -> Reply:
+    """One page of the owner's open actions, kept track of so a change redraws it that day."""
+    items, page, overdue = await actions.my_open_actions(
+        session=session,
+        tenant_id=tenant_id,
+        owner_id=owner_id,
+        today=today,
+        offset=offset,
         size=PAGE_SIZE,
     )
     card = my_actions_card(
-        items=items, page=page, today=request.today, overdue_total=overdue, notice=notice
+        items=items, page=page, today=today, overdue_total=overdue, notice=notice
     )
-    return Reply(card=card, summary=notice or _count(page.total, "open action"), private=True)
+    return Reply(
+        card=card,
+        summary=notice or _count(page.total, "open action"),
+        private=True,
+        kind=CardKind.MY_ACTIONS,
+        shows=(*(action_subject(i.id) for i in items), page_subject(offset)),
+    )
 
 
 _DONE_ARGS = re.compile(r"#?(\d{1,9})(?:\s+(.*))?", re.DOTALL)

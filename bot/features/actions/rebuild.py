@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.features.actions.commands import my_actions_reply
+from bot.services.refresh import posted_list
 from cards.action_done import confirm_done_card, confirm_done_summary
 from cards.common import card_json
 from cards.extension import extension_request_card, extension_request_summary
@@ -52,3 +54,15 @@ async def rebuild_confirm_done(
     return card_json(confirm_done_card(status, today=today)), confirm_done_summary(
         status.owner_name
     )
+
+
+async def rebuild_my_actions(
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+) -> tuple[dict[str, Any], str] | None:
+    """A `my actions` card posted today, drawn again: the same page as things stand now."""
+    found = await posted_list(session, tenant_id, sent, today)
+    if found is None:
+        return None
+    owner_id, offset = found
+    reply = await my_actions_reply(session, tenant_id, owner_id, today=today, offset=offset)
+    return reply.content(), reply.summary

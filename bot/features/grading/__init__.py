@@ -23,5 +23,6 @@ FEATURE = Feature(
     rebuilders={
         CardKind.ACTION_ASSIGNED: handlers.rebuild_action_assigned,
         CardKind.AUDIT_RESULT: rebuild_audit_result,
+        CardKind.MY_AUDITS: my_audits.rebuild_my_audits,
     },
 )
