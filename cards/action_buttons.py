@@ -22,7 +22,7 @@ from microsoft_teams.cards import (
 
 from bot.rules.grades import ACTION_MEETING, CHILD_VISIT
 from bot.rules.reminders import is_urgent
-from cards.common import counted, new_card
+from cards.common import AFTER_TODAY, counted, new_card, too_long
 from cards.names import CardVerb, Input, item_input
 
 TEXT_LIMIT = 2000
@@ -80,6 +80,7 @@ def owner_buttons(
                 placeholder="Note for your manager (optional)",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
+                error_message=too_long(TEXT_LIMIT),
             ),
         ],
         [
@@ -100,12 +101,14 @@ def owner_buttons(
                 id=item_input(Input.NEW_DUE_ON, action_id),
                 label="New due date",
                 min=(today + timedelta(days=1)).isoformat(),
+                error_message=AFTER_TODAY,
             ),
             TextInput(
                 id=item_input(Input.REASON, action_id),
                 label="Why you need more time",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
+                error_message=too_long(TEXT_LIMIT),
             ),
         ],
         [

@@ -17,7 +17,17 @@ from microsoft_teams.cards import (
 )
 
 from bot.rules.grades import STANDARD_LABELS, ActionState
-from cards.common import heading, im_back, label, literal, new_card, run, truncate, uk_date
+from cards.common import (
+    heading,
+    im_back,
+    label,
+    literal,
+    new_card,
+    run,
+    too_long,
+    truncate,
+    uk_date,
+)
 from cards.names import CardVerb, Input, item_input
 
 WHAT_LIMIT = 500
@@ -120,6 +130,7 @@ def confirm_done_card(
                 label="If you reopen it, say why (optional)",
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
+                error_message=too_long(TEXT_LIMIT),
             )
         )
         body.append(decision_buttons(status.id, extra=extra))

@@ -30,7 +30,7 @@ from bot.rules.grades import STANDARD_LABELS, ActionState
 from bot.rules.smart import SmartField, SmartProblem
 from cards.action_buttons import owner_buttons
 from cards.action_done import ActionStatus, state_line
-from cards.common import label, literal, new_card, run, truncate, uk_date
+from cards.common import AFTER_TODAY, label, literal, new_card, run, too_long, truncate, uk_date
 
 TEXT_LIMIT = 2000
 # An action is a sentence or two; a form's text is kept when it comes back, and a card holds up to
@@ -131,6 +131,7 @@ def action_form(
             placeholder=NO_NAMES,
             is_multiline=True,
             max_length=ACTION_TEXT_LIMIT,
+            error_message=too_long(ACTION_TEXT_LIMIT),
             value=draft.what or None,
         )
     )
@@ -142,6 +143,7 @@ def action_form(
             placeholder="For example: plan on file with dates, reviewed at the next meeting",
             is_multiline=True,
             max_length=ACTION_TEXT_LIMIT,
+            error_message=too_long(ACTION_TEXT_LIMIT),
             value=draft.measure or None,
         )
     )
@@ -163,6 +165,7 @@ def action_form(
             label="Or someone else: their work email" if owners else "Owner's work email",
             style="Email",
             max_length=EMAIL_LIMIT,
+            error_message=too_long(EMAIL_LIMIT),
             value=draft.owner_email or None,
         )
     )
@@ -172,6 +175,7 @@ def action_form(
             id=input_id("due_on", form),
             label="Due date (a working day)",
             min=(today + timedelta(days=1)).isoformat(),
+            error_message=AFTER_TODAY,
             value=draft.due_on or None,
         )
     )

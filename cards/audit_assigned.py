@@ -27,7 +27,7 @@ from bot.rules.grades import (
     AuditKind,
     AuditState,
 )
-from cards.common import heading, im_back, label, literal, new_card, note, run, uk_date
+from cards.common import heading, im_back, label, literal, new_card, note, run, too_long, uk_date
 from cards.names import CardVerb, Input, item_input
 
 TEXT_LIMIT = 2000
@@ -292,6 +292,7 @@ def new_audit_form(
             choices=[Choice(title=AUDIT_KIND_LABELS[k], value=k.value) for k in _KINDS],
             value=form.kind or AuditKind.THEMATIC.value,
             is_required=True,
+            error_message="Please choose the kind of audit.",
         )
     )
     body.append(
@@ -301,6 +302,7 @@ def new_audit_form(
             placeholder="MASH strategy meetings",
             value=form.theme or None,
             max_length=THEME_LIMIT,
+            error_message=too_long(THEME_LIMIT),
         )
     )
     if 0 < len(auditors) <= AUDITOR_CHOICES:

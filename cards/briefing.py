@@ -29,7 +29,7 @@ from bot.rules.briefing import (
     READY,
     TITLE_LIMIT,
 )
-from cards.common import heading, im_back, literal, new_card, note, run, uk_date
+from cards.common import heading, im_back, literal, new_card, note, run, too_long, uk_date
 from cards.names import CardVerb
 
 ABOUT = (
@@ -76,7 +76,7 @@ def briefing_form_card(
             value=values.get("title") or None,
             max_length=TITLE_LIMIT,
             is_required=True,
-            error_message=problems.get("title"),
+            error_message=f"Please give a title of up to {TITLE_LIMIT:,} characters.",
         ),
         TextInput(
             id="read",
@@ -86,7 +86,7 @@ def briefing_form_card(
             is_multiline=True,
             max_length=READ_LIMIT,
             is_required=True,
-            error_message=problems.get("read"),
+            error_message=f"Please write the read, in up to {READ_LIMIT:,} characters.",
         ),
         TextInput(
             id="key_messages",
@@ -95,14 +95,14 @@ def briefing_form_card(
             is_multiline=True,
             max_length=MAX_KEY_MESSAGES * (KEY_MESSAGE_LIMIT + 4),
             is_required=True,
-            error_message=problems.get("key_messages"),
+            error_message=f"Please give one to {MAX_KEY_MESSAGES} key messages, one per line.",
         ),
         TextInput(
             id="link",
             label="Link to learn more (optional, https://…)",
             value=values.get("link") or None,
             max_length=LINK_LIMIT,
-            error_message=problems.get("link"),
+            error_message=too_long(LINK_LIMIT),
         ),
     ]
     data: dict[str, object] = {"action": CardVerb.SAVE_BRIEFING}

@@ -45,6 +45,15 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+# What a client says when it refuses an input, so no button "does nothing" (the server says the
+# same if the client is bypassed).
+AFTER_TODAY = "Please choose a date after today."
+
+
+def too_long(limit: int) -> str:
+    return f"That's more than {limit:,} characters. Please shorten it."
+
+
 def up_to(label: str, limit: int) -> str:
     """A text field's label with its limit beside it: the client stops typing there silently."""
     return f"{label} (up to {limit:,} characters)"

@@ -23,7 +23,7 @@ from microsoft_teams.cards import (
 )
 
 from bot.rules.reminders import FeedbackOwed
-from cards.common import heading, literal, new_card, note, run, uk_date
+from cards.common import heading, literal, new_card, note, run, too_long, uk_date
 from cards.names import CardVerb
 from cards.views import Page
 
@@ -131,6 +131,7 @@ def feedback_form_card(
                 placeholder=hint,
                 is_multiline=True,
                 max_length=TEXT_LIMIT,
+                error_message=too_long(TEXT_LIMIT),
                 value=values.get(name) or None,
             )
         )

@@ -43,6 +43,7 @@ from cards.common import (
     new_card,
     note,
     run,
+    too_long,
     truncate,
     uk_date,
     up_to,
@@ -170,6 +171,7 @@ def grading_form_card(
             ),
             is_multiline=True,
             max_length=TEXT_LIMIT,
+            error_message=too_long(TEXT_LIMIT),
             value=draft.limiting_reason or None,
         ),
         note(LIMITING_HINT, subtle=True),
@@ -179,6 +181,7 @@ def grading_form_card(
             placeholder=NO_NAMES,
             is_multiline=True,
             max_length=TEXT_LIMIT,
+            error_message=too_long(TEXT_LIMIT),
             value=draft.summary or None,
         ),
         TextInput(
@@ -187,6 +190,7 @@ def grading_form_card(
             placeholder=NO_NAMES,
             is_multiline=True,
             max_length=TEXT_LIMIT,
+            error_message=too_long(TEXT_LIMIT),
             value=draft.strengths_seen or None,
         ),
         ToggleInput(

@@ -34,7 +34,18 @@ from bot.rules.grades import (
 from cards.action_buttons import owner_buttons
 from cards.action_done import uk_moment
 from cards.action_form import OwnerChoice
-from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
+from cards.common import (
+    AFTER_TODAY,
+    heading,
+    label,
+    literal,
+    new_card,
+    note,
+    run,
+    too_long,
+    truncate,
+    uk_date,
+)
 from cards.names import CardVerb, Input, item_input
 
 # Up to three actions from the meeting fit one form; more are added with the action form later.
@@ -484,12 +495,14 @@ def _meeting_inputs(view: AlertView, form: MeetingForm, today: date) -> list[Car
                         label="What will be done",
                         is_multiline=True,
                         max_length=TEXT_LIMIT,
+                        error_message=too_long(TEXT_LIMIT),
                         value=draft.what or None,
                     ),
                     TextInput(
                         id=item_input(Input.MEASURE, n),
                         label="How we will know it's done",
                         max_length=TEXT_LIMIT,
+                        error_message=too_long(TEXT_LIMIT),
                         value=draft.measure or None,
                     ),
                     ChoiceSetInput(
@@ -504,12 +517,14 @@ def _meeting_inputs(view: AlertView, form: MeetingForm, today: date) -> list[Car
                         id=item_input(Input.OWNER_EMAIL, n),
                         label="Or the owner's work email (e.g. the CP chair or IRO)",
                         max_length=320,
+                        error_message=too_long(320),
                         value=draft.owner_email or None,
                     ),
                     DateInput(
                         id=item_input(Input.DUE_ON, n),
                         label="Due (a working day)",
                         min=first_day,
+                        error_message=AFTER_TODAY,
                         value=draft.due_on or None,
                     ),
                 ],
@@ -547,6 +562,7 @@ def _visit_inputs(form: VisitForm, today: date) -> list[CardElement]:
             label="Short note (no child or family names)",
             is_multiline=True,
             max_length=TEXT_LIMIT,
+            error_message=too_long(TEXT_LIMIT),
             value=form.note or None,
         ),
     ]

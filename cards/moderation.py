@@ -19,7 +19,7 @@ from microsoft_teams.cards import (
 )
 
 from bot.rules.grades import AUDIT_KIND_LABELS, GRADE_LABELS, STANDARD_LABELS, Standard
-from cards.common import heading, label, literal, new_card, note, run, truncate, uk_date
+from cards.common import heading, label, literal, new_card, note, run, too_long, truncate, uk_date
 from cards.names import CardVerb
 
 TEXT_LIMIT = 2000
@@ -95,6 +95,7 @@ def moderation_card(
                 ],
                 value=values.get(f"agree_{key}") or "agree",
                 is_required=True,
+                error_message="Please choose Agree or Disagree.",
                 spacing="Medium",
             )
         )
@@ -105,6 +106,7 @@ def moderation_card(
             placeholder="No names, please: case references only.",
             is_multiline=True,
             max_length=TEXT_LIMIT,
+            error_message=too_long(TEXT_LIMIT),
             value=values.get("comment") or None,
         )
     )

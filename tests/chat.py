@@ -141,6 +141,7 @@ class Chat:
                 body = None
         if expect:
             await self.connector.wait_for(before + expect)
+        self.connector.check_cards(body)
         return Answer(status, body, self.connector.sent[before:])
 
     async def say(

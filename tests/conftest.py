@@ -117,6 +117,8 @@ async def connector() -> AsyncIterator[FakeConnector]:
     await fake.start()
     yield fake
     await fake.stop()
+    # Every card the test saw: an input the client can refuse says why (tests.card_rules).
+    assert fake.card_problems == [], sorted(set(fake.card_problems))
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.card_rules import input_problems
+
 # Teams' per-conversation limits for a bot: (messages, seconds).
 TEAMS_LIMITS: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 
@@ -97,6 +99,9 @@ class FakeConnector:
 
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
+    # Inputs on cards it was sent (or a card action answered with) that could block a button
+    # without a word (tests.card_rules); the `connector` fixture fails a test that leaves any.
+    card_problems: list[str] = field(default_factory=list)
     # Statuses to answer before accepting, e.g. [(429, "1")] answers one 429 with Retry-After: 1.
     faults: list[tuple[int, str | None]] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
@@ -115,6 +120,17 @@ class FakeConnector:
     _accepted: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     service_url: str = ""
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def check_cards(self, body: Any) -> None:
+        """Note what is wrong with any card in an activity or an invoke's answer."""
+        if not isinstance(body, dict):
+            return
+        contents = [a.get("content") for a in body.get("attachments") or [] if isinstance(a, dict)]
+        if body.get("type") == "application/vnd.microsoft.card.adaptive":
+            contents.append(body.get("value"))
+        for content in contents:
+            if isinstance(content, dict):
+                self.card_problems += input_problems(content)
 
     async def start(self) -> None:
         app = web.Application(client_max_size=1024 * 1024)
@@ -197,6 +213,7 @@ class FakeConnector:
         activity_id = (
             request.match_info["aid"] if request.method == "PUT" else f"activity-{next(self._ids)}"
         )
+        self.check_cards(body)
         self.sent.append(
             Sent(
                 request.method,

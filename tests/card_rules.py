@@ -1,0 +1,37 @@
+"""What every card a person meets must hold to, checked on every card the tests see (the fake
+connector's and every card-action answer): an input the client can refuse says why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+# What makes the client refuse an input before it is sent.
+REFUSING = ("isRequired", "min", "max", "maxLength", "regex")
+
+
+def _elements(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _elements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _elements(value)
+
+
+def input_problems(card: dict[str, Any]) -> list[str]:
+    """Each input that can be refused but carries no errorMessage, and each text input with no
+    length limit (the server refuses more than it keeps, so the client should say so first)."""
+    problems = []
+    for element in _elements(card):
+        kind = element.get("type")
+        if not isinstance(kind, str) or not kind.startswith("Input."):
+            continue
+        name = f"{kind} {element.get('id')!r}"
+        refusing = [k for k in REFUSING if element.get(k) not in (None, False)]
+        if refusing and not element.get("errorMessage"):
+            problems.append(f"{name}: {', '.join(refusing)} without errorMessage")
+        if kind == "Input.Text" and not element.get("maxLength"):
+            problems.append(f"{name}: no maxLength")
+    return problems
