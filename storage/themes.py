@@ -1,16 +1,12 @@
-"""The practice themes ticked in audits: an audit's ticks, replacing them (audit-logged), and
-the counts the themes report ranks. Counts only; what they mean is bot.rules.themes'."""
+"""The practice themes ticked in audits: an audit's ticks, and replacing them (audit-logged)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from datetime import datetime
+from collections.abc import Collection
 
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.grades import DONE_AUDIT_STATES
 from cards.grading import TaggedTheme
 from storage import audit_log
 from storage.models import Audit, AuditTheme
@@ -77,43 +73,3 @@ async def set_audit_themes(
         after={k: v for k, v in after.items() if before.get(k) != v},
     )
     return True
-
-
-async def theme_counts(
-    *,
-    session: AsyncSession,
-    tenant_id: str,
-    since: datetime,
-    until: datetime,
-    team_ids: Collection[int] | None = None,
-) -> Mapping[tuple[str, str], int]:
-    """Audits done (completed at `since` ≤ t < `until`) that ticked each theme, by (finding,
-    theme); only the given teams' audits when `team_ids` is given."""
-    query = (
-        select(AuditTheme.finding, AuditTheme.theme, func.count(func.distinct(Audit.id)))
-        .join(Audit, col(Audit.id) == col(AuditTheme.audit_id))
-        .where(
-            AuditTheme.tenant_id == tenant_id,
-            Audit.tenant_id == tenant_id,
-            col(Audit.state).in_(DONE_AUDIT_STATES),
-            col(Audit.completed_at) >= since,
-            col(Audit.completed_at) < until,
-        )
-        .group_by(col(AuditTheme.finding), col(AuditTheme.theme))
-    )
-    if team_ids is not None:
-        query = query.where(col(Audit.team_id).in_(team_ids))
-    return {(finding, theme): n for finding, theme, n in (await session.exec(query)).all()}
-
-
-async def theme_titles(*, session: AsyncSession, tenant_id: str) -> Mapping[str, tuple[str, str]]:
-    """Each theme ever ticked: its standard and latest name as ticked (for a theme since removed
-    from the file)."""
-    rows = (
-        await session.exec(
-            select(AuditTheme.theme, AuditTheme.standard, AuditTheme.title)
-            .where(AuditTheme.tenant_id == tenant_id)
-            .order_by(col(AuditTheme.id))
-        )
-    ).all()
-    return {theme: (standard, title) for theme, standard, title in rows}
