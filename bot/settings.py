@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # The council's own weekly step guide (Markdown, see bot/content/step_guide.md); unset, the
     # guide shipped with QA Loop. Read afresh for every guide, so an edit needs no restart.
     step_guide_file: Path | None = None
+    # The council's own grade descriptors and practice themes (Markdown, see
+    # bot/content/grade_descriptors.md and themes.md); unset, those shipped. Read afresh each time.
+    grade_descriptors_file: Path | None = None
+    themes_file: Path | None = None
 
     reminders_time: time = time(9, 0)
     step_guide_time: time = time(8, 45)
@@ -92,11 +96,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("step_guide_file")
+    @field_validator("step_guide_file", "grade_descriptors_file", "themes_file")
     @classmethod
-    def _readable(cls, value: Path | None) -> Path | None:
+    def _readable(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is not None and not value.is_file():
-            raise ValueError(f"step_guide_file {str(value)!r} is not a file")
+            raise ValueError(f"{info.field_name} {str(value)!r} is not a file")
         return value
 
     @field_validator("case_ref_pattern")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextRun
+from microsoft_teams.cards import Action, AdaptiveCard, CardElement, Container, TextRun
 
 from bot.rules.grades import (
     AUDIT_KIND_LABELS,
@@ -14,6 +14,7 @@ from bot.rules.grades import (
     Grade,
     Standard,
 )
+from bot.rules.themes import Finding
 from cards.action_form import TEXT_LIMIT
 from cards.common import (
     counted,
@@ -28,7 +29,15 @@ from cards.common import (
     truncate,
     uk_date,
 )
-from cards.grading import MEASURE_LIMIT, WHAT_LIMIT, ActionLine, GradingView, grade_run
+from cards.grading import (
+    MEASURE_LIMIT,
+    WHAT_LIMIT,
+    ActionLine,
+    GradingView,
+    grade_run,
+    themes_lines,
+)
+from cards.practice import Practice, descriptor_toggle, learning_links
 
 # Each with the longest what and how-we'll-know in any script, the card stays under 40 KB; more
 # are one `my actions` away.
@@ -45,8 +54,12 @@ def audit_result_summary() -> str:
     return "Your audit is complete: your grades and actions"
 
 
-def audit_result_card(view: GradingView, *, practitioner_id: int, today: date) -> AdaptiveCard:
-    """`view` as the completed audit stands; the actions listed are those `practitioner_id` owns."""
+def audit_result_card(
+    view: GradingView, *, practitioner_id: int, today: date, practice: Practice | None = None
+) -> AdaptiveCard:
+    """`view` as the completed audit stands; the actions listed are those `practitioner_id` owns.
+    Each grade opens its descriptor; the themes ticked come with their learning links."""
+    practice = practice or Practice()
     kind = label(AUDIT_KIND_LABELS, view.kind)
     about: list[str | TextRun] = [run(view.case_ref, bold=True), f" · {kind}"]
     if view.theme:
@@ -63,10 +76,13 @@ def audit_result_card(view: GradingView, *, practitioner_id: int, today: date) -
         section("Grades"),
     ]
     for standard in Standard:
-        body.append(
-            literal(
-                f"{STANDARD_LABELS[standard]}: ", grade_run(view.grades.get(standard), bold=False)
-            )
+        grade = view.grades.get(standard)
+        body.append(literal(f"{STANDARD_LABELS[standard]}: ", grade_run(grade, bold=False)))
+        body += descriptor_toggle(
+            practice.descriptors.get(standard.value),
+            item=standard.value,
+            title="What this grade means",
+            grade=grade,
         )
     body.append(literal(run("Overall: ", bold=True), grade_run(view.overall_grade, bold=True)))
     body += _why(view)
@@ -82,6 +98,12 @@ def audit_result_card(view: GradingView, *, practitioner_id: int, today: date) -
         )
     if view.summary:
         body.append(literal(run("Summary: ", bold=True), truncate(view.summary, TEXT_LIMIT)))
+    body += themes_lines(view)
+    # Learning for what is to improve first, then for the strengths.
+    ticked = sorted(view.themes, key=lambda t: t.finding != Finding.TO_IMPROVE)
+    known = [theme for t in ticked if (theme := practice.theme(t.key)) is not None]
+    learning, link_buttons = learning_links(known)
+    body += learning
     mine = [a for a in view.actions if a.owner_id == practitioner_id]
     others = [
         a
@@ -104,8 +126,8 @@ def audit_result_card(view: GradingView, *, practitioner_id: int, today: date) -
             )
         )
     body.append(note("A short feedback form follows: how did the audit feel?", subtle=True))
-    buttons = [im_back("My actions", "my actions")] if mine else []
-    return new_card(body, buttons)
+    buttons: list[Action] = [im_back("My actions", "my actions")] if mine else []
+    return new_card(body, [*buttons, *link_buttons])
 
 
 def _why(view: GradingView) -> list[CardElement]:

@@ -34,6 +34,7 @@ from bot.rules.grades import (
     Standard,
     needs_action,
 )
+from bot.rules.themes import Finding
 from cards.action_done import uk_moment
 from cards.action_form import NO_NAMES, TEXT_LIMIT, ActionDraft, OwnerChoice, action_form
 from cards.common import (
@@ -48,7 +49,8 @@ from cards.common import (
     uk_date,
     up_to,
 )
-from cards.names import CardVerb
+from cards.names import CardVerb, Input, item_input
+from cards.practice import Practice, Theme, descriptor_toggle
 
 ANY = "any"
 WHAT_LIMIT = 300
@@ -59,6 +61,10 @@ NOTE_LIMIT = 500
 # working card also holds up to seven action forms).
 MAX_ACTIONS_SHOWN = 20
 MAX_ACTIONS_WORKING = 10
+THEMES_HINT = (
+    "Under each standard, tick the themes you saw as strengths or to improve: they show the "
+    "practitioner the learning for them, and the QA team what to train on."
+)
 LIMITING_HINT = (
     "Limiting judgement: if any standard is inadequate, the overall grade is inadequate unless "
     "you say why it should be better. Reasons are listed for moderation."
@@ -75,6 +81,16 @@ class ActionLine:
     due_on: date
     state: str
     owner_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedTheme:
+    """A theme ticked in an audit: its key, standard, name when ticked and the finding."""
+
+    key: str
+    standard: str
+    title: str
+    finding: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +114,7 @@ class GradingView:
     completed_at: datetime | None = None
     completed_by: str | None = None
     actions: tuple[ActionLine, ...] = ()
+    themes: tuple[TaggedTheme, ...] = ()
 
     @property
     def graded(self) -> bool:
@@ -119,10 +136,13 @@ class GradesDraft:
     strengths_seen: str = ""
     risk_identified: bool = False
     limiting_reason: str = ""
+    # Theme key → finding, as ticked.
+    themes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, view: GradingView) -> GradesDraft:
         return cls(
+            themes={t.key: t.finding for t in view.themes},
             grades={s.value: view.grades.get(s) or "" for s in Standard},
             overall_grade=view.overall_grade or "",
             summary=view.summary or "",
@@ -146,12 +166,20 @@ def completed_line(view: GradingView, *, today: date) -> str:
 
 
 def grading_form_card(
-    view: GradingView, *, draft: GradesDraft, message: str | None, today: date
+    view: GradingView,
+    *,
+    draft: GradesDraft,
+    message: str | None,
+    today: date,
+    practice: Practice | None = None,
 ) -> AdaptiveCard:
+    practice = practice or Practice()
     body: list[CardElement] = [heading("Record grades"), *_about(view, today)]
     if message:
         body.append(_attention(message))
     body.append(_subheading("Practice standards"))
+    if practice.themes:
+        body.append(note(THEMES_HINT, subtle=True))
     for standard in Standard:
         body.append(
             _grade_choice(
@@ -160,6 +188,12 @@ def grading_form_card(
                 draft.grades.get(standard.value, ""),
             )
         )
+        body += descriptor_toggle(
+            practice.descriptors.get(standard.value),
+            item=standard.value,
+            title="What good looks like and each grade",
+        )
+        body += _theme_choices(practice.themes_of(standard.value), standard.value, draft.themes)
     body += [
         _subheading("Overall"),
         _grade_choice("overall_grade", "Overall grade", draft.overall_grade),
@@ -209,6 +243,29 @@ def grading_form_card(
         style="positive",
     )
     return new_card(body, [save])
+
+
+def _theme_choices(
+    themes: Sequence[Theme], standard: str, ticked: Mapping[str, str]
+) -> list[CardElement]:
+    """Two compact multi-selects: the standard's themes seen as strengths, and to improve."""
+    if not themes:
+        return []
+    choices = [CardChoice(title=t.title, value=t.key) for t in themes]
+    return [
+        ChoiceSetInput(
+            id=item_input(name, standard),
+            label=text,
+            style="compact",
+            is_multi_select=True,
+            value=",".join(t.key for t in themes if ticked.get(t.key) == finding) or None,
+            choices=choices,
+        )
+        for name, finding, text in (
+            (Input.STRENGTH, Finding.STRENGTH, "Themes seen as strengths"),
+            (Input.TO_IMPROVE, Finding.TO_IMPROVE, "Themes to improve"),
+        )
+    ]
 
 
 def _grade_choice(input_id: str, text: str, value: str) -> ChoiceSetInput:
@@ -355,7 +412,21 @@ def _grades_section(view: GradingView, limit: int = TEXT_LIMIT) -> list[CardElem
         parts.append(
             literal(run("Strengths seen: ", bold=True), truncate(view.strengths_seen, limit))
         )
+    parts += themes_lines(view)
     return parts
+
+
+def themes_lines(view: GradingView) -> list[CardElement]:
+    """ "Themes seen as strengths: …" and "Themes to improve: …", as ticked."""
+    lines: list[CardElement] = []
+    for finding, text in (
+        (Finding.STRENGTH, "Themes seen as strengths: "),
+        (Finding.TO_IMPROVE, "Themes to improve: "),
+    ):
+        titles = [t.title for t in view.themes if t.finding == finding]
+        if titles:
+            lines.append(literal(run(text, bold=True), "; ".join(titles)))
+    return lines
 
 
 def grade_run(grade: str | None, *, bold: bool) -> TextRun:

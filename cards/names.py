@@ -112,6 +112,15 @@ class Input(StrEnum):
     OWNER = "owner"
     OWNER_EMAIL = "owner_email"
     DUE_ON = "due_on"
+    # The themes ticked per standard on the grading form (a multi-select each).
+    STRENGTH = "strength"
+    TO_IMPROVE = "to_improve"
+
+
+class Shown(StrEnum):
+    """An element a button shows or hides on a card, repeated per item like an input."""
+
+    DESCRIPTOR = "descriptor"
 
 
 def item_input(name: str, item: object) -> str:

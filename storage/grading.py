@@ -17,7 +17,7 @@ from bot.rules.grades import ActionState, AuditState, Standard
 from bot.rules.roles import Role
 from cards.action_form import OwnerChoice
 from cards.grading import ActionLine, GradingView
-from storage import audit_log, staff
+from storage import audit_log, staff, themes
 from storage.db import compare_and_set
 from storage.models import Action, Audit, Case, Staff
 
@@ -57,6 +57,7 @@ async def grading_view(
             if i is not None
         },
     )
+    tagged = await themes.audit_themes(session=session, tenant_id=tenant_id, audit_id=audit_id)
     return GradingView(
         id=audit_id,
         case_ref=case_ref,
@@ -87,6 +88,7 @@ async def grading_view(
             )
             for action, name in rows
         ),
+        themes=tagged,
     )
 
 

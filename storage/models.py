@@ -188,6 +188,26 @@ class Moderation(SQLModel, table=True):
     decided_at: datetime | None = _ts(nullable=True)
 
 
+class AuditTheme(SQLModel, table=True):
+    """A practice theme the auditor saw in an audit, as a strength or an area to improve."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "audit_id", "theme"),
+        sa.Index("ix_audittheme_tenant_theme", "tenant_id", "theme"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int = Field(foreign_key="audit.id", index=True)
+    standard: str = Field(max_length=16)
+    # The key in the themes file, kept when the theme is reworded; and its name when ticked, so a
+    # theme since removed from the file still reads by its name.
+    theme: str = Field(max_length=60)
+    title: str = Field(max_length=80)
+    finding: str = Field(max_length=16)
+    created_by: int = Field(foreign_key="staff.id")
+    created_at: datetime = _ts()
+
+
 class ModerationSample(SQLModel, table=True):
     """One month's reproducible moderation sample: the seed and the candidates' fingerprint."""
 

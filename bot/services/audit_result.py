@@ -13,15 +13,17 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import notify
+from bot.services.practice import load_practice
 from cards.audit_result import audit_result_card, audit_result_summary
 from cards.common import card_json
 from cards.names import CardKind, action_subject, subject_id
+from cards.practice import Practice
 from storage import actions, grading, reminders, staff
 from storage.models import Audit, SentCard
 
 
 async def send_audit_result(
-    session: AsyncSession, *, tenant_id: str, audit: Audit, today: date
+    session: AsyncSession, *, tenant_id: str, audit: Audit, today: date, practice: Practice
 ) -> bool:
     """Called in the completing transaction: queue the result to the audit's practitioner.
 
@@ -48,7 +50,9 @@ async def send_audit_result(
         kind=CardKind.AUDIT_RESULT,
         key=f"{CardKind.AUDIT_RESULT}:{audit.id}",
         summary=audit_result_summary(),
-        card=audit_result_card(view, practitioner_id=practitioner.id, today=today),
+        card=audit_result_card(
+            view, practitioner_id=practitioner.id, today=today, practice=practice
+        ),
         subjects=[action_subject(action_id) for action_id in theirs],
     )
 
@@ -73,5 +77,7 @@ async def rebuild_audit_result(
     )
     if view is None:
         return None
-    card = audit_result_card(view, practitioner_id=practitioner_id, today=today)
+    # A rebuild has no settings to hand: it reads the shipped content files.
+    practice = load_practice(descriptors_file=None, themes_file=None)
+    card = audit_result_card(view, practitioner_id=practitioner_id, today=today, practice=practice)
     return card_json(card), audit_result_summary()

@@ -52,7 +52,7 @@ def parse_step_guide(text: str, *, path: Path = STEP_GUIDE_FILE) -> StepGuide:
     title: str | None = None
     intro: list[str] = []
     steps: list[tuple[int, str, list[str]]] = []
-    text, unclosed = _without_notes(text)
+    text, unclosed = without_notes(text)
     if unclosed is not None:
         problems.append(
             GuideProblem(unclosed, "This note for editors has no end: close it with “-->”.")
@@ -120,7 +120,7 @@ def parse_step_guide(text: str, *, path: Path = STEP_GUIDE_FILE) -> StepGuide:
     )
 
 
-def _without_notes(text: str) -> tuple[str, int | None]:
+def without_notes(text: str) -> tuple[str, int | None]:
     """The text with every <!-- note --> blanked, its line breaks kept so problems are reported
     at the right line; and the line of a note left open, if any (everything after it is
     dropped, as a Markdown preview hides it)."""

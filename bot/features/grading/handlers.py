@@ -30,8 +30,10 @@ from bot.rules.grades import (
 )
 from bot.rules.roles import Role
 from bot.rules.smart import smart_problems
+from bot.rules.themes import THEME_KEY, THEME_KEY_LIMIT, Finding
 from bot.rules.workdays import weekdays_of
 from bot.services import audit_result, feedback, flows, inadequate, notify
+from bot.services.practice import load_practice
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
 from cards.action_form import (
@@ -47,14 +49,24 @@ from cards.grading import (
     ANY,
     GradesDraft,
     GradingView,
+    TaggedTheme,
     audit_status_card,
     completed_card,
     completed_line,
     grading_form_card,
     working_card,
 )
-from cards.names import CardKind, CardVerb, action_subject, audit_subject, subject_id
-from storage import actions, audits, grading
+from cards.names import (
+    CardKind,
+    CardVerb,
+    Input,
+    action_subject,
+    audit_subject,
+    item_input,
+    subject_id,
+)
+from cards.practice import Practice
+from storage import actions, audits, grading, themes
 from storage.models import Audit, SentCard
 
 FORMS = (*(s.value for s in Standard), ANY)
@@ -64,6 +76,7 @@ UNADDED = (
 )
 UNADDED_HERE = "Typed but not added yet."
 EMAIL_LIMIT = 320
+ThemeKey = Annotated[str, StringConstraints(max_length=THEME_KEY_LIMIT, pattern=THEME_KEY.pattern)]
 ActionText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=ACTION_TEXT_LIMIT)]
 
 
@@ -113,7 +126,10 @@ class SaveGrades(Payload):
     strengths_seen: Text = ""
     limiting_reason: Text = ""
     risk_identified: bool = False
+    # The themes ticked, as (standard, finding, theme key), from each standard's multi-selects.
+    ticks: list[tuple[Standard, Finding, ThemeKey]] = Field(default_factory=list, max_length=200)
     problems: ClassVar[dict[str, str]] = {
+        "ticks": "Please choose the themes from the lists.",
         "summary": "A summary can be up to 2,000 characters.",
         "strengths_seen": "Strengths seen can be up to 2,000 characters.",
         "limiting_reason": "A reason can be up to 2,000 characters.",
@@ -133,8 +149,35 @@ class SaveGrades(Payload):
     def _unchosen_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ticks_sent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        ticks = [
+            (standard.value, finding.value, key.strip())
+            for standard in Standard
+            for name, finding in (
+                (Input.STRENGTH, Finding.STRENGTH),
+                (Input.TO_IMPROVE, Finding.TO_IMPROVE),
+            )
+            if isinstance(sent := data.get(item_input(name, standard.value)), str)
+            for key in sent.split(",")
+            if key.strip()
+        ]
+        return {**data, "ticks": ticks}
+
     def grades(self) -> dict[str, str | None]:
         return {s.value: getattr(self, f"grade_{s.value}") for s in Standard}
+
+    def ticked(self) -> dict[str, str]:
+        """Theme key → finding; a theme ticked both ways keeps the last (refused before use)."""
+        return {key: finding.value for _, finding, key in self.ticks}
+
+    def both_ways(self) -> list[str]:
+        """Themes ticked as a strength and to improve."""
+        strengths = {k for _, f, k in self.ticks if f == Finding.STRENGTH}
+        return sorted({k for _, f, k in self.ticks if f == Finding.TO_IMPROVE} & strengths)
 
     def draft(self) -> GradesDraft:
         return GradesDraft(
@@ -144,6 +187,7 @@ class SaveGrades(Payload):
             strengths_seen=self.strengths_seen,
             risk_identified=self.risk_identified,
             limiting_reason=self.limiting_reason,
+            themes=self.ticked(),
         )
 
 
@@ -210,7 +254,13 @@ async def on_open_grading(request: Request, payload: OpenGrading) -> Reply:
         grading.start(request.session, audit, actor_id=flows.me(request))
         await flows.refresh_posted(request, [audit_subject(payload.audit_id)], "started")
     view = await _view(request, payload.audit_id)
-    card = grading_form_card(view, draft=GradesDraft.of(view), message=None, today=request.today)
+    card = grading_form_card(
+        view,
+        draft=GradesDraft.of(view),
+        message=None,
+        today=request.today,
+        practice=_practice(request),
+    )
     return Reply(card=card, summary="Record grades")
 
 
@@ -240,6 +290,21 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
             f"should be {overall}. Choose Inadequate overall, or write the reason."
         )
         return await _form_again(request, payload, "limiting_reason_needed", message)
+    practice = _practice(request)
+    if both := payload.both_ways():
+        which = "; ".join(_theme_title(practice, key) for key in both)
+        message = f"Ticked as both a strength and to improve: {which}. Please choose one."
+        return await _form_again(request, payload, "theme_both_ways", message)
+    ticks: list[TaggedTheme] = []
+    for standard, finding, key in payload.ticks:
+        theme = practice.theme(key)
+        if theme is None or theme.standard != standard:
+            message = (
+                "A theme ticked is no longer in the list (the QA team may have changed it). "
+                "Please tick the themes again."
+            )
+            return await _form_again(request, payload, "theme_unknown", message)
+        ticks.append(TaggedTheme(key, standard.value, theme.title, finding.value))
     assert payload.overall_grade is not None
     # A reason is kept only where it explains an override: those are listed for moderation.
     reason = (
@@ -258,7 +323,10 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
         strengths_seen=payload.strengths_seen or None,
         risk_identified=payload.risk_identified,
     )
-    if changed:
+    retagged = await themes.set_audit_themes(
+        request.session, audit, actor_id=flows.me(request), ticks=ticks
+    )
+    if changed or retagged:
         await flows.refresh_posted(request, [audit_subject(payload.audit_id)], "graded")
     view = await _view(request, payload.audit_id)
     then = (
@@ -417,7 +485,7 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         now=request.now,
     )
     await audit_result.send_audit_result(
-        session, tenant_id=tenant_id, audit=audit, today=request.today
+        session, tenant_id=tenant_id, audit=audit, today=request.today, practice=_practice(request)
     )
     asked = await feedback.ask_for_feedback(
         session, tenant_id=tenant_id, audit=audit, today=request.today
@@ -499,7 +567,11 @@ async def _form_again(request: Request, payload: SaveGrades, reason: str, messag
     audit_view = await _view(request, payload.audit_id)
     _log_refusal_id(request, CardVerb.SAVE_GRADES, payload.audit_id, reason)
     card = grading_form_card(
-        audit_view, draft=payload.draft(), message=message, today=request.today
+        audit_view,
+        draft=payload.draft(),
+        message=message,
+        today=request.today,
+        practice=_practice(request),
     )
     return Reply(card=card, summary="The grades were not saved")
 
@@ -567,6 +639,18 @@ def _log_refusal_id(
         reason if fields is None else f"{reason}: {', '.join(fields)}",
         denied=denied,
     )
+
+
+def _practice(request: Request) -> Practice:
+    return load_practice(
+        descriptors_file=request.settings.grade_descriptors_file,
+        themes_file=request.settings.themes_file,
+    )
+
+
+def _theme_title(practice: Practice, key: str) -> str:
+    theme = practice.theme(key)
+    return theme.title if theme else key
 
 
 async def _view(request: Request, audit_id: int) -> GradingView:
