@@ -51,6 +51,8 @@ class CardVerb(StrEnum):
     MODERATE_AUDIT = "moderate_audit"
     # Channels.
     USE_CHANNEL = "use_channel"
+    # People who leave: their manager passes their actions on.
+    PASS_ON_ACTION = "pass_on_action"
     # Best-practice briefings.
     NEW_BRIEFING = "new_briefing"
     SAVE_BRIEFING = "save_briefing"
@@ -85,6 +87,9 @@ class CardKind(StrEnum):
     QA_QUARTERLY = "qa_quarterly"
     BRIEFING = "briefing"
     BRIEFING_PREVIEW = "briefing_preview"
+    CASE_ENDED = "case_ended"
+    CASE_NEW_WORKER = "case_new_worker"
+    LEAVER_ACTIONS = "leaver_actions"
 
 
 class ListCard(StrEnum):
@@ -109,6 +114,7 @@ class Input(StrEnum):
     OWNER = "owner"
     OWNER_EMAIL = "owner_email"
     DUE_ON = "due_on"
+    NEW_OWNER = "new_owner"
 
 
 def item_input(name: str, item: object) -> str:
@@ -135,6 +141,11 @@ def subject_id(subject: str, kind: str) -> int | None:
     """12 from "action:12" when kind is "action"."""
     prefix, _, ident = subject.partition(":")
     return int(ident) if prefix == kind and ident.isdigit() else None
+
+
+def leaver_subject(staff_id: int) -> str:
+    """Whose leaving a card is about (the manager's "pass these on" card)."""
+    return f"leaver:{staff_id}"
 
 
 def feedback_subject(audit_id: int) -> str:
