@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from bot.roster import TeamOutcome
+    from bot.services.lifecycle import Moves
     from jobs.runs import Outcome
 
 from bot.cli_briefings import briefing_app
@@ -115,7 +116,9 @@ def _progress() -> Progress:
     )
 
 
-def _run_import(kind: str, file: Path, tenant: str | None) -> None:
+def _run_import(kind: str, file: Path, tenant: str | None, *, full: bool = False) -> None:
+    from bot.features import CATALOGUE
+    from bot.services import lifecycle
     from storage import imports
     from storage.db import make_engine, make_sessions
     from storage.migrate import upgrade
@@ -129,6 +132,17 @@ def _run_import(kind: str, file: Path, tenant: str | None) -> None:
         err.print(f"[red]No such file:[/red] {file}")
         raise typer.Exit(2)
     upgrade(settings.database_url)
+    now = datetime.now(UTC)
+    ctx = lifecycle.Context(
+        tenant_id, now.astimezone(settings.zone).date(), now, CATALOGUE.rebuilders
+    )
+    moves = lifecycle.Moves()
+
+    async def cases_changed(session: AsyncSession, changes: list[imports.CaseChange]) -> None:
+        await lifecycle.cases_changed(session, ctx, changes, moves)
+
+    async def staff_left(session: AsyncSession, leaver_ids: list[int]) -> None:
+        await lifecycle.staff_left(session, ctx, leaver_ids, moves)
 
     async def go() -> imports.ImportResult:
         engine = make_engine(settings.database_url)
@@ -147,6 +161,8 @@ def _run_import(kind: str, file: Path, tenant: str | None) -> None:
                         path=file,
                         timezone=settings.timezone,
                         progress=tick,
+                        full=full,
+                        on_left=staff_left,
                     )
                 return await imports.import_cases(
                     sessions=sessions,
@@ -154,6 +170,7 @@ def _run_import(kind: str, file: Path, tenant: str | None) -> None:
                     path=file,
                     progress=tick,
                     case_ref_pattern=settings.case_ref_pattern,
+                    on_changed=cases_changed,
                 )
         finally:
             await engine.dispose()
@@ -170,8 +187,41 @@ def _run_import(kind: str, file: Path, tenant: str | None) -> None:
         raise typer.Exit(1) from failed
     console.print(
         f"Imported {kind}: {result.created} created, {result.updated} updated, "
-        f"{result.unchanged} unchanged."
+        f"{result.unchanged} unchanged" + (f", {result.left} left." if kind == "staff" else ".")
     )
+    _print_moves(moves)
+
+
+def _print_moves(moves: Moves) -> None:
+    from cards.common import counted
+
+    parts = [
+        (moves.audits_cancelled, "audit cancelled", "audits cancelled"),
+        (moves.actions_closed, "action closed", "actions closed"),
+        (
+            moves.actions_kept,
+            "action of a closed case kept open",
+            "actions of closed cases kept open",
+        ),
+        (moves.actions_moved, "action moved to a new owner", "actions moved to new owners"),
+        (
+            moves.audits_returned,
+            "audit back with QA to reallocate",
+            "audits back with QA to reallocate",
+        ),
+        (
+            moves.practitioners_changed,
+            "audit with a new practitioner",
+            "audits with a new practitioner",
+        ),
+    ]
+    done = [counted(n, one, many) for n, one, many in parts if n]
+    if done:
+        console.print("Then: " + "; ".join(done) + ". Cards are queued for the running bot.")
+    for name in moves.without_manager:
+        console.print(
+            f"[yellow]{escape(name)} had no manager:[/yellow] the QA team has their actions to pass on."
+        )
 
 
 @import_app.command("staff")
@@ -180,9 +230,14 @@ def import_staff(
     tenant: Annotated[
         str | None, typer.Option(help="Tenant id (default: QALOOP_APP_TENANT_ID).")
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="The file is the whole staff list: anyone not in it has left."),
+    ] = False,
 ) -> None:
-    """Import staff: email,display_name,roles,team,service,manager_email,working_days,aad_object_id."""
-    _run_import("staff", file, tenant)
+    """Import staff: email,display_name,roles,team,service,manager_email,working_days,aad_object_id,
+    status (active or left). Leavers' actions go to their manager to pass on, their audits to QA."""
+    _run_import("staff", file, tenant, full=full)
 
 
 @import_app.command("cases")
@@ -192,7 +247,8 @@ def import_cases(
         str | None, typer.Option(help="Tenant id (default: QALOOP_APP_TENANT_ID).")
     ] = None,
 ) -> None:
-    """Import cases: case_ref,team,worker_email,status,opened_on (no names, ever)."""
+    """Import cases: case_ref,team,worker_email,status (open, closed or transferred),opened_on
+    (no names, ever). A closed case's audits are cancelled; a new worker gets its open items."""
     _run_import("cases", file, tenant)
 
 

@@ -51,6 +51,8 @@ class CardVerb(StrEnum):
     MODERATE_AUDIT = "moderate_audit"
     # Channels.
     USE_CHANNEL = "use_channel"
+    # People who leave: their manager passes their actions on.
+    PASS_ON_ACTION = "pass_on_action"
     # Best-practice briefings.
     NEW_BRIEFING = "new_briefing"
     SAVE_BRIEFING = "save_briefing"
@@ -92,6 +94,9 @@ class CardKind(StrEnum):
     QA_QUARTERLY = "qa_quarterly"
     BRIEFING = "briefing"
     BRIEFING_PREVIEW = "briefing_preview"
+    CASE_ENDED = "case_ended"
+    CASE_NEW_WORKER = "case_new_worker"
+    LEAVER_ACTIONS = "leaver_actions"
     # A list a person asked for, kept so it is redrawn when what it lists changes that day.
     MY_ACTIONS = ListCard.MY_ACTIONS.value
     MY_AUDITS = "my_audits"
@@ -112,6 +117,7 @@ class Input(StrEnum):
     OWNER = "owner"
     OWNER_EMAIL = "owner_email"
     DUE_ON = "due_on"
+    NEW_OWNER = "new_owner"
     # The themes ticked per standard on the grading form (a multi-select each).
     STRENGTH = "strength"
     TO_IMPROVE = "to_improve"
@@ -152,6 +158,11 @@ def subject_id(subject: str, kind: str) -> int | None:
     """12 from "action:12" when kind is "action"."""
     prefix, _, ident = subject.partition(":")
     return int(ident) if prefix == kind and ident.isdigit() else None
+
+
+def leaver_subject(staff_id: int) -> str:
+    """Whose leaving a card is about (the manager's "pass these on" card)."""
+    return f"leaver:{staff_id}"
 
 
 def feedback_subject(audit_id: int) -> str:

@@ -255,7 +255,11 @@ async def cancel(session: AsyncSession, audit: Audit, *, actor_id: int | None, r
     False (nothing written) if its state changed since it was read."""
     before = _snapshot(audit)
     if not await compare_and_set(
-        session, audit, {"state": audit.state}, state=AuditState.CANCELLED
+        session,
+        audit,
+        {"state": audit.state},
+        state=AuditState.CANCELLED,
+        cancelled_reason=reason,
     ):
         return False
     _log(session, audit, actor_id, "audit.cancelled", before, reason=reason)

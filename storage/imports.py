@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.lifecycle import CaseStatus
 from bot.rules.roles import Role, format_roles, parse_roles
 from storage import audit_log
 from storage.db import SessionMaker, transaction
@@ -25,7 +26,9 @@ DEFAULT_CASE_REF_PATTERN = r"^[A-Z]{0,3}-?\d{3,10}$"
 Progress = Callable[[int, int], None]
 
 STAFF_REQUIRED = ("email", "display_name", "roles", "team", "service")
-STAFF_OPTIONAL = ("manager_email", "working_days", "aad_object_id")
+STAFF_OPTIONAL = ("manager_email", "working_days", "aad_object_id", "status")
+# A staff row's status: empty or "active" for someone working here, "left" for a leaver.
+STAFF_STATUSES = ("active", "left")
 CASE_COLUMNS = ("case_ref", "team", "worker_email", "status", "opened_on")
 
 # Practitioners and team managers work in a team, and belong to its service.
@@ -73,6 +76,25 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    # People who left with this import (marked left, or absent from a full import).
+    left: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CaseChange:
+    """A case whose status or worker this import changed (None before: a new case)."""
+
+    case_id: int
+    status_before: str | None
+    status: str
+    worker_before: int | None
+    worker: int | None
+
+
+# What the caller does with the changes, in the import's own transaction: a failure there
+# undoes the import too, so the file and its consequences land together or not at all.
+CasesChanged = Callable[[AsyncSession, list[CaseChange]], Awaitable[None]]
+StaffLeft = Callable[[AsyncSession, list[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +255,7 @@ class _StaffRow:
     manager_email: str | None
     working_days: str | None
     aad_object_id: str | None
+    left: bool = False
 
 
 async def import_staff(
@@ -243,8 +266,14 @@ async def import_staff(
     tenant_name: str | None = None,
     timezone: str = "Europe/London",
     progress: Progress | None = None,
+    full: bool = False,
+    on_left: StaffLeft | None = None,
 ) -> ImportResult:
     """Create or update staff by email, with their teams and services, from a CSV file.
+
+    A row with status "left" marks a leaver; with `full`, the file is the whole staff list and
+    anyone active who is not in it has left too. Leavers stop getting cards; `on_left` is given
+    their ids, in this transaction, to move their open work.
 
     A team member's service is their team's; service managers and heads of service may instead
     name the service they lead and no team. New services and teams are created as named.
@@ -267,7 +296,7 @@ async def import_staff(
             s.email.lower(): s
             for s in (await session.exec(select(Staff).where(Staff.tenant_id == tenant_id)))
         }
-        rows = _validate_staff(table, services=services, teams=teams, staff=staff)
+        rows = _validate_staff(table, services=services, teams=teams, staff=staff, full=full)
         if tenant is None:
             tenant = Tenant(id=tenant_id, name=tenant_name or tenant_id, timezone=timezone)
             session.add(tenant)
@@ -275,7 +304,7 @@ async def import_staff(
             _record(
                 session, tenant_id, "import.staff", "tenant", tenant_id, None, {"name": tenant.name}
             )
-        return await _write_staff(
+        result, marked_left = await _write_staff(
             session,
             tenant_id=tenant_id,
             rows=rows,
@@ -285,6 +314,19 @@ async def import_staff(
             staff=staff,
             progress=progress,
         )
+        in_file = {r.email for r in rows}
+        absent = [p for e, p in staff.items() if full and e not in in_file and p.active]
+        for person in absent:
+            person.active = False
+            session.add(person)
+            after = {"active": False, "reason": "absent from a full staff import"}
+            _record(session, tenant_id, "import.staff", "staff", person.id, {"active": True}, after)
+        await session.flush()
+        leavers = [*marked_left, *absent]
+        left_ids = [p.id for p in leavers if p.id is not None]
+        if on_left is not None and left_ids:
+            await on_left(session, left_ids)
+        return ImportResult(result.created, result.updated, result.unchanged, len(left_ids))
 
 
 def _validate_staff(
@@ -293,6 +335,7 @@ def _validate_staff(
     services: dict[str, Service],
     teams: dict[str, Team],
     staff: dict[str, Staff],
+    full: bool = False,
 ) -> list[_StaffRow]:
     errors = list(table.errors)
     rows: list[_StaffRow] = []
@@ -303,6 +346,11 @@ def _validate_staff(
     # The service each team belongs to: as stored, or as the first row naming a new team says.
     team_service = {name: service_names[t.service_id] for name, t in teams.items()}
     file_emails = {r.cells["email"].lower() for r in table.rows}
+    leaving = {
+        r.cells["email"].lower() for r in table.rows if r.cells.get("status", "").lower() == "left"
+    }
+    if full:
+        leaving |= {e for e, s in staff.items() if s.active and e not in file_emails}
 
     for row in table.rows:
         c, line, known_errors = row.cells, row.line, len(errors)
@@ -363,6 +411,13 @@ def _validate_staff(
         elif manager and manager not in file_emails and manager not in staff:
             reason = "matches no one in this file or among existing staff"
             errors.append(RowError(line, "manager_email", reason))
+        elif manager and manager in leaving and email not in leaving:
+            reason = "names someone who is leaving with this import; give their new manager"
+            errors.append(RowError(line, "manager_email", reason))
+
+        status = c.get("status", "").lower()
+        if status and status not in STAFF_STATUSES:
+            errors.append(RowError(line, "status", "must be active or left (or left empty)"))
 
         working_days: str | None = None
         if c.get("working_days"):
@@ -395,6 +450,7 @@ def _validate_staff(
                     manager or None,
                     working_days,
                     aad or None,
+                    status == "left",
                 )
             )
 
@@ -453,7 +509,8 @@ async def _write_staff(
     teams: dict[str, Team],
     staff: dict[str, Staff],
     progress: Progress | None,
-) -> ImportResult:
+) -> tuple[ImportResult, list[Staff]]:
+    """The counts, and those this file marks left who were active until now."""
     event = "import.staff"
     new_services: list[Service] = []
     for row in rows:
@@ -504,7 +561,7 @@ async def _write_staff(
             person.service_id = services[row.service.casefold()].id if row.service else None
         person.working_days = row.working_days or person.working_days
         person.aad_object_id = row.aad_object_id or person.aad_object_id
-        person.active = True
+        person.active = not row.left
         if progress is not None:
             progress(done, len(rows))
     await session.flush()
@@ -528,7 +585,10 @@ async def _write_staff(
             updated += 1
             _record(session, tenant_id, event, "staff", person.id, *change)
     await session.flush()
-    return ImportResult(created, updated, unchanged)
+    left = [
+        staff[r.email] for r in rows if r.left and (before[r.email] or {}).get("active") is True
+    ]
+    return ImportResult(created, updated, unchanged), left
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -550,8 +610,12 @@ async def import_cases(
     path: Path,
     case_ref_pattern: str = DEFAULT_CASE_REF_PATTERN,
     progress: Progress | None = None,
+    on_changed: CasesChanged | None = None,
 ) -> ImportResult:
-    """Create or update cases by case reference from a CSV file; a name column refuses the file."""
+    """Create or update cases by case reference from a CSV file; a name column refuses the file.
+
+    A status of closed or transferred, or a new worker, is a change `on_changed` is given, in
+    this transaction, to close or move the case's open work."""
     pattern = re.compile(case_ref_pattern)
     table = await _read_table(path, required=CASE_COLUMNS, refuse_personal=True)
     async with transaction(sessions) as session:
@@ -571,7 +635,7 @@ async def import_cases(
             for c in (await session.exec(select(Case).where(Case.tenant_id == tenant_id)))
         }
         rows = _validate_cases(table, pattern=pattern, teams=teams, staff=staff)
-        return await _write_cases(
+        result, changed = await _write_cases(
             session,
             tenant_id=tenant_id,
             rows=rows,
@@ -580,6 +644,9 @@ async def import_cases(
             staff=staff,
             progress=progress,
         )
+        if on_changed is not None and changed:
+            await on_changed(session, changed)
+        return result
 
 
 def _validate_cases(
@@ -620,10 +687,14 @@ def _validate_cases(
         if worker_email and worker is None:
             reason = "matches no staff member; import staff first"
             errors.append(RowError(line, "worker_email", reason))
+        elif worker is not None and not worker.active:
+            reason = "has left; give the case's new worker"
+            errors.append(RowError(line, "worker_email", reason))
 
         status = c["status"].lower()
-        if status not in ("open", "closed"):
-            errors.append(RowError(line, "status", "must be open or closed"))
+        if status not in CaseStatus._value2member_map_:
+            known = ", ".join(s.value for s in CaseStatus)
+            errors.append(RowError(line, "status", f"must be one of {known}"))
 
         opened_on: date | None = None
         if c["opened_on"]:
@@ -663,11 +734,13 @@ async def _write_cases(
     teams: dict[str, Team],
     staff: dict[str, Staff],
     progress: Progress | None,
-) -> ImportResult:
+) -> tuple[ImportResult, list[CaseChange]]:
+    """The counts, and the cases whose status or worker changed."""
     team_names: dict[int | None, str] = {t.id: t.name for t in teams.values()}
     emails: dict[int | None, str] = {s.id: s.email for s in staff.values()}
     # Logged after the flush, once new cases have ids.
     changes: list[tuple[Case, dict[str, Any] | None, dict[str, Any]]] = []
+    moved: list[tuple[Case, str | None, int | None]] = []
     created = updated = unchanged = 0
     for done, row in enumerate(rows, start=1):
         assert row.team.id is not None
@@ -678,10 +751,13 @@ async def _write_cases(
             old = None
         else:
             old = _case_snapshot(case, team_names, emails)
+        status_before, worker_before = (case.status, case.worker_id) if old else (None, None)
         case.team_id = row.team.id
         case.worker_id = row.worker.id if row.worker else None
         case.status = row.status
         case.opened_on = row.opened_on
+        if old is not None and (status_before, worker_before) != (case.status, case.worker_id):
+            moved.append((case, status_before, worker_before))
         new = _case_snapshot(case, team_names, emails)
         if old is None:
             created += 1
@@ -697,4 +773,8 @@ async def _write_cases(
     for case, before, after in changes:
         _record(session, tenant_id, "import.cases", "case", case.id, before, after)
     await session.flush()
-    return ImportResult(created, updated, unchanged)
+    changed = [
+        CaseChange(case.id or 0, status, case.status, worker, case.worker_id)
+        for case, status, worker in moved
+    ]
+    return ImportResult(created, updated, unchanged), changed

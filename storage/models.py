@@ -61,6 +61,10 @@ class Tenant(SQLModel, table=True):
     visit_due_unit: str = Field(
         default="working", max_length=16, sa_column_kwargs={"server_default": "working"}
     )
+    # What a closed case does to its open actions: "keep" or "close" (bot.rules.lifecycle).
+    closed_case_actions: str = Field(
+        default="keep", max_length=16, sa_column_kwargs={"server_default": "keep"}
+    )
     created_at: datetime = _ts()
 
 
@@ -165,6 +169,8 @@ class Audit(SQLModel, table=True):
     summary: str | None = Field(default=None, max_length=2000)
     strengths_seen: str | None = Field(default=None, max_length=2000)
     declined_reason: str | None = Field(default=None, max_length=2000)
+    # Why it will not be done ("case closed"): compliance leaves it out and says why.
+    cancelled_reason: str | None = Field(default=None, max_length=2000)
     meeting_due_on: date | None = None
     visit_due_on: date | None = None
     # The day the child was seen, as the social worker recorded it (not the day they recorded it).

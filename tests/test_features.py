@@ -35,6 +35,7 @@ REBUILT = {
     CardKind.MODERATION_REQUEST,
     CardKind.MY_ACTIONS,
     CardKind.MY_AUDITS,
+    CardKind.LEAVER_ACTIONS,
 }
 
 

@@ -20,6 +20,7 @@ from bot.features import (
     guide,
     inadequate,
     moderation,
+    people,
 )
 
 FEATURES: tuple[Feature, ...] = (
@@ -34,6 +35,7 @@ FEATURES: tuple[Feature, ...] = (
     inadequate.FEATURE,
     moderation.FEATURE,
     channels.FEATURE,
+    people.FEATURE,
 )
 
 CATALOGUE = Catalogue.of(FEATURES)

@@ -121,3 +121,9 @@ def may_record_visit(
     if Role.TEAM_MANAGER in me.roles and me.team_id == audit_team_id:
         return True
     return worker_manager_id is not None and worker_manager_id == me.id
+
+
+def may_pass_on(actor: Person, owner: Person) -> bool:
+    """Who gives an action to someone else (its owner left): the one holding it now, their
+    managers, or QA."""
+    return actor.id == owner.id or Role.QA in actor.roles or manages(actor, owner)

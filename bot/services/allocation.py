@@ -22,6 +22,7 @@ from bot.services import flows, notify, refresh
 from bot.turn import Rebuilders
 from cards.audit_assigned import (
     ASSIGNED_SUMMARY,
+    DECLINED_SUMMARY,
     MANAGER_SUMMARY,
     PASSED_ON_SUMMARY,
     PRACTITIONER_SUMMARY,
@@ -30,6 +31,7 @@ from cards.audit_assigned import (
     AuditorChoice,
     audit_assigned_card,
     audit_copy_card,
+    audit_declined_card,
 )
 from cards.common import label, uk_date
 from cards.names import CardKind, audit_subject
@@ -265,6 +267,38 @@ async def reassign(
         except_activity_id=except_activity_id,
     )
     return bool(told)
+
+
+async def tell_qa_waiting(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit: Audit,
+    today: date,
+    now: datetime,
+    except_person_id: int | None = None,
+) -> int:
+    """Send the QA team the "needs a new auditor" card for a declined audit, with who could
+    take it; how many were told."""
+    assert audit.id is not None
+    view = await store.assigned_view(session=session, tenant_id=tenant_id, audit_id=audit.id)
+    assert view is not None
+    card = audit_declined_card(view, choices=await auditor_choices(session, audit), today=today)
+    told = 0
+    for person in await store.qa_team(session=session, tenant_id=tenant_id):
+        if person.id == except_person_id:
+            continue
+        told += await notify.tell(
+            session,
+            tenant_id=tenant_id,
+            person=person,
+            kind=CardKind.AUDIT_DECLINED,
+            key=f"{CardKind.AUDIT_DECLINED}:{audit.id}:{person.id}:{flows.stamp(now)}",
+            summary=DECLINED_SUMMARY,
+            card=card,
+            subjects=[audit_subject(audit.id)],
+        )
+    return told
 
 
 async def reassign_choices(session: AsyncSession, audit: Audit) -> list[AuditorChoice]:

@@ -36,6 +36,10 @@ async def tell(
     `subjects` (e.g. ["audit:12"]) let cards already posted be updated in place later.
     """
     assert person.id is not None
+    if not person.active:
+        # A leaver gets nothing more; what was theirs has moved (bot.services.lifecycle).
+        log.info("staff %s has left; %s not sent", person.id, kind)
+        return False
     where = await conversations.personal_reference(
         session=session, tenant_id=tenant_id, staff_id=person.id
     )

@@ -22,8 +22,15 @@ from bot.rules.grades import (
     AuditState,
 )
 from bot.rules.roles import Role
-from bot.services import flows, notify, refresh
-from bot.services.allocation import auditor_choices, cancel, check_new_audit, create_audit, reassign
+from bot.services import flows, refresh
+from bot.services.allocation import (
+    auditor_choices,
+    cancel,
+    check_new_audit,
+    create_audit,
+    reassign,
+    tell_qa_waiting,
+)
 from bot.turn import Reply, Request
 from cards.audit_assigned import (
     ASSIGNED_SUMMARY,
@@ -43,7 +50,7 @@ from cards.audit_assigned import (
     new_audit_form,
 )
 from cards.common import card_json, label
-from cards.names import CardKind, CardVerb, Input, audit_subject, subject_id
+from cards.names import CardVerb, Input, audit_subject, subject_id
 from cards.notices import error_card, usage_card
 from storage import allocation as store
 from storage import audits
@@ -106,24 +113,14 @@ async def on_decline(request: Request, payload: DeclineAudit) -> Reply:
         request.session, audit, actor_id=flows.me(request), reason=payload.reason
     ):
         return flows.refused(request, verb, audit_id, "changed", flows.CHANGED_MEANWHILE)
-    view = await _view(request, audit_id)
-    card = audit_declined_card(
-        view, choices=await auditor_choices(request.session, audit), today=request.today
+    told = await tell_qa_waiting(
+        request.session,
+        tenant_id=request.tenant_id,
+        audit=audit,
+        today=request.today,
+        now=request.now,
+        except_person_id=request.person.id,
     )
-    told = 0
-    for person in await store.qa_team(session=request.session, tenant_id=request.tenant_id):
-        if person.id == request.person.id:
-            continue
-        told += await notify.tell(
-            request.session,
-            tenant_id=request.tenant_id,
-            person=person,
-            kind=CardKind.AUDIT_DECLINED,
-            key=f"{CardKind.AUDIT_DECLINED}:{audit_id}:{person.id}:{flows.stamp(request.now)}",
-            summary=DECLINED_SUMMARY,
-            card=card,
-            subjects=[audit_subject(audit_id)],
-        )
     await flows.refresh_posted(request, [audit_subject(audit_id)], "declined")
     then = "I've told the QA team" if told else "The QA team will see it"
     message = f"Thank you. {then}, and they will find someone else."
