@@ -1,5 +1,6 @@
-"""`qaloop tenant deadlines`: a council's deadlines for the response to risk or an inadequate audit
-(the action meeting and the child visit), in working or calendar days.
+"""`qaloop tenant deadlines|targets|closed-case-actions`: a council's deadlines for the response to
+risk or an inadequate audit (the action meeting and the child visit), in working or calendar days;
+its audit programme's monthly targets; what a closed case does to its open actions.
 
 Registered in bot.cli with `app.add_typer(tenant_app, name="tenant")`.
 """
@@ -15,6 +16,9 @@ from rich.markup import escape
 
 from bot.cli_common import TenantOption, err, load_settings, tenant_for
 from bot.rules.deadlines import Deadline, Deadlines, deadline_of
+from bot.rules.grades import AuditKind
+from bot.rules.lifecycle import ClosedCaseActions, parse_closed_case_actions
+from bot.rules.programmes import PROGRAMME_LABELS, PROGRAMMES, Targets, target_of
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -86,3 +90,117 @@ def tenant_deadlines(
 def _print(deadlines: Deadlines) -> None:
     console.print(f"Action meeting after an inadequate audit: {deadlines.meeting.words}.")
     console.print(f"Child visit after risk is identified: {deadlines.visit.words}.")
+
+
+TargetOption = Annotated[int | None, typer.Option(help="Audits a month; 0: no target.")]
+
+
+@tenant_app.command("targets")
+def tenant_targets(
+    collaborative: TargetOption = None,
+    thematic: TargetOption = None,
+    senior_manager: TargetOption = None,
+    team_manager: Annotated[
+        int | None, typer.Option(help="Audits a month for each team manager; 0: no target.")
+    ] = None,
+    tenant: TenantOption = None,
+) -> None:
+    """Show the audit programme's monthly targets, or set them: --collaborative 20 --thematic 4
+    --senior-manager 6 --team-manager 2 (each TM's). Audit-logged; `team` and the digest show
+    progress against them."""
+    from storage import tenants
+    from storage.db import in_one_transaction
+
+    settings = load_settings()
+    tenant_id = tenant_for(settings, tenant)
+
+    async def current(session: AsyncSession) -> Targets:
+        return await tenants.targets(session=session, tenant_id=tenant_id)
+
+    shown = asyncio.run(in_one_transaction(settings.database_url, current))
+    typed = {
+        AuditKind.COLLABORATIVE: collaborative,
+        AuditKind.THEMATIC: thematic,
+        AuditKind.SENIOR_MANAGER: senior_manager,
+        AuditKind.TEAM_MANAGER: team_manager,
+    }
+    if all(value is None for value in typed.values()):
+        _print_targets(shown)
+        return
+    problems = []
+    chosen = {kind.value: shown.of(kind) for kind in PROGRAMMES}
+    for kind, value in typed.items():
+        if value is None:
+            continue
+        found = target_of(kind, value)
+        if isinstance(found, str):
+            problems.append(f"{kind.value.replace('_', '-')}: {found}")
+        else:
+            chosen[kind.value] = found
+    if problems:
+        err.print(f"[red]Nothing was changed:[/red] {escape(' '.join(problems))}")
+        raise typer.Exit(2)
+    wanted = Targets(**chosen)
+
+    async def store(session: AsyncSession) -> bool:
+        return await tenants.set_targets(session, tenant_id=tenant_id, chosen=wanted, actor_id=None)
+
+    if not asyncio.run(in_one_transaction(settings.database_url, store)):
+        err.print(f"[red]No tenant {escape(tenant_id)}[/red]: import staff and cases first.")
+        raise typer.Exit(1)
+    console.print("Saved.")
+    _print_targets(wanted)
+
+
+def _print_targets(targets: Targets) -> None:
+    for kind in PROGRAMMES:
+        value = targets.of(kind)
+        each = " for each team manager" if kind is AuditKind.TEAM_MANAGER else ""
+        said = f"{value} a month{each}" if value else "no target"
+        console.print(f"{PROGRAMME_LABELS[kind]} audits: {said}.")
+
+
+CLOSED_CASE_WORDS: dict[str, str] = {
+    ClosedCaseActions.KEEP.value: "stay open with their owners",
+    ClosedCaseActions.CLOSE.value: "are cancelled, with the reason (an action meeting or child visit stays)",
+}
+
+
+@tenant_app.command("closed-case-actions")
+def tenant_closed_case_actions(
+    setting: Annotated[str | None, typer.Argument(help="keep or close.")] = None,
+    tenant: TenantOption = None,
+) -> None:
+    """Show or set what happens to the open actions of a case that closes or moves out: keep
+    (they stay with their owners) or close (cancelled with the reason). Audit-logged."""
+    from storage import tenants
+    from storage.db import in_one_transaction
+
+    settings = load_settings()
+    tenant_id = tenant_for(settings, tenant)
+    chosen: ClosedCaseActions | None = None
+    if setting is not None:
+        try:
+            chosen = parse_closed_case_actions(setting)
+        except ValueError:
+            err.print(
+                f"[red]Nothing was changed:[/red] the setting must be keep or close, not "
+                f"{escape(repr(setting))}."
+            )
+            raise typer.Exit(2) from None
+
+    async def apply(session: AsyncSession) -> str | None:
+        if chosen is None:
+            return await tenants.closed_case_actions(session=session, tenant_id=tenant_id)
+        stored = await tenants.set_closed_case_actions(
+            session, tenant_id=tenant_id, chosen=chosen, actor_id=None
+        )
+        return chosen.value if stored else None
+
+    now = asyncio.run(in_one_transaction(settings.database_url, apply))
+    if now is None:
+        err.print(f"[red]No tenant {escape(tenant_id)}[/red]: import staff and cases first.")
+        raise typer.Exit(1)
+    if chosen is not None:
+        console.print("Saved.")
+    console.print(f"When a case closes, its open actions {CLOSED_CASE_WORDS.get(now, now)}.")

@@ -36,9 +36,11 @@ from bot.rules.digest import (
     Meetings,
     TeamCompliance,
     percent,
+    share,
 )
 from bot.rules.disclosure import fewer_than
-from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, Grade
+from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, AuditKind, Grade
+from bot.rules.programmes import Progress
 from cards.common import counted, heading, label, literal, new_card, note, run, section
 
 # Keeps the card well under Teams' 40 KB with fifty teams; the report has every row.
@@ -90,6 +92,7 @@ def digest_card(d: Digest, *, intro: str | None = None) -> AdaptiveCard:
         )
         return new_card(body)
     body += _compliance(d)
+    body += _programmes(d)
     body += _grades(d)
     body += _trend(d)
     body += _meetings(d.meetings)
@@ -136,8 +139,10 @@ def compliance_line(d: Digest) -> str:
     if total.hidden:
         return (
             f"{hidden_text(d).capitalize()} audits were due: not shown, so that no one's audit "
-            "can be told apart."
+            f"can be told apart{cancelled_words(d, ';')}."
         )
+    if not total.due:
+        return f"No audits were due{cancelled_words(d, ';')}."
     # This month so far counts the audits due by today; the team card counts the whole month's.
     due = "audit due so far" if d.period.kind == "month_so_far" else "audit due"
     line = (
@@ -147,7 +152,41 @@ def compliance_line(d: Digest) -> str:
         # completed in all" above "4 audits completed" read as a contradiction.
         f"{total.completed} of them completed, on time or late"
     )
-    return f"{line}; {total.declined} declined, not reassigned." if total.declined else line + "."
+    if total.declined:
+        line += f"; {total.declined} declined, not reassigned"
+    return f"{line}{cancelled_words(d, ';')}."
+
+
+def cancelled_words(d: Digest, lead: str) -> str:
+    """ "; 2 cancelled: case closed; fewer than 3 cancelled: case transferred", or "" if none."""
+    return "".join(
+        f"{lead} {hidden_text(d) if c.hidden else c.count} cancelled: {c.reason}"
+        for c in d.cancelled
+    )
+
+
+def programme_line(p: Progress, hidden: str, *, council_wide: bool = False) -> str:
+    """ "Collaborative: 14 of 20 completed (70%)"; "fewer than 3 of 4"; or with no target set,
+    "2 completed (no target set)"."""
+    done = hidden if p.hidden else str(p.completed)
+    whose = " (the council's)" if council_wide and p.kind is not AuditKind.TEAM_MANAGER else ""
+    if not p.target:
+        return f"{p.label}{whose}: {done} completed (no target set)"
+    shown = "" if p.hidden else f" ({percent(share(p.completed, p.target))})"
+    return f"{p.label}{whose}: {done} of {p.target} completed{shown}"
+
+
+def _programmes(d: Digest) -> list[CardElement]:
+    if not any(p.target or p.completed or p.hidden for p in d.programmes):
+        return []
+    # In a team's or service's figures, the three council programmes are still the council's.
+    return [
+        section("Audit programme"),
+        *(
+            note(programme_line(p, hidden_text(d), council_wide=not d.everyone))
+            for p in d.programmes
+        ),
+    ]
 
 
 def compliance_row(d: Digest, c: TeamCompliance) -> list[str]:
@@ -163,9 +202,9 @@ COMPLIANCE_HEADER = ["Team", "Due", "On time", "Declined", "%"]
 def _compliance(d: Digest) -> list[CardElement]:
     total = d.compliance_total
     parts: list[CardElement] = [section("Audits completed on time")]
-    if not total.due and not total.hidden:
-        return [*parts, note("No audits were due.")]
     parts.append(note(compliance_line(d)))
+    if not total.due and not total.hidden:
+        return parts
     if len(d.compliance) > 1:
         rows = [compliance_row(d, c) for c in d.compliance[:TEAM_ROWS]]
         parts.append(table(COMPLIANCE_HEADER, rows))

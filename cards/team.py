@@ -1,15 +1,16 @@
 """The `team` card for managers: what waits for their decision, overdue actions, this month's audit
-compliance and who is away."""
+compliance and audit programme, and who is away."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from microsoft_teams.cards import AdaptiveCard, CardElement, Container
 
 from bot.rules.digest import percent, share
 from bot.rules.grades import STANDARD_LABELS
+from bot.rules.programmes import Progress
 from cards.action_done import decision_buttons
 from cards.common import (
     counted,
@@ -25,6 +26,7 @@ from cards.common import (
     truncate,
     uk_date,
 )
+from cards.digest import programme_line
 from cards.extension import extension_buttons
 from cards.names import CardVerb, ListCard
 from cards.views import Page
@@ -89,6 +91,10 @@ class TeamView:
     compliance_total: Compliance | None = None
     # How a hidden figure reads: "fewer than 3".
     hidden_text: str = ""
+    # Each programme's audits completed this month against its target.
+    programmes: list[Progress] = field(default_factory=list)
+    # A team's or service's card: the three council programmes' figures are the council's.
+    council_wide: bool = False
 
 
 def team_card(view: TeamView, *, today: date, notice: str | None = None) -> AdaptiveCard:
@@ -110,6 +116,12 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
     body += [_overdue(item, today) for item in view.overdue]
     body.append(section("Audits due this month"))
     body += _compliance(view)
+    if any(p.target or p.completed or p.hidden for p in view.programmes):
+        body.append(section("Audit programme this month"))
+        body += [
+            note(programme_line(p, view.hidden_text, council_wide=view.council_wide))
+            for p in view.programmes
+        ]
     body.append(section("Away"))
     if not view.away:
         body.append(note("Nobody is away."))

@@ -23,11 +23,13 @@ from bot.rules.digest import (
     GOOD_OR_BETTER,
     GRADES,
     JUDGEMENTS,
+    NO_REASON,
     NOT_DUE,
     OVERALL,
     RATINGS,
     STANDARDS,
     ActionCount,
+    CancelledCount,
     ComplianceCount,
     Counts,
     FeedbackCount,
@@ -46,8 +48,10 @@ from bot.rules.digest import (
     on_time_cutoffs,
     trend_window,
 )
-from bot.rules.grades import DONE_AUDIT_STATES, ActionState, Grade
+from bot.rules.grades import DONE_AUDIT_STATES, ActionState, AuditKind, Grade
+from bot.rules.programmes import PROGRAMMES, ProgrammeCount
 from bot.rules.roles import Role
+from storage import tenants
 from storage.inadequate import MEETING, VISIT
 from storage.models import (
     Action,
@@ -128,6 +132,10 @@ async def counts(
         teams=await teams(session=session, tenant_id=tenant_id),
         services=await services(session=session, tenant_id=tenant_id),
         compliance=await compliance(session=session, **where),
+        cancelled=await cancelled(session=session, **where),
+        programmes=await programmes(session=session, tenant_id=tenant_id, period=period, zone=zone),
+        targets=await tenants.targets(session=session, tenant_id=tenant_id),
+        team_managers=await team_manager_teams(session=session, tenant_id=tenant_id),
         grades=await grades(session=session, **where),
         trend=await trend(session=session, **where),
         inadequate=await inadequate(session=session, **where),
@@ -631,3 +639,68 @@ async def service_leads(*, session: AsyncSession, tenant_id: str) -> list[Servic
         for staff_id, name, service_id, roles in rows
         if set(SERVICE_LEAD_ROLES) & set(roles.split())
     ]
+
+
+async def programmes(
+    *, session: AsyncSession, tenant_id: str, period: Period, zone: ZoneInfo
+) -> list[ProgrammeCount]:
+    """Audits of each programme completed in the period, by the case's team; a team manager
+    audit by its auditor's team (None: a TM with no team). The council's, whatever the scope:
+    bot.rules.programmes picks what a scope shows."""
+    start, end = bounds(period, zone)
+    is_tm = col(Audit.kind) == AuditKind.TEAM_MANAGER.value
+    home = sa.case((is_tm, col(Staff.team_id)), else_=col(Audit.team_id))
+    rows = await _all(
+        session,
+        sa.select(col(Audit.kind), home, func.count())
+        .select_from(Audit)
+        .outerjoin(
+            Staff, and_(col(Staff.id) == col(Audit.auditor_id), col(Staff.tenant_id) == tenant_id)
+        )
+        .where(
+            col(Audit.tenant_id) == tenant_id,
+            col(Audit.kind).in_([k.value for k in PROGRAMMES]),
+            *_completed_between(start, end),
+        )
+        .group_by(col(Audit.kind), home),
+    )
+    return [ProgrammeCount(AuditKind(kind), team_id, n) for kind, team_id, n in rows]
+
+
+async def team_manager_teams(*, session: AsyncSession, tenant_id: str) -> list[int | None]:
+    """Each active team manager's team (None: one with no team): what the TM target multiplies."""
+    rows = await _all(
+        session,
+        sa.select(col(Staff.team_id), col(Staff.roles)).where(
+            col(Staff.tenant_id) == tenant_id,
+            col(Staff.active).is_(True),
+            col(Staff.roles).contains(Role.TEAM_MANAGER.value),
+        ),
+    )
+    return [team_id for team_id, roles in rows if Role.TEAM_MANAGER in roles.split()]
+
+
+async def cancelled(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    period: Period,
+    zone: ZoneInfo,
+    team_ids: Collection[int] | None = None,
+) -> list[CancelledCount]:
+    """Audits that were due in the period and were cancelled, by team and why (compliance leaves
+    them out and says why)."""
+    reason = func.coalesce(col(Audit.cancelled_reason), NO_REASON)
+    rows = await _all(
+        session,
+        sa.select(col(Audit.team_id), reason, func.count())
+        .where(
+            col(Audit.tenant_id) == tenant_id,
+            col(Audit.due_on) >= period.start,
+            col(Audit.due_on) <= period.end,
+            col(Audit.state).in_(NOT_DUE),
+            *_in_teams(Audit.team_id, team_ids),
+        )
+        .group_by(col(Audit.team_id), reason),
+    )
+    return [CancelledCount(*row) for row in rows]

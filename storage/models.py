@@ -65,6 +65,12 @@ class Tenant(SQLModel, table=True):
     closed_case_actions: str = Field(
         default="keep", max_length=16, sa_column_kwargs={"server_default": "keep"}
     )
+    # Monthly audit programme targets (bot.rules.programmes); 0: none set. The team manager
+    # target is each TM's.
+    target_collaborative: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    target_thematic: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    target_senior_manager: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    target_team_manager: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _ts()
 
 

@@ -1,5 +1,6 @@
 """Tenants: a row appears the first time an allowed tenant talks to the bot; its settings (the
-response deadlines) are read and set here."""
+response deadlines, the programme targets, what a closed case does to its actions) are read and
+set here."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from bot.rules.deadlines import (
     Deadlines,
     deadline_of,
 )
+from bot.rules.lifecycle import ClosedCaseActions
+from bot.rules.programmes import NO_TARGETS, Targets
 from storage import audit_log
 from storage.db import SessionMaker
 from storage.models import Tenant
@@ -125,3 +128,80 @@ def _settings(tenant: Tenant) -> dict[str, Any]:
         "visit_due_days": tenant.visit_due_days,
         "visit_due_unit": tenant.visit_due_unit,
     }
+
+
+async def targets(*, session: AsyncSession, tenant_id: str) -> Targets:
+    """The tenant's monthly programme targets; none for a tenant not yet stored."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return NO_TARGETS
+    return Targets(
+        collaborative=tenant.target_collaborative,
+        thematic=tenant.target_thematic,
+        senior_manager=tenant.target_senior_manager,
+        team_manager=tenant.target_team_manager,
+    )
+
+
+async def set_targets(
+    session: AsyncSession, *, tenant_id: str, chosen: Targets, actor_id: int | None
+) -> bool:
+    """Store the tenant's programme targets, audit-logged; False if there is no such tenant."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return False
+    before = _targets(tenant)
+    tenant.target_collaborative = chosen.collaborative
+    tenant.target_thematic = chosen.thematic
+    tenant.target_senior_manager = chosen.senior_manager
+    tenant.target_team_manager = chosen.team_manager
+    session.add(tenant)
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=actor_id,
+        event="tenant.targets_set",
+        entity="tenant",
+        entity_id=tenant_id,
+        before=before,
+        after=_targets(tenant),
+    )
+    return True
+
+
+def _targets(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "target_collaborative": tenant.target_collaborative,
+        "target_thematic": tenant.target_thematic,
+        "target_senior_manager": tenant.target_senior_manager,
+        "target_team_manager": tenant.target_team_manager,
+    }
+
+
+async def closed_case_actions(*, session: AsyncSession, tenant_id: str) -> str | None:
+    """What a closed case does to its open actions; None if there is no such tenant."""
+    tenant = await session.get(Tenant, tenant_id)
+    return None if tenant is None else tenant.closed_case_actions
+
+
+async def set_closed_case_actions(
+    session: AsyncSession, *, tenant_id: str, chosen: ClosedCaseActions, actor_id: int | None
+) -> bool:
+    """Store the setting, audit-logged; False if there is no such tenant."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return False
+    before = {"closed_case_actions": tenant.closed_case_actions}
+    tenant.closed_case_actions = chosen.value
+    session.add(tenant)
+    audit_log.record(
+        session,
+        tenant_id=tenant_id,
+        actor_id=actor_id,
+        event="tenant.closed_case_actions_set",
+        entity="tenant",
+        entity_id=tenant_id,
+        before=before,
+        after={"closed_case_actions": tenant.closed_case_actions},
+    )
+    return True

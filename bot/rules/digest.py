@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.rules.deadlines import meeting_due
 from bot.rules.grades import AuditState, Grade, Standard
+from bot.rules.programmes import NO_TARGETS, ProgrammeCount, Progress, Targets, progress
 from bot.rules.workdays import is_first_working_day_of_month
 
 TREND_MONTHS = 6
@@ -38,6 +39,8 @@ RATING_LABELS = {
 # auditor (storage.allocation.reassign), so a declined-and-reassigned audit counts once, as what
 # it is now; one still declined is due and not done, and is shown as "declined, not reassigned".
 NOT_DUE = (AuditState.CANCELLED,)
+# Why an audit cancelled before the reason was kept was cancelled.
+NO_REASON = "no reason recorded"
 DECLINED_NOT_REASSIGNED = AuditState.DECLINED
 
 _MONTH_NAMES = (
@@ -214,6 +217,15 @@ class ComplianceCount:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelledCount:
+    """Audits due in the period that were cancelled, with why ("case closed")."""
+
+    team_id: int
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class GradeCount:
     """Completed audits of the period with each grade: "overall" and each standard."""
 
@@ -300,6 +312,12 @@ class Counts:
     trend_months: list[date]
     teams: list[TeamRow]
     compliance: list[ComplianceCount] = field(default_factory=list)
+    cancelled: list[CancelledCount] = field(default_factory=list)
+    # The audit programme: the council's completed audits by kind, its targets, and each active
+    # team manager's team (what the TM target multiplies).
+    programmes: list[ProgrammeCount] = field(default_factory=list)
+    targets: Targets = NO_TARGETS
+    team_managers: list[int | None] = field(default_factory=list)
     services: list[ServiceRow] = field(default_factory=list)
     grades: list[GradeCount] = field(default_factory=list)
     trend: list[TrendCount] = field(default_factory=list)
@@ -326,6 +344,15 @@ class TeamCompliance:
     @property
     def share(self) -> float | None:
         return share(self.on_time, self.due)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """Audits due in the scope and period that were cancelled for one reason."""
+
+    reason: str
+    count: int
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +480,12 @@ class Digest:
     suppressed_below: int | None = None
     # Overrides left out of this view (they name an auditor and an audit: QA's alone).
     overrides_hidden: int = 0
+    # Audits due in the period but cancelled, by why, most first: compliance leaves them out.
+    cancelled: list[Cancelled] = field(default_factory=list)
+    # Each programme's audits completed in the period against its target.
+    programmes: list[Progress] = field(default_factory=list)
+    # The figures of every team (not one team's or service's).
+    everyone: bool = True
 
     @property
     def actions_total(self) -> TeamActions:
@@ -478,6 +511,7 @@ class Digest:
             and not self.actions
             and self.feedback.audits == 0
             and not self.by_auditor
+            and not any(p.completed for p in self.programmes)
         )
 
 
@@ -561,10 +595,26 @@ def digest(
             row[0] += a.opened
             row[1] += a.closed
             row[2] += a.overdue
+    cancelled: dict[str, int] = {}
+    for c in counts.cancelled:
+        if wanted(c.team_id):
+            cancelled[c.reason] = cancelled.get(c.reason, 0) + c.count
     return Digest(
         title=title,
         period=counts.period,
         compliance=compliance,
+        cancelled=[
+            Cancelled(reason, n)
+            for reason, n in sorted(cancelled.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        programmes=progress(
+            counts.programmes,
+            counts.targets,
+            months=len(counts.period.months()),
+            team_managers=counts.team_managers,
+            team_ids=team_ids,
+        ),
+        everyone=team_ids is None,
         compliance_total=TeamCompliance(
             "All",
             sum(c.due for c in compliance),

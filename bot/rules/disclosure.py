@@ -16,6 +16,7 @@ from datetime import date
 from bot.rules.digest import (
     RATINGS,
     Agreement,
+    Cancelled,
     Digest,
     FeedbackFigures,
     GradeMix,
@@ -23,6 +24,7 @@ from bot.rules.digest import (
     TeamCompliance,
     TrendPoint,
 )
+from bot.rules.programmes import Progress
 
 SUPPRESS_BELOW = 3
 
@@ -67,6 +69,15 @@ def disclose(d: Digest, *, below: int, for_qa: bool) -> Digest:
         by_standard=_agreements(d.by_standard, below, secondary=False),
         overrides=[],
         overrides_hidden=0 if grades_hidden else len(d.overrides),
+        cancelled=[
+            Cancelled(c.reason, 0, hidden=True) if too_few(c.count, below) else c
+            for c in d.cancelled
+        ],
+        # Each stands alone (no total of them is shown); the target is a setting, not a count.
+        programmes=[
+            Progress(p.kind, 0, p.target, hidden=True) if too_few(p.completed, below) else p
+            for p in d.programmes
+        ],
         suppressed_below=below,
     )
 

@@ -1,5 +1,5 @@
-"""This month's figures so far, for what the asker may see: `stats`, and the compliance on the
-`team` card."""
+"""This month's figures so far, for what the asker may see: `stats`, and the compliance and the
+audit programme's progress on the `team` card."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from bot.rules.disclosure import disclose
 from bot.rules.permissions import Person, TeamScope
 from bot.rules.roles import Role
 from bot.turn import Request
-from storage import actions
+from storage import actions, tenants
 from storage import digest as figures
 
 
 async def month_compliance(request: Request, me: Person, scope: TeamScope) -> Digest:
     """The `team` card's audits due this month (the whole month, where `stats` counts those due
-    so far): the digest's compliance, as the asker may see it."""
+    so far) and each programme's audits completed this month against its target: the digest's
+    figures, as the asker may see them."""
     session, tenant_id = request.session, request.tenant_id
     zone = await actions.display_zone(session=session, tenant_id=tenant_id)
     period = month(request.today.replace(day=1))
@@ -33,6 +34,11 @@ async def month_compliance(request: Request, me: Person, scope: TeamScope) -> Di
         compliance=await figures.compliance(
             session=session, tenant_id=tenant_id, period=period, zone=zone, team_ids=team_ids
         ),
+        programmes=await figures.programmes(
+            session=session, tenant_id=tenant_id, period=period, zone=zone
+        ),
+        targets=await tenants.targets(session=session, tenant_id=tenant_id),
+        team_managers=await figures.team_manager_teams(session=session, tenant_id=tenant_id),
     )
     return disclose(
         digest(counts, title="", team_ids=team_ids, today=request.today),

@@ -140,6 +140,8 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
         compliance=[_compliance(c) for c in figures.compliance],
         compliance_total=_compliance(figures.compliance_total),
         hidden_text=hidden_text(figures),
+        programmes=figures.programmes,
+        council_wide=not figures.everyone,
         away=away,
         away_total=away_total,
     )
