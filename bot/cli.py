@@ -582,11 +582,12 @@ def _allocate(
     table = Table(
         title=f"{month}: {counted(len(plan.lines), 'case')} from {counted(plan.candidates, 'candidate')}"
     )
-    for column in ("case", "team", "worker", "auditor", "due"):
+    for column in ("case", "kind", "team", "worker", "auditor", "due"):
         table.add_column(column)
     for line in plan.lines:
         table.add_row(
             escape(line.case_ref),
+            line.kind.value.replace("_", " "),
             escape(line.team),
             escape(line.worker),
             escape(line.auditor) if line.auditor else "[red]nobody can audit it[/red]",
@@ -596,6 +597,11 @@ def _allocate(
     for team_name, missing in plan.short.items():
         console.print(
             f"[yellow]{escape(team_name)}[/yellow] had {counted(missing, 'fewer candidate')} than asked."
+        )
+    for kind, missing in plan.plan.programme_short.items():
+        console.print(
+            f"[yellow]{counted(missing, kind.value.replace('_', ' ') + ' audit')}[/yellow] could "
+            "not be made: no case left that a manager may audit."
         )
     if plan.away:
         console.print(

@@ -11,8 +11,8 @@ from sqlalchemy import and_, or_, true
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.allocation import Auditor, Candidate, Plan
-from bot.rules.grades import OPEN_AUDIT_STATES, UNFINISHED_AUDIT_STATES, AuditState
+from bot.rules.allocation import Auditor, Candidate, Manager, Plan
+from bot.rules.grades import OPEN_AUDIT_STATES, UNFINISHED_AUDIT_STATES, AuditKind, AuditState
 from bot.rules.roles import MANAGERS, Role
 from cards.audit_assigned import AssignedView, AuditorChoice
 from storage import audit_log, audits
@@ -126,6 +126,39 @@ async def auditor_pool(
     return pool, away
 
 
+SENIOR_MANAGER_ROLES = frozenset({Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE})
+
+
+async def manager_pool(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    due_on: date,
+    ignore_allocation: int | None = None,
+) -> list[Manager]:
+    """Active team managers, service managers and heads of service not away through `due_on`,
+    with their open loads: who may be given the month's programme audits. A TM who is also a
+    senior manager audits as a senior manager."""
+    loads = await open_loads(
+        session=session, tenant_id=tenant_id, ignore_allocation=ignore_allocation
+    )
+    rows = await session.exec(
+        select(Staff).where(Staff.tenant_id == tenant_id, col(Staff.active)).order_by(col(Staff.id))
+    )
+    pool = []
+    for s in rows.all():
+        if s.away_until is not None and s.away_until >= due_on:
+            continue
+        if SENIOR_MANAGER_ROLES & s.role_set:
+            kind = AuditKind.SENIOR_MANAGER
+        elif Role.TEAM_MANAGER in s.role_set:
+            kind = AuditKind.TEAM_MANAGER
+        else:
+            continue
+        pool.append(Manager(s.id or 0, s.team_id, kind, loads.get(s.id or 0, 0)))
+    return pool
+
+
 async def create_allocation(
     session: AsyncSession,
     *,
@@ -137,7 +170,8 @@ async def create_allocation(
     due_on: date,
     actor_id: int | None,
 ) -> list[Audit]:
-    """The allocation row and one collaborative audit per pick that has an auditor."""
+    """The allocation row, one collaborative audit per pick that has an auditor, and the
+    programme's senior manager and team manager audits."""
     allocation = Allocation(
         tenant_id=tenant_id,
         month=month,
@@ -151,14 +185,14 @@ async def create_allocation(
     await session.flush()
     assert allocation.id is not None
     made = []
-    for pick in chosen.picks:
+    for pick in (*chosen.picks, *chosen.programme):
         if pick.auditor_id is None:
             continue
         audit = Audit(
             tenant_id=tenant_id,
             case_id=pick.case.case_id,
             team_id=pick.case.team_id,
-            kind="collaborative",
+            kind=pick.kind.value,
             auditor_id=pick.auditor_id,
             practitioner_id=pick.case.worker_id,
             allocation_id=allocation.id,

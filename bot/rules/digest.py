@@ -511,7 +511,8 @@ class Digest:
             and not self.actions
             and self.feedback.audits == 0
             and not self.by_auditor
-            and not any(p.completed for p in self.programmes)
+            and not self.cancelled
+            and not any(p.completed or p.hidden for p in self.programmes)
         )
 
 

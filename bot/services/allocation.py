@@ -36,6 +36,7 @@ from cards.audit_assigned import (
 from cards.common import label, uk_date
 from cards.names import CardKind, audit_subject
 from storage import allocation as store
+from storage import tenants
 from storage.models import Audit, Staff
 
 
@@ -46,6 +47,7 @@ class PlanLine:
     worker: str
     auditor: str | None
     due_on: date
+    kind: AuditKind = AuditKind.COLLABORATIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,8 @@ async def plan_month(
     exclude_months: int,
     ignore_allocation: int | None = None,
 ) -> MonthPlan:
-    """What `allocate` would do for the month starting `month`; writes nothing. Given the month's
+    """What `allocate` would do for the month starting `month`: the collaborative audits, and the
+    senior manager and team manager audits the tenant's targets ask for; writes nothing. Given the month's
     own allocation as `ignore_allocation`, its audits are left out, so that unchanged candidates
     and loads with the stored seed show the same choice again."""
     since = rules.months_before(month, exclude_months)
@@ -82,7 +85,19 @@ async def plan_month(
     pool, away = await store.auditor_pool(
         session=session, tenant_id=tenant_id, due_on=due_on, ignore_allocation=ignore_allocation
     )
-    chosen = rules.plan(candidates, pool, per_team=per_team, seed=seed)
+    targets = await tenants.targets(session=session, tenant_id=tenant_id)
+    managers = await store.manager_pool(
+        session=session, tenant_id=tenant_id, due_on=due_on, ignore_allocation=ignore_allocation
+    )
+    chosen = rules.plan(
+        candidates,
+        pool,
+        per_team=per_team,
+        seed=seed,
+        managers=managers,
+        per_team_manager=targets.team_manager,
+        senior_manager=targets.senior_manager,
+    )
     names = await store.names(session=session, tenant_id=tenant_id)
     teams = await store.team_names(session=session, tenant_id=tenant_id)
     lines = tuple(
@@ -92,8 +107,9 @@ async def plan_month(
             worker=names.get(pick.case.worker_id, "?"),
             auditor=names.get(pick.auditor_id) if pick.auditor_id else None,
             due_on=due_on,
+            kind=pick.kind,
         )
-        for pick in chosen.picks
+        for pick in (*chosen.picks, *chosen.programme)
     )
     short = {teams.get(t, "?"): n for t, n in chosen.short.items()}
     away_names = tuple(s.display_name for s in away)
