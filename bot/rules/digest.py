@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.rules.deadlines import meeting_due
 from bot.rules.grades import AuditState, Grade, Standard
-from bot.rules.programmes import NO_TARGETS, ProgrammeCount, Progress, Targets, progress
+from bot.rules.programmes import NO_TARGETS, ProgrammeCount, Progress, Targets, programme_progress
 from bot.rules.workdays import is_first_working_day_of_month
 
 TREND_MONTHS = 6
@@ -608,7 +608,7 @@ def digest(
             Cancelled(reason, n)
             for reason, n in sorted(cancelled.items(), key=lambda item: (-item[1], item[0]))
         ],
-        programmes=progress(
+        programmes=programme_progress(
             counts.programmes,
             counts.targets,
             months=len(counts.period.months()),

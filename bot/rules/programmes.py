@@ -77,7 +77,7 @@ class Progress:
         return PROGRAMME_LABELS[self.kind]
 
 
-def progress(
+def programme_progress(
     counts: Iterable[ProgrammeCount],
     targets: Targets,
     *,
