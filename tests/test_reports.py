@@ -115,7 +115,7 @@ async def test_the_markdown_reads(august: tuple[Digest, Fixture]) -> None:
     text = to_markdown(d, made_on=MADE_ON)
     assert text.startswith("# QA figures: August 2026")
     assert "5 of 8 audits due were completed on time (62%)" in text
-    assert "1 declined, not reassigned." in text
+    assert "1 declined, not reassigned; fewer than 3 cancelled: no reason recorded." in text
     assert "| Jul 2026 | 0 | 0 | – |" in text
     assert not any(ref in text for ref in fx.case_refs)
 
