@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from bot.services import retention
 from jobs.runs import Job, JobDeps, Planned
@@ -20,11 +20,7 @@ async def run(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Pl
     return []
 
 
-def _month(day: date) -> str:
-    return f"{day:%Y-%m}"
-
-
 AT = time(3, 30)
 # Tried every night, run the first night of each month it can (the run key is the month), so a
 # month the bot was down on the 1st is not skipped.
-JOB = Job("retention", run, at=lambda s: AT, days="*", period_of=_month)
+JOB = Job("retention", run, at=lambda s: AT, days="*", period_of=lambda day: f"{day:%Y-%m}")
