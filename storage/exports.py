@@ -205,6 +205,12 @@ def _query(kind: Kind, tenant_id: str, since: datetime | None) -> Select[*tuple[
     return query
 
 
+def column_names(kind: Kind) -> list[str]:
+    """The names of the columns `records` yields for `kind`, in order."""
+    query, _ = _QUERIES[kind]("")
+    return [str(c.key) for c in query.selected_columns]
+
+
 async def count(
     *, session: AsyncSession, kind: Kind, tenant_id: str, since: datetime | None
 ) -> int:
