@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import ActionState, AuditKind, AuditState, Standard
 from bot.services.spreadsheet import no_formula
+from cards.feedback import STATEMENTS
 from storage import exports
 from storage.exports import KINDS, Kind
 
@@ -94,10 +95,10 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("practitioner", "who gave it"),
         Column("practitioner_email", "their email"),
         Column("version", "the latest version (a response can be changed; each is kept)"),
-        Column("involved", "1–5: I felt involved in the audit"),
-        Column("helped_see_good", "1–5: it helped me see what good looks like"),
-        Column("understand_grade", "1–5: I understand the grade"),
-        Column("actions_clear", "1–5: the actions are clear"),
+        *(
+            Column(name, f"1 (strongly disagree) to 5 (strongly agree): {said}")
+            for name, said in STATEMENTS
+        ),
         Column("first_given_at", "when the first version was given (local time)"),
         Column("changed_at", "when the latest version was given (local time); what --since reads"),
     ),

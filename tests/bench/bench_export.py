@@ -5,7 +5,7 @@ the rows and at all of them, each in a process of its own, to show it stays flat
   .venv/bin/python -m tests.bench.bench_export [--rows 300000]
 
 Budgets: export ≤ 3 × the plain dump's time; its peak memory at 300k no more than 25 MB above its
-peak at 75k. The workbook (xlsx) is timed too, for information. Exits 1 if a budget is missed or
+peak at 75k. The workbook (xlsx) is timed at 75k too, for information. Exits 1 if a budget is missed or
 the files differ in their row count, 2 if the harness fails.
 """
 
