@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from jobs.runs import Outcome
 
 from bot.cli_briefings import briefing_app
+from bot.cli_export import export_app, person_app, purge
 from bot.cli_outbox import outbox_app
 from bot.cli_reports import report_app
 from bot.cli_tenant import tenant_app
@@ -44,6 +45,9 @@ app.add_typer(report_app, name="report")
 app.add_typer(briefing_app, name="briefing")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(export_app, name="export")
+app.add_typer(person_app, name="person")
+app.command("purge")(purge)
 
 console = Console()
 
@@ -313,6 +317,7 @@ JOB_NAMES = (
     "monthly_digest",
     "quarterly_report",
     "reminders",
+    "retention",
     "step_guide",
 )
 

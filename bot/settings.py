@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.rules.disclosure import SUPPRESS_BELOW
+from bot.rules.retention import Policy
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
     # bot/content/grade_descriptors.md and themes.md); unset, those shipped. Read afresh each time.
     grade_descriptors_file: Path | None = None
     themes_file: Path | None = None
+
+    # The retention policy (README, "Retention"), applied by `qaloop purge` and the monthly job.
+    retain_delivered_days: int = Field(30, ge=1)
+    retain_leaver_reference_days: int = Field(90, ge=1)
+    retain_free_text_years: int = Field(3, ge=1)
+    retain_closed_audit_years: int = Field(6, ge=1)
 
     reminders_time: time = time(9, 0)
     step_guide_time: time = time(8, 45)
@@ -130,6 +137,15 @@ class Settings(BaseSettings):
     @property
     def has_credentials(self) -> bool:
         return bool(self.APP_ID)
+
+    @property
+    def retention(self) -> Policy:
+        return Policy(
+            delivered_days=self.retain_delivered_days,
+            leaver_reference_days=self.retain_leaver_reference_days,
+            free_text_years=self.retain_free_text_years,
+            closed_audit_years=self.retain_closed_audit_years,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -39,6 +39,17 @@ def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
 
 
+def _changed() -> Any:
+    """When the row last changed (any UPDATE through SQLAlchemy sets it): what `qaloop export
+    --since` reads. Nullable only because rows from before migration 0011 were backfilled."""
+    return Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        nullable=True,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+
+
 def _json(*, nullable: bool = True) -> Any:
     return Field(default=None, sa_type=sa.JSON, nullable=nullable)
 
@@ -184,6 +195,7 @@ class Audit(SQLModel, table=True):
     created_at: datetime = _ts()
     completed_at: datetime | None = _ts(nullable=True)
     completed_by: int | None = Field(default=None, foreign_key="staff.id")
+    updated_at: datetime | None = _changed()
 
 
 class Moderation(SQLModel, table=True):
@@ -198,6 +210,7 @@ class Moderation(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _ts()
     decided_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime | None = _changed()
 
 
 class AuditTheme(SQLModel, table=True):
@@ -283,6 +296,7 @@ class Action(SQLModel, table=True):
     confirmed_at: datetime | None = _ts(nullable=True)
     confirmed_by: int | None = Field(default=None, foreign_key="staff.id")
     cancelled_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime | None = _changed()
 
 
 class ExtensionRequest(SQLModel, table=True):

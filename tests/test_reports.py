@@ -67,10 +67,11 @@ async def test_the_csv_round_trips(august: tuple[Digest, Fixture]) -> None:
 
 
 def test_a_name_that_looks_like_a_formula_is_text() -> None:
-    from bot.services.reports import _no_formula
+    from bot.services.spreadsheet import no_formula
 
-    assert _no_formula("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert _no_formula("North") == "North"
+    assert no_formula("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert no_formula("\t=1+1") == "'\t=1+1"
+    assert no_formula("North") == "North"
 
 
 class Tags(HTMLParser):

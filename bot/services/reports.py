@@ -30,6 +30,7 @@ from bot.rules.digest import (
 )
 from bot.rules.disclosure import disclose
 from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, Grade
+from bot.services.spreadsheet import no_formula
 from cards.common import label
 from cards.digest import (
     COMPLIANCE_HEADER,
@@ -165,13 +166,8 @@ def to_csv(d: Digest) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for row in rows(d):
-        writer.writerow([_no_formula(cell) for cell in row])
+        writer.writerow([no_formula(cell) for cell in row])
     return BOM + out.getvalue()
-
-
-def _no_formula(cell: str) -> str:
-    """A stored name starting with = + - or @ would be a formula in Excel: make it text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
 
 
 # --- Markdown ---------------------------------------------------------------------------------------
