@@ -18,6 +18,8 @@ from bot.cli_common import TenantOption, err, load_settings, schema_current, ten
 from bot.settings import LOOPBACK_HOSTS, Settings
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from bot.roster import TeamOutcome
@@ -172,6 +174,30 @@ def _run_import(kind: str, file: Path, tenant: str | None) -> None:
         f"Imported {kind}: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged."
     )
+    if kind == "cases":
+        _cancel_reaudits_of_closed_cases(settings.database_url, tenant_id, settings.zone)
+
+
+def _cancel_reaudits_of_closed_cases(database_url: str, tenant_id: str, zone: ZoneInfo) -> None:
+    """A case closed since its re-audit was scheduled: the re-audit is cancelled, "case closed"."""
+    from bot.features import CATALOGUE
+    from bot.services import reaudit
+    from storage.db import in_one_transaction
+
+    now = datetime.now(UTC)
+
+    async def go(session: AsyncSession) -> int:
+        return await reaudit.cancel_for_closed_cases(
+            session,
+            tenant_id=tenant_id,
+            today=now.astimezone(zone).date(),
+            now=now,
+            rebuilders=CATALOGUE.rebuilders,
+        )
+
+    cancelled = asyncio.run(in_one_transaction(database_url, go))
+    if cancelled:
+        console.print(f"Re-audits cancelled because their case closed: {cancelled}.")
 
 
 @import_app.command("staff")

@@ -4,7 +4,9 @@ on a fixed clock (Thu 26 Nov 2026 10:02) — with its verified count checked aga
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +23,8 @@ from bot.rules.reaudit import (
 )
 from bot.services import reaudit
 from storage import reaudit as store
-from storage.db import SessionMaker, transaction
+from storage.db import SessionMaker, make_engine, make_sessions, transaction
+from storage.migrate import upgrade
 from storage.models import Action, Audit, Case, Staff
 from tests.action_helpers import NOW, PATTI, chat, clock, logged, queued
 from tests.audit_helpers import (
@@ -32,7 +35,7 @@ from tests.audit_helpers import (
     audit_council,
     everyone_says_hello,
 )
-from tests.chat import ALEX, MEGAN, Chat
+from tests.chat import ALEX, MEGAN, TENANT, Chat
 from tests.inadequate_helpers import STANDARDS, grade_inadequate
 
 __all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
@@ -484,3 +487,65 @@ async def _complete_reaudit(
         again.state, again.completed_at = "completed", NOW
         session.add(again)
     return again
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def _cli(url: str, *args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={"QALOOP_DATABASE_URL": url})
+    return result.exit_code, " ".join(result.output.split())
+
+
+async def test_the_setting_is_shown_checked_and_set_and_closing_a_case_cancels_its_re_audit(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'qaloop.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = make_engine(url)
+    sessions = make_sessions(engine)
+    try:
+        council = await audit_council(sessions)
+        code, shown = await asyncio.to_thread(_cli, url, "tenant", "reaudit", "--tenant", TENANT)
+        assert code == 0 and "An audit graded inadequate is re-audited 3 months on." in shown
+        code, said = await asyncio.to_thread(
+            _cli, url, "tenant", "reaudit", "--months", "13", "--tenant", TENANT
+        )
+        assert code == 2 and "from 1 to 12 months" in said
+        code, said = await asyncio.to_thread(
+            _cli,
+            url,
+            "tenant",
+            "reaudit",
+            "--months",
+            "4",
+            "--requires-improvement",
+            "--tenant",
+            TENANT,
+        )
+        assert code == 0, said
+        assert "inadequate or requires improvement is re-audited 4 months on" in said
+        async with sessions() as session:
+            assert await store.policy(session=session, tenant_id=TENANT) == Policy(4, True)
+
+        await grade_inadequate(sessions, council)
+        [again] = await reaudits(sessions)
+        # Four months on from Thu 26 Nov 2026 is Good Friday; then Easter Monday.
+        assert again.due_on == date(2027, 3, 30)
+        cases = tmp_path / "cases.csv"
+        cases.write_text(
+            "case_ref,team,worker_email,status,opened_on\nC-10001,North,alexw@example.com,closed,\n"
+        )
+        code, said = await asyncio.to_thread(
+            _cli, url, "import", "cases", str(cases), "--tenant", TENANT
+        )
+        assert code == 0, said
+        assert "Re-audits cancelled because their case closed: 1." in said
+        [again] = await reaudits(sessions)
+        assert again.state == "cancelled"
+    finally:
+        await engine.dispose()
