@@ -296,6 +296,9 @@ async def test_a_service_manager_sees_their_service_only_and_others_may_not_use_
     grady = (await chat.say("inadequate", who=GRADY)).text
     assert "C-30001" in grady and "C-10001" not in grady
 
+    # Not in the full command menus, so `help` is where it is found.
+    assert "Children's cases judged inadequate" in (await chat.say("help", who=ADELE)).text
+    assert "Children's cases judged inadequate" not in (await chat.say("help", who=MEGAN)).text
     for person in (MEGAN, ALEX):
         refused = (await chat.say("inadequate", who=person)).text
         assert "C-10001" not in refused and "C-30001" not in refused
