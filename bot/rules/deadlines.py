@@ -78,13 +78,13 @@ class Timeliness(StrEnum):
     IN_TIME = "in_time"
     LATE = "late"
     OVERDUE = "overdue"
-    NOT_DUE = "not_due"
+    NOT_YET_DUE = "not_yet_due"
 
 
 def timeliness(due: date, done: date | None, today: date) -> Timeliness:
     if done is not None:
         return Timeliness.IN_TIME if done <= due else Timeliness.LATE
-    return Timeliness.OVERDUE if due < today else Timeliness.NOT_DUE
+    return Timeliness.OVERDUE if due < today else Timeliness.NOT_YET_DUE
 
 
 # What the two tracking actions say, wherever they are made (the bot, the demo council).

@@ -628,7 +628,7 @@ def _in_time(steps: Iterable[tuple[date, date | None]], today: date) -> tuple[in
         found[Timeliness.IN_TIME],
         found[Timeliness.LATE],
         found[Timeliness.OVERDUE],
-        found[Timeliness.NOT_DUE],
+        found[Timeliness.NOT_YET_DUE],
     )
 
 
