@@ -55,10 +55,26 @@ async def respond_to_completed(
     is queued. An audit the tenant re-audits (bot.rules.reaudit) gets its re-audit scheduled.
     True if there was a meeting or visit to respond to; called again, it changes nothing.
     """
-    assert audit.id is not None
+    responded = await _respond(
+        session, tenant_id=tenant_id, audit=audit, actor_id=actor_id, today=today, now=now
+    )
+    # After the alerts, so the outbox sends the urgent cards before the re-audit's.
     await reaudit.schedule(
         session, tenant_id=tenant_id, audit=audit, actor_id=actor_id, today=today, now=now
     )
+    return responded
+
+
+async def _respond(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit: Audit,
+    actor_id: int,
+    today: date,
+    now: datetime,
+) -> bool:
+    assert audit.id is not None
     inadequate = audit.overall_grade == Grade.INADEQUATE
     if not (inadequate or audit.risk_identified):
         return False
