@@ -1,6 +1,7 @@
-"""`qaloop tenant deadlines|targets|closed-case-actions`: a council's deadlines for the response to
-risk or an inadequate audit (the action meeting and the child visit), in working or calendar days;
-its audit programme's monthly targets; what a closed case does to its open actions.
+"""`qaloop tenant deadlines|targets|closed-case-actions|reaudit`: a council's deadlines for the
+response to risk or an inadequate audit (the action meeting and the child visit), in working or
+calendar days; its audit programme's monthly targets; what a closed case does to its open actions;
+how many months on an audit is re-audited, and whether requires improvement is too.
 
 Registered in bot.cli with `app.add_typer(tenant_app, name="tenant")`.
 """
@@ -19,6 +20,7 @@ from bot.rules.deadlines import Deadline, Deadlines, deadline_of
 from bot.rules.grades import AuditKind
 from bot.rules.lifecycle import ClosedCaseActions, parse_closed_case_actions
 from bot.rules.programmes import PROGRAMME_LABELS, PROGRAMMES, Targets, target_of
+from bot.rules.reaudit import Policy, policy_problem
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -204,3 +206,57 @@ def tenant_closed_case_actions(
     if chosen is not None:
         console.print("Saved.")
     console.print(f"When a case closes, its open actions {CLOSED_CASE_WORDS.get(now, now)}.")
+
+
+@tenant_app.command("reaudit")
+def tenant_reaudit(
+    months: Annotated[
+        int | None, typer.Option(help="Months after an inadequate audit that it is re-audited.")
+    ] = None,
+    requires_improvement: Annotated[
+        bool | None,
+        typer.Option(
+            "--requires-improvement/--inadequate-only",
+            help="Re-audit audits graded requires improvement too.",
+        ),
+    ] = None,
+    tenant: TenantOption = None,
+) -> None:
+    """Show the re-audit setting, or set it: --months 3 --inadequate-only. It applies to audits
+    completed from now on; audit-logged."""
+    from storage import reaudit
+    from storage.db import in_one_transaction
+
+    settings = load_settings()
+    tenant_id = tenant_for(settings, tenant)
+
+    async def current(session: AsyncSession) -> Policy:
+        return await reaudit.policy(session=session, tenant_id=tenant_id)
+
+    shown = asyncio.run(in_one_transaction(settings.database_url, current))
+    if months is None and requires_improvement is None:
+        _print_reaudit(shown)
+        return
+    if months is not None and (problem := policy_problem(months)):
+        err.print(f"[red]Nothing was changed:[/red] {escape(problem)}")
+        raise typer.Exit(2)
+    wanted = Policy(
+        months=shown.months if months is None else months,
+        requires_improvement=(
+            shown.requires_improvement if requires_improvement is None else requires_improvement
+        ),
+    )
+
+    async def store(session: AsyncSession) -> bool:
+        return await reaudit.set_policy(session, tenant_id=tenant_id, chosen=wanted, actor_id=None)
+
+    if not asyncio.run(in_one_transaction(settings.database_url, store)):
+        err.print(f"[red]No tenant {escape(tenant_id)}[/red]: import staff and cases first.")
+        raise typer.Exit(1)
+    console.print("Saved. Audits completed from now on use this setting.")
+    _print_reaudit(wanted)
+
+
+def _print_reaudit(policy: Policy) -> None:
+    graded = "inadequate or requires improvement" if policy.requires_improvement else "inadequate"
+    console.print(f"An audit graded {graded} is re-audited {policy.months} months on.")

@@ -23,6 +23,7 @@ class CardVerb(StrEnum):
     MY_AUDITS_PAGE = "my_audits_page"
     TEAM_PAGE = "team_page"
     UNREACHABLE_PAGE = "unreachable_page"
+    INADEQUATE_PAGE = "inadequate_page"
     # SMART actions: what the permission rules know a person may do to one.
     MARK_DONE = ActionVerb.MARK_DONE.value
     SNOOZE = ActionVerb.SNOOZE.value

@@ -232,8 +232,9 @@ async def create_audit(
     auditor_id: int,
     due_on: date,
     actor_id: int | None,
+    reaudit_of: int | None = None,
 ) -> Audit:
-    """A single audit made by QA (no allocation)."""
+    """A single audit made by QA (no allocation), or the re-audit of an earlier audit."""
     audit = Audit(
         tenant_id=tenant_id,
         case_id=case.id or 0,
@@ -243,10 +244,14 @@ async def create_audit(
         auditor_id=auditor_id,
         practitioner_id=case.worker_id,
         due_on=due_on,
+        reaudit_of=reaudit_of,
     )
     session.add(audit)
     await session.flush()
-    _log(session, audit, actor_id, "audit.created", None)
+    if reaudit_of is None:
+        _log(session, audit, actor_id, "audit.created", None)
+    else:
+        _log(session, audit, actor_id, "audit.created", None, reaudit_of=reaudit_of)
     return audit
 
 

@@ -82,6 +82,12 @@ class Tenant(SQLModel, table=True):
     target_thematic: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     target_senior_manager: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     target_team_manager: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # When an audit is re-audited (bot.rules.reaudit): this many months after it was completed,
+    # and for requires improvement as well as inadequate when set.
+    reaudit_months: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    reaudit_requires_improvement: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     created_at: datetime = _ts()
 
 
@@ -192,6 +198,8 @@ class Audit(SQLModel, table=True):
     visit_due_on: date | None = None
     # The day the child was seen, as the social worker recorded it (not the day they recorded it).
     visited_on: date | None = None
+    # The audit this one re-audits: the same case, months after it was graded inadequate.
+    reaudit_of: int | None = Field(default=None, foreign_key="audit.id", index=True)
     created_at: datetime = _ts()
     completed_at: datetime | None = _ts(nullable=True)
     completed_by: int | None = Field(default=None, foreign_key="staff.id")

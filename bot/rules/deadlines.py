@@ -71,6 +71,22 @@ def deadline_of(days: int, unit: str) -> Deadline | str:
     return Deadline(days, Unit(unit))
 
 
+class Timeliness(StrEnum):
+    """Where a step with a due day stands: done by it, done after it, not done and overdue, or
+    not done and not yet due."""
+
+    IN_TIME = "in_time"
+    LATE = "late"
+    OVERDUE = "overdue"
+    NOT_YET_DUE = "not_yet_due"
+
+
+def timeliness(due: date, done: date | None, today: date) -> Timeliness:
+    if done is not None:
+        return Timeliness.IN_TIME if done <= due else Timeliness.LATE
+    return Timeliness.OVERDUE if due < today else Timeliness.NOT_YET_DUE
+
+
 # What the two tracking actions say, wherever they are made (the bot, the demo council).
 MEETING_WHAT = "Hold a multi-disciplinary action meeting on the inadequate audit"
 VISIT_WHAT = "Visit the child after the risk identified in the audit"

@@ -8,13 +8,14 @@ says what each figure means. Nothing here carries a case reference.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.rules.deadlines import meeting_due
+from bot.rules.deadlines import Timeliness, meeting_due, timeliness
 from bot.rules.grades import AuditState, Grade, Standard
 from bot.rules.programmes import NO_TARGETS, ProgrammeCount, Progress, Targets, programme_progress
 from bot.rules.workdays import is_first_working_day_of_month
@@ -673,18 +674,13 @@ def _meetings(audits: Iterable[InadequateAudit], today: date) -> Meetings:
 
 def _in_time(steps: Iterable[tuple[date, date | None]], today: date) -> tuple[int, int, int, int]:
     """Of (due, done) days: done by the due day, done late, not done and overdue, not yet due."""
-    in_time = late = overdue = not_due = 0
-    for due, done in steps:
-        if done is not None:
-            if done <= due:
-                in_time += 1
-            else:
-                late += 1
-        elif due < today:
-            overdue += 1
-        else:
-            not_due += 1
-    return in_time, late, overdue, not_due
+    found = Counter(timeliness(due, done, today) for due, done in steps)
+    return (
+        found[Timeliness.IN_TIME],
+        found[Timeliness.LATE],
+        found[Timeliness.OVERDUE],
+        found[Timeliness.NOT_YET_DUE],
+    )
 
 
 def _feedback(rows: Iterable[FeedbackCount]) -> FeedbackFigures:

@@ -338,6 +338,29 @@ async def auditor_choices(session: AsyncSession, audit: Audit) -> list[AuditorCh
     )
 
 
+async def reaudit_auditor(
+    session: AsyncSession, audit: Audit, *, worker_id: int | None, due_on: date
+) -> int | None:
+    """Who re-audits `audit` by `due_on`: the auditor the normal choice puts first (another team,
+    the least loaded, not away through the due day) among the same people who could have been
+    given it, never its own auditor, its practitioner or the case's worker now; None if nobody
+    else can."""
+    tenant_id = audit.tenant_id
+    if audit.kind == AuditKind.COLLABORATIVE:
+        people = await store.auditors(session=session, tenant_id=tenant_id)
+    else:
+        people = await store.possible_auditors(session=session, tenant_id=tenant_id)
+    choices = await store.auditor_choices(
+        session=session,
+        tenant_id=tenant_id,
+        people=people,
+        team_id=audit.team_id,
+        leave_out=(audit.practitioner_id, audit.auditor_id, worker_id),
+        due_on=due_on,
+    )
+    return choices[0].id if choices else None
+
+
 @dataclass(frozen=True, slots=True)
 class NewAudit:
     case_id: int

@@ -1,6 +1,7 @@
 """The response to an inadequate audit or to risk identified, started when the audit is completed:
 the action meeting (inadequate) and the child visit (risk, at any grade), each an action due by
-the tenant's deadline (bot.rules.deadlines), and the alert to those who must know.
+the tenant's deadline (bot.rules.deadlines), the alert to those who must know, and the re-audit
+months later (bot.services.reaudit).
 
 Also the checks on the day a meeting was held or a child was seen, which the inadequate feature's
 forms and `done` on a visit share.
@@ -27,7 +28,7 @@ from bot.rules.deadlines import (
 )
 from bot.rules.grades import Grade
 from bot.rules.roles import Role
-from bot.services import notify
+from bot.services import notify, reaudit
 from bot.turn import Request
 from cards.common import uk_date
 from cards.inadequate import alert_summary, child_visit_card, inadequate_alert_card, visit_summary
@@ -51,8 +52,28 @@ async def respond_to_completed(
     """Called in the completing transaction. An inadequate audit gets its action meeting; risk
     identified, at any grade, gets a child visit by the social worker. Both are due by the
     tenant's deadlines from the completion day in its zone, tracked as actions, and the alert
-    is queued. True if there was anything to respond to; called again, it changes nothing.
+    is queued. An audit the tenant re-audits (bot.rules.reaudit) gets its re-audit scheduled.
+    True if there was a meeting or visit to respond to; called again, it changes nothing.
     """
+    responded = await _respond(
+        session, tenant_id=tenant_id, audit=audit, actor_id=actor_id, today=today, now=now
+    )
+    # After the alerts, so the outbox sends the urgent cards before the re-audit's.
+    await reaudit.schedule(
+        session, tenant_id=tenant_id, audit=audit, actor_id=actor_id, today=today, now=now
+    )
+    return responded
+
+
+async def _respond(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    audit: Audit,
+    actor_id: int,
+    today: date,
+    now: datetime,
+) -> bool:
     assert audit.id is not None
     inadequate = audit.overall_grade == Grade.INADEQUATE
     if not (inadequate or audit.risk_identified):
