@@ -7,34 +7,41 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from sqlmodel import col, func, select
 
 from storage.db import SessionMaker, transaction
-from storage.models import AuditLog, ConversationRef, ExtensionRequest, SentCard
-from tests.action_helpers import (
-    DUE,
+from storage.models import AuditLog, ExtensionRequest
+from tests.chat import (
+    ALEX,
+    MEGAN,
     NESTOR,
-    NOW,
     PATTI,
+    TENANT,
+    Chat,
+    button,
+    buttons,
+    card_text,
+    press,
+)
+from tests.helpers import (
+    DUE,
+    NOW,
     TODAY,
     Clock,
     action_row,
+    add_action,
     ask_for_more_time,
-    button,
-    buttons,
-    chat,
-    clock,
     council_with_everyone,
     everyone_has_talked_to_the_bot,
     logged,
-    press,
+    post_card,
     queued,
+    small_council,
     staff_id,
 )
-from tests.chat import ALEX, MEGAN, TENANT, Chat, Person, card_text
-from tests.factories import add_action, small_council
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 # Mark done
@@ -501,33 +508,6 @@ async def test_without_a_chat_with_megan_alex_is_told_she_will_see_it_in_qa_loop
 
 
 # Cards already posted
-
-
-async def post_card(
-    sessions: SessionMaker, person: Person, *, kind: str, subjects: list[str], activity_id: str
-) -> SentCard:
-    """A card the outbox has posted to the person's chat, as the delivery engine records it."""
-    async with transaction(sessions) as session:
-        ref = (
-            await session.exec(
-                select(ConversationRef).where(
-                    ConversationRef.conversation_id == f"a:personal-{person.teams_id}"
-                )
-            )
-        ).one()
-        assert ref.id is not None
-        rows = [
-            SentCard(
-                tenant_id=TENANT,
-                subject=subject,
-                conversation_ref_id=ref.id,
-                activity_id=activity_id,
-                kind=kind,
-            )
-            for subject in subjects
-        ]
-        session.add_all(rows)
-    return rows[0]
 
 
 async def test_a_press_on_a_posted_card_answers_with_that_card_and_updates_the_others(

@@ -10,7 +10,7 @@ from bot.rules.workdays import add_working_days
 from storage.db import SessionMaker
 from storage.models import ConversationRef, InboundActivity, Staff
 from tests.chat import ALEX, MEGAN, STRANGER, Chat, card_text
-from tests.factories import add_action, add_audit, small_council
+from tests.helpers import add_action, add_audit, small_council
 
 TODAY = date.today()
 
@@ -245,8 +245,6 @@ async def test_paging_through_actions_changes_the_card_in_place(
 
     assert pressed.status == 200
     assert pressed.body["statusCode"] == 200
-    from tests.chat import card_text
-
     page_two = card_text(pressed.body["value"])
     assert "Action number 10" in page_two and "Action number 11" in page_two
     assert "Action number 00" not in page_two

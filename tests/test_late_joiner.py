@@ -6,24 +6,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.settings import Settings
 from jobs import reminders
 from jobs.runs import run_job
 from jobs.scheduler import JOBS
 from storage.db import SessionMaker
-from tests.action_helpers import (
-    NESTOR,
-    TODAY,
-    Clock,
-    chat,
-    clock,
-    council_with_everyone,
-    queued,
-)
-from tests.chat import ALEX, MEGAN, Chat, card_text
-from tests.factories import add_action
+from tests.chat import ALEX, MEGAN, NESTOR, Chat, card_text
+from tests.helpers import NOW, TODAY, Clock, add_action, council_with_everyone, queued
 
-__all__ = ["chat", "clock"]
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 LONDON = ZoneInfo("Europe/London")
 
