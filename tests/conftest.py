@@ -1,5 +1,8 @@
-"""Fixtures: a fresh migrated database per test (SQLite, and PostgreSQL when a URL is given),
-the real aiohttp app on a real port, and a fake Bot Connector."""
+"""The one set of fixtures: a fresh migrated database per test (SQLite, and PostgreSQL when a URL
+is given), the real aiohttp app on a real port with a fake Bot Connector, and the people who talk
+to it. A module that needs another setup says so with a marker, not a fixture of its own:
+`pytestmark = pytest.mark.clock(NOW)` runs the app on a clock a test can move;
+`pytest.mark.connector.with_args(RosterConnector)` puts another fake Bot Connector behind it."""
 
 from __future__ import annotations
 
@@ -21,10 +24,20 @@ from bot.app import create_app
 from bot.settings import Settings
 from storage.db import SessionMaker, make_engine, make_sessions
 from storage.migrate import upgrade
-from tests.chat import Chat
+from tests.chat import ALEX, MEGAN, PATTI, Chat, Persona
 from tests.fake_connector import FakeConnector
+from tests.helpers import Clock
 
 PG_ENV = "QALOOP_TEST_POSTGRES_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "clock(now): the app's clock starts at `now` (the `clock` fixture moves it)"
+    )
+    config.addinivalue_line(
+        "markers", "connector(cls): the fake Bot Connector's class (a FakeConnector)"
+    )
 
 
 def _backends() -> list[object]:
@@ -112,8 +125,9 @@ def payloads() -> Iterator[Path]:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
+async def connector(request: pytest.FixtureRequest) -> AsyncIterator[FakeConnector]:
+    marker = request.node.get_closest_marker("connector")
+    fake: FakeConnector = (marker.args[0] if marker else FakeConnector)()
     await fake.start()
     yield fake
     await fake.stop()
@@ -127,10 +141,35 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def chat(settings: Settings, connector: FakeConnector) -> AsyncIterator[Chat]:
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """The real time, or the time the module's `clock` marker gives."""
+    marker = request.node.get_closest_marker("clock")
+    return Clock(marker.args[0] if marker else None)
+
+
+@pytest.fixture
+async def chat(settings: Settings, connector: FakeConnector, clock: Clock) -> AsyncIterator[Chat]:
     """The real app on a real port, with no credentials (as under the Agents Playground)."""
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
     await server.start_server()
     async with aiohttp.ClientSession() as http:
         yield Chat(str(server.make_url("/")), connector, http)
     await server.close()
+
+
+# The people of the test councils (tests/helpers.py), ready to talk: `await alex.says("help")`.
+
+
+@pytest.fixture
+def alex(chat: Chat) -> Persona:
+    return chat.person(ALEX)
+
+
+@pytest.fixture
+def megan(chat: Chat) -> Persona:
+    return chat.person(MEGAN)
+
+
+@pytest.fixture
+def patti(chat: Chat) -> Persona:
+    return chat.person(PATTI)

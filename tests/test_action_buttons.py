@@ -7,41 +7,49 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from sqlmodel import col, func, select
 
 from storage.db import SessionMaker, transaction
-from storage.models import AuditLog, ConversationRef, ExtensionRequest, SentCard
-from tests.action_helpers import (
-    DUE,
+from storage.models import AuditLog, ExtensionRequest
+from tests.chat import (
+    ALEX,
+    MEGAN,
     NESTOR,
-    NOW,
     PATTI,
+    TENANT,
+    Chat,
+    Persona,
+    button,
+    buttons,
+    card_text,
+    press,
+)
+from tests.helpers import (
+    DUE,
+    NOW,
     TODAY,
     Clock,
     action_row,
+    add_action,
     ask_for_more_time,
-    button,
-    buttons,
-    chat,
-    clock,
     council_with_everyone,
     everyone_has_talked_to_the_bot,
     logged,
-    press,
+    post_card,
     queued,
+    small_council,
     staff_id,
 )
-from tests.chat import ALEX, MEGAN, TENANT, Chat, Person, card_text
-from tests.factories import add_action, small_council
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 # Mark done
 
 
 async def test_alex_marks_an_action_done_from_my_actions_and_megan_is_asked_to_confirm(
-    chat: Chat, sessions: SessionMaker
+    chat: Chat, alex: Persona, sessions: SessionMaker
 ) -> None:
     council = await council_with_everyone(sessions)
     action = await add_action(sessions, council, owner="alex", what="Update the plan", due_on=DUE)
@@ -49,10 +57,10 @@ async def test_alex_marks_an_action_done_from_my_actions_and_megan_is_asked_to_c
     await everyone_has_talked_to_the_bot(chat)
     assert action.id is not None
 
-    my_actions = (await chat.say("my actions")).cards[0]
+    my_actions = (await alex.says("my actions")).card
     data = button(my_actions, "Mark done", action.id)
     assert data == {"action": "mark_done", "action_id": action.id, "card": "my_actions"}
-    pressed = await press(chat, data | {f"note_{action.id}": "Plan updated [see](https://x.test)"})
+    pressed = await alex.presses(data | {f"note_{action.id}": "Plan updated [see](https://x.test)"})
 
     assert "Done ✓ by Alex Wilber, 26 Nov 10:02. I've asked Megan Bowen to confirm it." in (
         pressed.text
@@ -78,18 +86,18 @@ async def test_alex_marks_an_action_done_from_my_actions_and_megan_is_asked_to_c
 
 
 async def test_a_second_press_says_already_done_and_changes_nothing(
-    chat: Chat, sessions: SessionMaker, clock: Clock
+    chat: Chat, alex: Persona, sessions: SessionMaker, clock: Clock
 ) -> None:
     council = await council_with_everyone(sessions)
     action = await add_action(sessions, council, owner="alex", what="Update the plan", due_on=DUE)
     await everyone_has_talked_to_the_bot(chat)
     assert action.id is not None
-    first = await press(chat, {"action": "mark_done", "action_id": action.id, "note": "Done it"})
+    first = await alex.presses({"action": "mark_done", "action_id": action.id, "note": "Done it"})
     assert "Done ✓ by Alex Wilber, 26 Nov 10:02" in first.text
     assert "[Mark done]" not in first.text
 
     clock.now = NOW.replace(hour=11)
-    again = await press(chat, {"action": "mark_done", "action_id": action.id, "note": "Again"})
+    again = await alex.presses({"action": "mark_done", "action_id": action.id, "note": "Again"})
 
     assert "Already done ✓ by Alex Wilber, 26 Nov 10:02." in again.text
     unchanged = await action_row(sessions, action.id)
@@ -101,13 +109,13 @@ async def test_a_second_press_says_already_done_and_changes_nothing(
 
 
 async def test_megan_cannot_mark_alex_s_action_done_and_the_denial_is_logged(
-    chat: Chat, sessions: SessionMaker
+    megan: Persona, sessions: SessionMaker
 ) -> None:
     council = await council_with_everyone(sessions)
     action = await add_action(sessions, council, owner="alex", what="Update the plan", due_on=DUE)
     assert action.id is not None
 
-    pressed = await press(chat, {"action": "mark_done", "action_id": action.id}, who=MEGAN)
+    pressed = await megan.presses({"action": "mark_done", "action_id": action.id})
 
     assert pressed.error == "Only the action's owner can mark it done."
     assert (await action_row(sessions, action.id)).state == "open"
@@ -117,12 +125,12 @@ async def test_megan_cannot_mark_alex_s_action_done_and_the_denial_is_logged(
     assert await queued(sessions, "confirm_done") == []
 
 
-async def test_qa_may_mark_anyone_s_action_done(chat: Chat, sessions: SessionMaker) -> None:
+async def test_qa_may_mark_anyone_s_action_done(patti: Persona, sessions: SessionMaker) -> None:
     council = await council_with_everyone(sessions)
     action = await add_action(sessions, council, owner="alex", what="Update the plan", due_on=DUE)
     assert action.id is not None
 
-    pressed = await press(chat, {"action": "mark_done", "action_id": action.id}, who=PATTI)
+    pressed = await patti.presses({"action": "mark_done", "action_id": action.id})
 
     assert "Done ✓ by Patti Fernandez, 26 Nov 10:02" in pressed.text
     assert (await action_row(sessions, action.id)).state == "done"
@@ -501,33 +509,6 @@ async def test_without_a_chat_with_megan_alex_is_told_she_will_see_it_in_qa_loop
 
 
 # Cards already posted
-
-
-async def post_card(
-    sessions: SessionMaker, person: Person, *, kind: str, subjects: list[str], activity_id: str
-) -> SentCard:
-    """A card the outbox has posted to the person's chat, as the delivery engine records it."""
-    async with transaction(sessions) as session:
-        ref = (
-            await session.exec(
-                select(ConversationRef).where(
-                    ConversationRef.conversation_id == f"a:personal-{person.teams_id}"
-                )
-            )
-        ).one()
-        assert ref.id is not None
-        rows = [
-            SentCard(
-                tenant_id=TENANT,
-                subject=subject,
-                conversation_ref_id=ref.id,
-                activity_id=activity_id,
-                kind=kind,
-            )
-            for subject in subjects
-        ]
-        session.add_all(rows)
-    return rows[0]
 
 
 async def test_a_press_on_a_posted_card_answers_with_that_card_and_updates_the_others(

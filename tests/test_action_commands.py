@@ -4,28 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from storage.db import SessionMaker, transaction
 from storage.models import Staff
-from tests.action_helpers import (
+from tests.chat import ALEX, MEGAN, NESTOR, PATTI, Chat, button, card_text, press
+from tests.helpers import (
     DUE,
-    NESTOR,
-    PATTI,
+    NOW,
     Clock,
     action_row,
+    add_action,
+    add_audit,
     ask_for_more_time,
-    button,
-    chat,
-    clock,
     council_with_everyone,
     everyone_has_talked_to_the_bot,
     logged,
-    press,
     queued,
 )
-from tests.chat import ALEX, MEGAN, Chat, card_text
-from tests.factories import add_action, add_audit
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 # done <action id>

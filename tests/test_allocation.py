@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from bot.rules.allocation import (
@@ -23,12 +24,22 @@ from bot.rules.allocation import (
 from storage import allocation as store
 from storage.db import SessionMaker, transaction
 from storage.models import Allocation, Audit, Case, Staff
-from tests.action_helpers import chat, clock, logged, queued
-from tests.assign_helpers import assigned, audit_row, audits, qaloop
-from tests.audit_helpers import AuditCouncil, add_assigned_audit, audit_council, everyone_says_hello
 from tests.chat import Chat
+from tests.helpers import (
+    NOW,
+    AuditCouncil,
+    add_assigned_audit,
+    assigned,
+    audit_council,
+    audit_row,
+    audits,
+    everyone_says_hello,
+    logged,
+    qaloop,
+    queued,
+)
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 def cases(teams: int = 3, workers: int = 3, per_worker: int = 4) -> list[Candidate]:

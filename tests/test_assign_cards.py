@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from bot.features import CATALOGUE
 from bot.services.allocation import check_new_audit
 from cards.audit_assigned import (
@@ -21,23 +23,34 @@ from cards.audit_assigned import (
 from cards.common import card_json, card_size
 from storage.db import SessionMaker, transaction
 from storage.models import Staff
-from tests.action_helpers import (
-    NOW,
+from tests.chat import (
+    ALEX,
+    DIEGO,
+    JONI,
+    MEGAN,
     PATTI,
-    Clock,
+    Chat,
     button,
     buttons,
-    chat,
-    clock,
-    logged,
+    card_text,
+    inputs,
     press,
+)
+from tests.helpers import (
+    NOW,
+    AuditCouncil,
+    Clock,
+    assigned,
+    audit_council,
+    audit_row,
+    audits,
+    everyone_says_hello,
+    logged,
+    post_card,
     queued,
 )
-from tests.assign_helpers import assigned, audit_row, audits, post_card
-from tests.audit_helpers import DIEGO, JONI, AuditCouncil, audit_council, everyone_says_hello
-from tests.chat import ALEX, MEGAN, Chat, card_text, inputs
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 async def ready(chat: Chat, sessions: SessionMaker) -> AuditCouncil:
@@ -110,15 +123,20 @@ async def test_diego_can_t_do_one_the_qa_team_is_told_and_patti_reassigns_it_to_
     audit_id = await assigned(sessions, council, auditor="diego")
     subject = f"audit:{audit_id}"
     await post_card(
-        sessions, council.tenant_id, DIEGO, kind="audit_assigned", subject=subject, activity_id="d1"
+        sessions,
+        DIEGO,
+        kind="audit_assigned",
+        subjects=[subject],
+        activity_id="d1",
+        tenant_id=council.tenant_id,
     )
     await post_card(
         sessions,
-        council.tenant_id,
         ALEX,
         kind="audit_assigned_copy",
-        subject=subject,
+        subjects=[subject],
         activity_id="a1",
+        tenant_id=council.tenant_id,
     )
 
     declined = await decline(
@@ -565,11 +583,11 @@ async def diego_s_card_is_posted(
     """Diego's "An audit for you" card, posted as activity d1."""
     await post_card(
         sessions,
-        council.tenant_id,
         DIEGO,
         kind="audit_assigned",
-        subject=f"audit:{audit_id}",
+        subjects=[f"audit:{audit_id}"],
         activity_id="d1",
+        tenant_id=council.tenant_id,
     )
 
 

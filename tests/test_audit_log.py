@@ -12,18 +12,11 @@ from sqlmodel import func, select
 from storage.db import SessionMaker
 from storage.demo import DEMO_TENANT_ID, build_demo
 from storage.models import AuditLog
-from tests.action_helpers import (
-    DUE,
-    chat,
-    clock,
-    council_with_everyone,
-    logged,
-    press,
-)
-from tests.chat import Chat
-from tests.factories import add_action
+from tests.chat import Chat, press
+from tests.helpers import DUE, NOW, add_action, council_with_everyone, logged
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 CHANGES = [
     "UPDATE auditlog SET after = NULL WHERE event = 'action.done'",

@@ -7,19 +7,19 @@ from __future__ import annotations
 import pytest
 
 from storage.db import SessionMaker
-from tests.action_helpers import (
+from tests.chat import Chat, press
+from tests.helpers import (
     DUE,
+    NOW,
     action_row,
-    chat,
-    clock,
+    add_action,
     council_with_everyone,
     logged,
-    press,
+    small_council,
 )
-from tests.chat import Chat
-from tests.factories import add_action, small_council
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 UNTYPEABLE = "Some of that text has characters I can't keep (control characters"
 

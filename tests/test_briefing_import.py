@@ -15,10 +15,8 @@ from bot.services.briefings import import_briefing
 from storage.db import SessionMaker, transaction
 from storage.migrate import upgrade
 from storage.models import Briefing, Delivery
-from tests.action_helpers import PATTI
-from tests.audit_helpers import LYNNE, audit_council
-from tests.channel_helpers import NOW, TODAY, logged, person, personal_chat, rows
-from tests.chat import TENANT, card_text
+from tests.chat import LYNNE, PATTI, TENANT, card_text
+from tests.helpers import NOW, TODAY, audit_council, logged, person, personal_chat, rows
 
 GOOD = """\
 # Professional curiosity

@@ -20,12 +20,13 @@ from jobs.runs import Job
 from jobs.runs import run_job as run_for_tenants
 from storage.db import SessionMaker, transaction
 from storage.models import Briefing, Case
-from tests.action_helpers import PATTI, button, buttons
-from tests.audit_helpers import AuditCouncil, audit_council
-from tests.channel_helpers import (
+from tests.chat import PATTI, Chat, button, buttons, card_text
+from tests.helpers import (
     GENERAL,
     NOW,
     QA_CHANNEL,
+    AuditCouncil,
+    audit_council,
     channel_message_seen,
     deliveries,
     logged,
@@ -33,7 +34,6 @@ from tests.channel_helpers import (
     request,
     rows,
 )
-from tests.chat import Chat, card_text
 
 FORM = {
     "action": "save_briefing",

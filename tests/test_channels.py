@@ -9,11 +9,11 @@ from bot.features.channels import handlers as channel_commands
 from cards.channels import team_welcome_card
 from storage.db import SessionMaker, transaction
 from storage.models import ChannelUse, ConversationRef
-from tests.action_helpers import PATTI, button, buttons
-from tests.audit_helpers import audit_council
-from tests.channel_helpers import (
+from tests.chat import ALEX, PATTI, Chat, button, buttons, card_text
+from tests.helpers import (
     GENERAL,
     QA_CHANNEL,
+    audit_council,
     channel_message_seen,
     channel_uses,
     logged,
@@ -22,7 +22,6 @@ from tests.channel_helpers import (
     request,
     rows,
 )
-from tests.chat import ALEX, Chat, card_text
 
 
 async def test_patti_chooses_general_for_briefings_and_the_channel_itself_is_stored(

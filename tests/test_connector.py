@@ -12,7 +12,7 @@ from msrest.serialization import Serializer
 from bot.connector import ConnectorHostRefused, ConnectorSender, FrozenJson, PlainJsonSerializer
 from storage.db import SessionMaker
 from tests.chat import Chat
-from tests.factories import small_council
+from tests.helpers import small_council
 
 CARD = {
     "type": "AdaptiveCard",

@@ -1,4 +1,5 @@
-"""Conversations over HTTP: Teams-shaped activities in, cards out through the fake connector."""
+"""Conversations over HTTP: Teams-shaped activities in, cards out through the fake connector.
+Read as transcripts: Alex says something, and the card that came back shows what he sees."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from sqlmodel import func, select
 from bot.rules.workdays import add_working_days
 from storage.db import SessionMaker
 from storage.models import ConversationRef, InboundActivity, Staff
-from tests.chat import ALEX, MEGAN, STRANGER, Chat, card_text
-from tests.factories import add_action, add_audit, small_council
+from tests.chat import ALEX, MEGAN, STRANGER, Chat, Persona, card_text
+from tests.helpers import add_action, add_audit, small_council
 
 TODAY = date.today()
 
 
 async def test_alex_types_my_actions_and_sees_the_overdue_one_first(
-    chat: Chat, sessions: SessionMaker
+    alex: Persona, sessions: SessionMaker
 ) -> None:
     council = await small_council(sessions)
     await add_action(
@@ -27,7 +28,7 @@ async def test_alex_types_my_actions_and_sees_the_overdue_one_first(
     )
     await add_action(sessions, council, owner="megan", what="Megan's own action", due_on=TODAY)
 
-    answer = await chat.say("my actions")
+    answer = await alex.says("my actions")
 
     assert answer.status in (200, 201)
     text = answer.text
@@ -40,37 +41,37 @@ async def test_alex_types_my_actions_and_sees_the_overdue_one_first(
 
 
 async def test_commands_are_case_insensitive_with_an_optional_slash(
-    chat: Chat, sessions: SessionMaker
+    alex: Persona, sessions: SessionMaker
 ) -> None:
     council = await small_council(sessions)
     await add_action(sessions, council, owner="alex", what="Update the plan", due_on=TODAY)
     for typed in ("/My Actions", "ACTIONS", "  my   actions. "):
-        answer = await chat.say(typed)
+        answer = await alex.says(typed)
         assert "Update the plan" in answer.text, typed
 
 
-async def test_a_misspelling_gets_did_you_mean(chat: Chat, sessions: SessionMaker) -> None:
+async def test_a_misspelling_gets_did_you_mean(alex: Persona, sessions: SessionMaker) -> None:
     await small_council(sessions)
-    answer = await chat.say("helpp")
+    answer = await alex.says("helpp")
     assert "Did you mean help?" in answer.text
     assert "[help]" in answer.text.lower() or "[Help]" in answer.text
 
 
-async def test_gibberish_gets_pointed_at_help(chat: Chat, sessions: SessionMaker) -> None:
+async def test_gibberish_gets_pointed_at_help(alex: Persona, sessions: SessionMaker) -> None:
     await small_council(sessions)
-    answer = await chat.say("[Approve](https://evil.example) please")
+    answer = await alex.says("[Approve](https://evil.example) please")
     assert "help" in answer.text.lower()
-    card = answer.cards[0]
+    card = answer.card
     assert "https://evil.example" not in str(
         [b.get("text") for b in card["body"] if b["type"] == "TextBlock"]
     )
 
 
 async def test_help_lists_only_working_commands_for_my_roles(
-    chat: Chat, sessions: SessionMaker
+    alex: Persona, sessions: SessionMaker
 ) -> None:
     await small_council(sessions)
-    answer = await chat.say("help")
+    answer = await alex.says("help")
 
     alex_roles = frozenset({"auditor", "practitioner"})
     from bot.features import CATALOGUE
@@ -86,7 +87,7 @@ async def test_help_lists_only_working_commands_for_my_roles(
     assert "In a team channel" not in text
 
 
-async def test_my_audits_shows_both_sides(chat: Chat, sessions: SessionMaker) -> None:
+async def test_my_audits_shows_both_sides(alex: Persona, sessions: SessionMaker) -> None:
     council = await small_council(sessions)
     await add_audit(
         sessions,
@@ -105,7 +106,7 @@ async def test_my_audits_shows_both_sides(chat: Chat, sessions: SessionMaker) ->
         case_index=2,
     )
 
-    answer = await chat.say("my audits")
+    answer = await alex.says("my audits")
 
     assert council.cases[1].case_ref in answer.text
     assert council.cases[2].case_ref in answer.text
@@ -114,7 +115,7 @@ async def test_my_audits_shows_both_sides(chat: Chat, sessions: SessionMaker) ->
 
 async def test_an_unknown_person_is_told_whom_to_ask(chat: Chat, sessions: SessionMaker) -> None:
     await small_council(sessions)
-    answer = await chat.say("my actions", who=STRANGER)
+    answer = await chat.person(STRANGER).says("my actions")
     assert "not set up" in answer.text
     assert "your QA team" in answer.text
 
@@ -247,8 +248,6 @@ async def test_paging_through_actions_changes_the_card_in_place(
 
     assert pressed.status == 200
     assert pressed.body["statusCode"] == 200
-    from tests.chat import card_text
-
     page_two = card_text(pressed.body["value"])
     assert "Action number 10" in page_two and "Action number 11" in page_two
     assert "Action number 00" not in page_two
@@ -297,10 +296,10 @@ async def test_in_a_channel_what_was_typed_is_never_repeated(
 
 
 async def test_a_command_not_for_your_role_is_named_as_you_typed_it(
-    chat: Chat, sessions: SessionMaker
+    alex: Persona, sessions: SessionMaker
 ) -> None:
     await small_council(sessions)
 
-    answer = await chat.say("digest")
+    answer = await alex.says("digest")
 
     assert "“digest” is not available for your role." in answer.text

@@ -40,9 +40,7 @@ from storage import conversations, outbox
 from storage.db import SessionMaker, make_engine, make_sessions, transaction
 from storage.migrate import upgrade
 from storage.models import AuditLog, ConversationRef, Delivery, DeliveryAttempt, SentCard, Staff
-from tests.assign_helpers import qaloop
 from tests.chat import ALEX, MEGAN, TENANT, Chat
-from tests.factories import small_council
 from tests.fake_connector import (
     TEAMS_LIMITS,
     Chaos,
@@ -52,6 +50,7 @@ from tests.fake_connector import (
     early_retries,
     most_in_window,
 )
+from tests.helpers import qaloop, small_council
 
 ROOT = Path(__file__).resolve().parents[1]
 PREVIEW = "You have 2 QA items today"

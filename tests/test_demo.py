@@ -48,17 +48,12 @@ from storage.models import (
     Team,
     Tenant,
 )
-from tests import template_db
-from tests.assign_helpers import qaloop
 from tests.chat import Chat, Person, card_text
 from tests.e2e import playground_config
 from tests.fake_connector import FakeConnector
+from tests.helpers import qaloop
 
 JOBS = CATALOGUE.jobs
-
-# The fast per-module database fixtures (migrate once, copy or truncate per test).
-migrated = template_db.migrated
-sessions = template_db.sessions
 
 TODAY = date(2026, 11, 26)  # a Thursday
 LONDON = ZoneInfo("Europe/London")
@@ -343,15 +338,11 @@ async def test_every_row_belongs_to_the_demo_tenant_and_others_are_left_alone(
 # --- the playground's chats and the day's run ------------------------------------------------------
 
 
-def url_of(sessions: SessionMaker) -> str:
-    return str(sessions.kw["bind"].url.render_as_string(hide_password=False))
-
-
 async def test_run_job_dry_run_on_the_demo_shows_the_playground_people_s_morning_cards(
-    sessions: SessionMaker, demo: DemoSummary, tmp_path: Path
+    database_url: str, demo: DemoSummary, tmp_path: Path
 ) -> None:
     ran = await qaloop(
-        url_of(sessions), tmp_path, "run-job", "reminders", "--as-of", str(TODAY), "--dry-run"
+        database_url, tmp_path, "run-job", "reminders", "--as-of", str(TODAY), "--dry-run"
     )
 
     assert ran.code == 0, ran.err
@@ -376,10 +367,9 @@ def test_the_demo_s_chats_are_the_ones_the_playground_config_names() -> None:
 
 
 async def test_make_demo_mid_morning_sets_the_day_s_run_aside_for_first_messages_and_run_job(
-    sessions: SessionMaker, demo: DemoSummary, connector: FakeConnector
+    sessions: SessionMaker, demo: DemoSummary, connector: FakeConnector, settings: Settings
 ) -> None:
     late_morning = datetime.combine(TODAY, time(11, 0), tzinfo=LONDON)
-    settings = Settings(_env_file=None, database_url=url_of(sessions))  # type: ignore[call-arg]
 
     set_aside = await set_aside_catch_up(
         CATALOGUE.jobs.values(),

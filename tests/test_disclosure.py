@@ -29,9 +29,8 @@ from bot.settings import Settings
 from jobs.runs import run_job
 from storage.db import SessionMaker, transaction
 from storage.models import Audit, Feedback, FeedbackVersion, Staff, Team
-from tests.audit_helpers import ADELE
-from tests.chat import MEGAN, TENANT, Chat, card_text
-from tests.factories import small_council
+from tests.chat import ADELE, MEGAN, TENANT, Chat, card_text
+from tests.helpers import small_council
 from tests.test_figures import OCT_1, Q3, Generated, counted, generated_council
 
 JOBS = CATALOGUE.jobs

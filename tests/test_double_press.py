@@ -7,30 +7,27 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
+
 from storage import actions, allocation, grading
 from storage.db import SessionMaker, transaction
 from storage.models import Action, Audit
-from tests.action_helpers import (
+from tests.chat import MEGAN, Chat, Pressed, button, press
+from tests.helpers import (
     DUE,
-    MEGAN,
     NOW,
-    Pressed,
     action_row,
+    add_action,
+    add_assigned_audit,
     ask_for_more_time,
-    button,
-    chat,
-    clock,
+    audit_council,
     council_with_everyone,
     everyone_has_talked_to_the_bot,
     logged,
-    press,
     queued,
 )
-from tests.audit_helpers import add_assigned_audit, audit_council
-from tests.chat import Chat
-from tests.factories import add_action
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 def one_changed_one_told(pressed: tuple[Pressed, Pressed], already: str) -> None:

@@ -7,22 +7,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from bot.services.feedback import ask_for_feedback
 from storage.db import SessionMaker, transaction
 from storage.models import Audit, Feedback, FeedbackVersion
-from tests.action_helpers import NOW, TODAY, Clock, button, chat, clock, logged, press, queued
-from tests.audit_helpers import (
-    DIEGO,
+from tests.chat import ALEX, DIEGO, MEGAN, Chat, button, card_text, nodes, press
+from tests.helpers import (
+    NOW,
+    TODAY,
     AuditCouncil,
+    Clock,
     add_assigned_audit,
     audit_council,
     everyone_says_hello,
+    logged,
+    queued,
 )
-from tests.chat import ALEX, MEGAN, Chat, card_text, nodes
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 ALL_AGREE = {
     "involved": "5",

@@ -12,35 +12,39 @@ import asyncio
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from storage.db import SessionMaker, transaction
 from storage.models import Action, ConversationRef, Delivery, SentCard
-from tests.action_helpers import (
-    NOW,
+from tests.chat import (
+    ALEX,
+    DIEGO,
+    LYNNE,
     PATTI,
+    TENANT,
+    Chat,
     Pressed,
     button,
     buttons,
-    chat,
-    clock,
-    logged,
+    card_text,
+    inputs,
     press,
-    queued,
 )
-from tests.assign_helpers import audit_row
-from tests.audit_helpers import (
-    DIEGO,
-    LYNNE,
+from tests.fake_connector import Sent
+from tests.helpers import (
+    NOW,
     AuditCouncil,
     add_assigned_audit,
     audit_council,
+    audit_row,
     everyone_says_hello,
+    logged,
+    queued,
 )
-from tests.chat import ALEX, TENANT, Chat, card_text, inputs
-from tests.fake_connector import Sent
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 DUE = date(2026, 12, 10)
 NEXT_WEEK = "2026-12-03"  # a Thursday

@@ -24,10 +24,8 @@ from jobs.runs import Job, JobDeps
 from jobs.runs import run_job as run_for_tenants
 from jobs.scheduler import scheduled_at
 from storage.db import SessionMaker, transaction
-from tests.action_helpers import PATTI, button, buttons
-from tests.audit_helpers import DIEGO, LYNNE, add_assigned_audit, audit_council
-from tests.channel_helpers import person, personal_chat, request
-from tests.chat import TENANT, Chat, card_text
+from tests.chat import DIEGO, LYNNE, PATTI, TENANT, Chat, button, buttons, card_text
+from tests.helpers import add_assigned_audit, audit_council, person, personal_chat, request
 
 JOBS = CATALOGUE.jobs
 

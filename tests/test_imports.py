@@ -10,11 +10,6 @@ from sqlmodel import col, func, select
 from storage.db import SessionMaker
 from storage.imports import ImportFailed, ImportResult, RowError, import_cases, import_staff
 from storage.models import AuditLog, Case, Service, Staff, Team, Tenant
-from tests import template_db
-
-# The fast per-module database fixtures (migrate once, copy or truncate per test).
-migrated = template_db.migrated
-sessions = template_db.sessions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TENANT = "tenant-imports"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from bot.settings import Settings
@@ -15,33 +16,38 @@ from jobs import reminders
 from jobs.runs import JobDeps
 from storage.db import SessionMaker, transaction
 from storage.models import Action, ActionMeeting, Audit, ExtensionRequest
-from tests.action_helpers import (
-    NESTOR,
-    NOW,
-    PATTI,
-    Clock,
-    action_row,
-    button,
-    chat,
-    clock,
-    logged,
-    press,
-    queued,
-)
-from tests.assign_helpers import audit_row
-from tests.audit_helpers import (
+from tests.chat import (
     ADELE,
+    ALEX,
     GRADY,
     ISAIAH,
     LYNNE,
+    MEGAN,
+    NESTOR,
+    PATTI,
+    Chat,
+    button,
+    card_text,
+    inputs,
+    nodes,
+    press,
+)
+from tests.helpers import (
+    NOW,
+    Clock,
+    action_row,
     add_assigned_audit,
     audit_council,
+    audit_row,
     everyone_says_hello,
+    grade_inadequate,
+    logged,
+    post_card,
+    queued,
 )
-from tests.chat import ALEX, MEGAN, Chat, card_text, inputs, nodes
-from tests.inadequate_helpers import grade_inadequate, post_card
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 CASE = "C-10001"  # alex's case in North
 

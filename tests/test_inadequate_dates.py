@@ -11,8 +11,7 @@ import pytest
 from bot.rules.deadlines import Deadline, Deadlines, Unit, deadline_of, meeting_due, visit_due
 from storage.db import SessionMaker, transaction
 from storage.models import Audit
-from tests.audit_helpers import audit_council
-from tests.inadequate_helpers import grade_inadequate
+from tests.helpers import audit_council, grade_inadequate
 
 
 @pytest.mark.parametrize(

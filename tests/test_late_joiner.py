@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.features import CATALOGUE
 from bot.settings import Settings
 from cards.names import CardKind
@@ -14,21 +16,13 @@ from jobs import reminders
 from jobs.runs import run_job
 from storage import conversations
 from storage.db import SessionMaker, transaction
-from tests.action_helpers import (
-    NESTOR,
-    TODAY,
-    Clock,
-    chat,
-    clock,
-    council_with_everyone,
-    queued,
-)
-from tests.chat import ALEX, MEGAN, TENANT, Chat, card_text
-from tests.factories import add_action
+from tests.chat import ALEX, MEGAN, NESTOR, TENANT, Chat, card_text
+from tests.helpers import NOW, TODAY, Clock, add_action, council_with_everyone, queued
 
 JOBS = CATALOGUE.jobs
 
-__all__ = ["chat", "clock"]
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -15,26 +15,26 @@ from bot.services import lifecycle
 from storage.db import SessionMaker, transaction
 from storage.imports import CaseChange, ImportFailed, import_cases, import_staff
 from storage.models import Action, Staff, Tenant
-from tests.action_helpers import (
+from tests.chat import MEGAN, TENANT, Chat, Person, button
+from tests.helpers import (
     DUE,
     NESTOR,
     NOW,
     PATTI,
     TODAY,
+    Council,
     action_row,
-    button,
-    chat,
-    clock,
+    add_action,
+    add_audit,
     council_with_everyone,
     everyone_has_talked_to_the_bot,
     logged,
     press,
     queued,
 )
-from tests.chat import MEGAN, TENANT, Chat, Person
-from tests.factories import Council, add_action, add_audit
 
-__all__ = ["chat", "clock"]
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 LEE = Person("Lee Gu", "00000000-0000-0000-0000-0000000000024", "29:lee", "leeg@example.com")
 

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from storage.db import SessionMaker, make_engine, transaction
 from storage.migrate import alembic_config
 from storage.models import Action, Audit
-from tests.factories import add_action, small_council
+from tests.helpers import add_action, small_council
 
 
 async def migrate(database_url: str, step: str, revision: str) -> None:

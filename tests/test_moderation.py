@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import col, select
 
 from bot.features import CATALOGUE
@@ -21,20 +22,24 @@ from storage import moderation
 from storage.conversations import save_reference
 from storage.db import SessionMaker, transaction
 from storage.models import Audit, JobRun, Moderation, ModerationSample
-from tests.action_helpers import NOW, PATTI, TODAY, Clock, chat, clock, logged, press, queued
-from tests.audit_helpers import (
-    DIEGO,
+from tests.chat import ALEX, DIEGO, PATTI, Chat, card_text, nodes, press
+from tests.helpers import (
+    NOW,
+    TODAY,
     AuditCouncil,
+    Clock,
     add_assigned_audit,
     audit_council,
     everyone_says_hello,
+    logged,
+    queued,
 )
-from tests.chat import ALEX, Chat, card_text, nodes
 from tests.test_scheduler import qaloop
 
 JOBS = CATALOGUE.jobs
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 LONDON = ZoneInfo("Europe/London")
 FIRST_OF_DECEMBER = datetime(2026, 12, 1, 8, 30, tzinfo=LONDON)

@@ -8,7 +8,7 @@ from storage import outbox
 from storage.conversations import save_reference
 from storage.db import SessionMaker, transaction
 from storage.models import Delivery
-from tests.factories import small_council
+from tests.helpers import small_council
 
 
 async def test_the_same_dedupe_key_is_queued_once(sessions: SessionMaker) -> None:

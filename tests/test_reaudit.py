@@ -26,19 +26,24 @@ from storage import reaudit as store
 from storage.db import SessionMaker, make_engine, make_sessions, transaction
 from storage.migrate import upgrade
 from storage.models import Action, Audit, Case, Staff
-from tests.action_helpers import NOW, PATTI, chat, clock, logged, queued
-from tests.audit_helpers import (
+from tests.chat import ALEX, MEGAN, TENANT, Chat
+from tests.helpers import (
     ADELE,
     GRADY,
     ISAIAH,
+    NOW,
+    PATTI,
+    STANDARDS,
     AuditCouncil,
     audit_council,
     everyone_says_hello,
+    grade_inadequate,
+    logged,
+    queued,
 )
-from tests.chat import ALEX, MEGAN, TENANT, Chat
-from tests.inadequate_helpers import STANDARDS, grade_inadequate
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 AUDITORS = ("patti", "alex", "diego", "joni")
 

@@ -31,7 +31,7 @@ from storage.models import (
     Team,
     Tenant,
 )
-from tests.factories import Council, add_action, add_audit, small_council
+from tests.helpers import Council, add_action, add_audit, small_council
 
 REBUILDERS = CATALOGUE.rebuilders
 

@@ -4,22 +4,24 @@ with a message (HTTP 200), never a bare 501."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from storage.db import SessionMaker
-from tests.action_helpers import (
+from tests.chat import ALEX, MEGAN, Chat
+from tests.helpers import (
     DUE,
+    NOW,
     action_row,
-    chat,
-    clock,
+    add_action,
     council_with_everyone,
     everyone_has_talked_to_the_bot,
     logged,
+    small_council,
 )
-from tests.chat import ALEX, MEGAN, Chat
-from tests.factories import add_action, small_council
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 FAULT = "the database refuses this note"
 

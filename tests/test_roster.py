@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +21,8 @@ from storage.conversations import save_reference
 from storage.db import SessionMaker, transaction
 from storage.models import AuditLog, ConversationRef, Staff
 from tests.chat import ALEX, MEGAN, TENANT, Chat, Person
-from tests.factories import Council, small_council
 from tests.fake_connector import FakeConnector
+from tests.helpers import Council, small_council
 
 PAT = Person("Pat Okafor", "00000000-0000-0000-0000-0000000000022", "29:pat", "pat@example.com")
 VISITOR = Person("Vic Tor", "00000000-0000-0000-0000-0000000000099", "29:vic", "vic@elsewhere.org")
@@ -94,12 +93,7 @@ class RosterConnector(FakeConnector):
         return web.json_response({"id": f"a:personal-{member}"}, status=201)
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[RosterConnector]:
-    fake = RosterConnector()
-    await fake.start()
-    yield fake
-    await fake.stop()
+pytestmark = pytest.mark.connector.with_args(RosterConnector)
 
 
 async def council_with_pat(sessions: SessionMaker) -> Council:

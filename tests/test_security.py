@@ -40,7 +40,6 @@ from bot.signing_keys import SigningKeys
 from storage.db import SessionMaker
 from storage.models import AuditLog, ConversationRef, InboundActivity, Tenant
 from tests.chat import ALEX, TENANT, Answer, Chat
-from tests.factories import small_council
 from tests.fake_connector import FakeConnector
 from tests.fake_identity import (
     EMULATOR_ISSUER,
@@ -50,6 +49,7 @@ from tests.fake_identity import (
     SIGNING_KEY,
     FakeIdentity,
 )
+from tests.helpers import small_council
 
 APP_ID = "6f1c2a9e-4b7d-4e3a-9c85-2d0f7b1e8a34"
 PASSWORD = "qaloop-test-password-7c1d"

@@ -21,23 +21,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, select, update
 
 from cards.names import CardKind
 from storage.db import SessionMaker, transaction
 from storage.models import SentCard
-from tests.action_helpers import (
+from tests.chat import ALEX, Chat, card_text
+from tests.helpers import (
+    NOW,
     TODAY,
-    chat,
-    clock,
+    add_action,
     council_with_everyone,
     everyone_has_talked_to_the_bot,
     queued,
 )
-from tests.chat import ALEX, Chat, card_text
-from tests.factories import add_action
 
-__all__ = ["chat", "clock"]
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 async def _posted(sessions: SessionMaker, kind: str) -> list[SentCard]:

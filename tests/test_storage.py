@@ -16,7 +16,7 @@ from storage.db import SessionMaker, make_engine, transaction
 from storage.migrate import head_revision, schema_is_current
 from storage.models import AuditLog
 from tests.chat import ALEX
-from tests.factories import add_action, add_audit, small_council
+from tests.helpers import add_action, add_audit, small_council
 
 OTHER_TENANT = "22222222-2222-2222-2222-222222222222"
 

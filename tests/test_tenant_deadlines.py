@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 from typer import Typer
 from typer.testing import CliRunner
@@ -17,12 +18,10 @@ from storage import tenants
 from storage.db import SessionMaker, make_engine, make_sessions, transaction
 from storage.migrate import upgrade
 from storage.models import AuditLog, Tenant
-from tests.action_helpers import chat, clock, queued
-from tests.audit_helpers import audit_council, everyone_says_hello
 from tests.chat import TENANT, Chat, card_text
-from tests.inadequate_helpers import grade_inadequate
+from tests.helpers import NOW, audit_council, everyone_says_hello, grade_inadequate, queued
 
-__all__ = ["chat", "clock"]  # fixtures: the app on a fixed clock
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
 
 
 def _app() -> Typer:

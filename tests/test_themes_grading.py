@@ -12,12 +12,12 @@ from sqlalchemy import text
 
 from bot.settings import Settings
 from storage.db import SessionMaker
-from tests.action_helpers import PATTI, button, chat, clock, logged, press, queued
-from tests.audit_helpers import DIEGO, LYNNE, everyone_says_hello
-from tests.chat import ALEX, Chat, card_text, inputs, nodes
+from tests.chat import ALEX, Chat, button, card_text, inputs, nodes
+from tests.helpers import DIEGO, LYNNE, NOW, PATTI, everyone_says_hello, logged, press, queued
 from tests.test_grading import diego_s_audit, save
 
-__all__ = ["chat", "clock"]
+pytestmark = pytest.mark.clock(NOW)  # Thu 26 Nov 2026, 10:02 in London
+
 
 THEMES = """# Practice themes
 ## heart: Children and families at the heart of everything we do
