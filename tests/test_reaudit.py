@@ -422,7 +422,7 @@ async def _grade(
 ) -> Audit:
     """An audit completed with `overall`, through the same response as completing it."""
     from bot.services.inadequate import respond_to_completed
-    from tests.audit_helpers import add_assigned_audit
+    from tests.helpers import add_assigned_audit
 
     assigned = await add_assigned_audit(
         sessions, council, case_index=case_index, auditor="patti", due_on=NOW.date()
