@@ -135,7 +135,12 @@ async def rebuild_my_qa(
     found = await _bundle_of(session, tenant_id, staff_id, day, zone, keep_done=True)
     if found is None:
         return None
-    listed = tuple(a for a in found.actions if on_the_days_card(a, day, shown))
+    # A card whose subjects were not kept (posted before they were) lists everything, as it did.
+    listed = (
+        tuple(a for a in found.actions if on_the_days_card(a, day, shown))
+        if shown
+        else found.actions
+    )
     asked, earlier = split_feedback(found.feedback, day)
     bundle = dataclasses.replace(found, actions=listed, feedback=asked, earlier_feedback=earlier)
     return card_json(my_qa_card(bundle)), my_qa_summary(bundle.count)
