@@ -138,7 +138,7 @@ def _run_import(kind: str, file: Path, tenant: str | None, *, full: bool = False
     upgrade(settings.database_url)
     now = datetime.now(UTC)
     ctx = lifecycle.Context(
-        tenant_id, now.astimezone(settings.zone).date(), now, CATALOGUE.rebuilders
+        tenant_id, now.astimezone(settings.zone).date(), now, CATALOGUE.redraws(settings)
     )
     moves = lifecycle.Moves()
 
@@ -672,7 +672,7 @@ def _reassign(audit_id: int, to: str | None, tenant: str | None) -> None:
             actor_id=None,
             today=today,
             now=now,
-            rebuilders=CATALOGUE.rebuilders,
+            rebuilders=CATALOGUE.redraws(settings),
         )
         return chosen.name, chosen.load
 
@@ -776,7 +776,7 @@ def audit_cancel(
             reason=why,
             today=today,
             now=now,
-            rebuilders=CATALOGUE.rebuilders,
+            rebuilders=CATALOGUE.redraws(settings),
         ):
             return f"Audit #{audit_id} changed while cancelling it; nothing was done. Try again."
         return None

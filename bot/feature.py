@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.payloads import CardAction
-from bot.turn import Command, Rebuilder
+from bot.settings import Settings
+from bot.turn import Command, Rebuilder, Rebuilders
 from cards.names import CardKind, CardVerb
 from jobs.runs import Job
 
@@ -69,6 +70,10 @@ class Catalogue:
             rebuilders=rebuilders,
             jobs=jobs,
         )
+
+    def redraws(self, settings: Settings) -> Rebuilders:
+        """The rebuilders bound to the running bot's settings, for a turn, a job or the CLI."""
+        return Rebuilders(self.rebuilders, settings)
 
     def command(self, name: str) -> Command:
         return next(c for c in self.commands if c.name == name)

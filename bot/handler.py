@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from bot.payloads import untypeable
 from bot.roster import RosterSync
 from bot.router import dispatch, parse
 from bot.settings import Settings
-from bot.turn import Reply, Request
+from bot.turn import Rebuilders, Reply, Request
 from cards.channels import team_welcome_card
 from cards.common import card_json
 from cards.notices import (
@@ -58,6 +58,11 @@ class Deps:
     clock: Callable[[], datetime]
     # The app's features: commands, card verbs, card rebuilders (bot.features.CATALOGUE).
     catalogue: Catalogue
+    # The catalogue's rebuilders bound to the settings, made once per process.
+    rebuilders: Rebuilders = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rebuilders", self.catalogue.redraws(self.settings))
 
     def today(self) -> date:
         return self.clock().astimezone(self.settings.zone).date()
@@ -187,7 +192,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             conversation_id=conversation_id,
             reply_to_id=reply_to_id,
             commands=self.deps.catalogue.commands,
-            rebuilders=self.deps.catalogue.rebuilders,
+            rebuilders=self.deps.rebuilders,
         )
 
     async def _recognise(

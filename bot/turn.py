@@ -16,12 +16,31 @@ from bot.settings import Settings
 from cards.common import card_json
 from storage.models import SentCard, Staff, utcnow
 
-# A posted card of one kind built afresh from the database: its JSON and notification summary,
-# or None when it no longer can be.
-Rebuilder = Callable[
-    [AsyncSession, str, SentCard, date], Awaitable[tuple[dict[str, Any], str] | None]
-]
-Rebuilders = Mapping[str, Rebuilder]
+# A posted card of one kind built afresh from the database, with the running bot's settings (its
+# content files, its suppression threshold): its JSON and notification summary, or None when it
+# no longer can be.
+Rebuilt = tuple[dict[str, Any], str] | None
+Rebuilder = Callable[[AsyncSession, str, SentCard, date, Settings], Awaitable[Rebuilt]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilders:
+    """How each kind of posted card is built afresh (the features' rebuilders), bound to the
+    running bot's settings so a card drawn again reads what it read when first drawn."""
+
+    by_kind: Mapping[str, Rebuilder]
+    settings: Settings
+
+    def knows(self, kind: str) -> bool:
+        return kind in self.by_kind
+
+    async def rebuild(
+        self, session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    ) -> Rebuilt:
+        rebuild = self.by_kind.get(sent.kind)
+        if rebuild is None:
+            return None
+        return await rebuild(session, tenant_id, sent, today, self.settings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,7 @@ class CardKind(StrEnum):
     LEAVER_ACTIONS = "leaver_actions"
     # A list a person asked for, kept so it is redrawn when what it lists changes that day.
     MY_ACTIONS = ListCard.MY_ACTIONS.value
+    TEAM = ListCard.TEAM.value
     MY_AUDITS = "my_audits"
 
 

@@ -17,6 +17,7 @@ from bot.rules.reminders import (
     escalation_cutoff,
     escalations,
 )
+from bot.settings import Settings
 from cards.common import card_json
 from cards.escalation import escalation_card, escalation_summary
 from cards.names import CardKind
@@ -101,7 +102,7 @@ async def rebuild_escalation(
 
 
 async def rebuild_posted_escalation(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     """bot.services.refresh's rebuilder for a posted escalation card: its recipient's card as of today."""
     staff_id = await reminders.recipient_of(

@@ -25,6 +25,7 @@ from bot.rules.reminders import (
     on_the_days_card,
     split_feedback,
 )
+from bot.settings import Settings
 from cards.common import card_json
 from cards.my_qa import my_qa_card, my_qa_summary
 from cards.names import CardKind, subject_id
@@ -241,7 +242,7 @@ async def _bundle_of(
 
 
 async def rebuild_posted_my_qa(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     """bot.services.refresh's rebuilder for a posted "my QA" card: its recipient's card as of today."""
     staff_id = await reminders.recipient_of(

@@ -609,18 +609,19 @@ def request(
 ) -> Request:
     """A Request for calling a command or card handler directly; the HTTP tests cover the same
     flows end to end."""
+    settings = settings or Settings()
     return Request(
         session=session,
         tenant_id=person.tenant_id,
         person=person,
         today=today,
-        settings=settings or Settings(),
+        settings=settings,
         args=args.lower(),
         raw_args=args,
         now=now,
         conversation_id=conversation_id,
         commands=CATALOGUE.commands,
-        rebuilders=CATALOGUE.rebuilders,
+        rebuilders=CATALOGUE.redraws(settings),
     )
 
 

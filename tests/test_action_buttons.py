@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, func, select
 
+from bot.settings import Settings
 from storage.db import SessionMaker, transaction
 from storage.models import AuditLog, ExtensionRequest
 from tests.chat import (
@@ -565,7 +566,7 @@ async def test_refresh_cards_queues_one_update_per_posted_card_of_a_known_kind(
             counts.append(
                 await refresh_cards(
                     session,
-                    CATALOGUE.rebuilders,
+                    CATALOGUE.redraws(Settings()),
                     tenant_id=TENANT,
                     subjects=both,
                     today=TODAY,

@@ -540,7 +540,7 @@ async def stats_for(sessions: SessionMaker, fx: Fixture, who: str) -> tuple[str,
                 settings=Settings(),
                 now=at(date(2026, 8, 31), 12),
                 commands=CATALOGUE.commands,
-                rebuilders=CATALOGUE.rebuilders,
+                rebuilders=CATALOGUE.redraws(Settings()),
             )
         )
     return reply.summary, reply.content()

@@ -34,6 +34,7 @@ REBUILT = {
     CardKind.CHILD_VISIT_DUE,
     CardKind.MODERATION_REQUEST,
     CardKind.MY_ACTIONS,
+    CardKind.TEAM,
     CardKind.MY_AUDITS,
     CardKind.LEAVER_ACTIONS,
 }

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.services.feedback import ask_for_feedback
+from bot.settings import Settings
 from storage.db import SessionMaker, transaction
 from storage.models import Audit, Feedback, FeedbackVersion
 from tests.chat import ALEX, DIEGO, MEGAN, Chat, button, card_text, nodes, press
@@ -397,12 +398,15 @@ async def test_sending_feedback_updates_the_form_posted_earlier(
         kind=CardKind.FEEDBACK_FORM,
     )
     async with sessions() as session:
-        assert await rebuild_feedback_form(session, council.tenant_id, posted, TODAY) is None
+        assert (
+            await rebuild_feedback_form(session, council.tenant_id, posted, TODAY, Settings())
+            is None
+        )
 
     await press(chat, submit(audit.id, **ALL_AGREE))
 
     async with sessions() as session:
-        rebuilt = await rebuild_feedback_form(session, council.tenant_id, posted, TODAY)
+        rebuilt = await rebuild_feedback_form(session, council.tenant_id, posted, TODAY, Settings())
     assert rebuilt is not None
     card, summary = rebuilt
     assert summary == "Thank you for your feedback" and "C-1" not in summary

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.features import CATALOGUE
 from bot.services import lifecycle
+from bot.settings import Settings
 from storage.db import SessionMaker, transaction
 from storage.imports import CaseChange, ImportFailed, import_cases, import_staff
 from storage.models import Action, Staff, Tenant
@@ -71,7 +72,7 @@ UNFINISHED_AUDITS = (
 
 
 def ctx() -> lifecycle.Context:
-    return lifecycle.Context(TENANT, TODAY, NOW, CATALOGUE.rebuilders)
+    return lifecycle.Context(TENANT, TODAY, NOW, CATALOGUE.redraws(Settings()))
 
 
 def cases_csv(tmp_path: Path, council: Council, rows: list[tuple[int, str, str]]) -> Path:

@@ -21,9 +21,11 @@ from bot.rules.reaudit import (
     needs_reaudit,
     reaudit_due,
 )
-from bot.services import reaudit
+from bot.services import lifecycle
+from bot.settings import Settings
 from storage import reaudit as store
 from storage.db import SessionMaker, make_engine, make_sessions, transaction
+from storage.imports import CaseChange
 from storage.migrate import upgrade
 from storage.models import Action, Audit, Case, Staff
 from tests.chat import ALEX, MEGAN, TENANT, Chat
@@ -212,26 +214,9 @@ async def test_a_case_that_closes_meanwhile_has_its_re_audit_cancelled_with_the_
     await grade_inadequate(sessions, council)
     await grade_inadequate(sessions, council, case_index=2, auditor="diego")
     first, second = await reaudits(sessions)
+
+    # The case import says the case closed: its open audits, the re-audit among them, end.
     await _close(sessions, council.cases["North"][0].id)
-
-    async with transaction(sessions) as session:
-        cancelled = await reaudit.cancel_for_closed_cases(
-            session,
-            tenant_id=council.tenant_id,
-            today=NOW.date(),
-            now=NOW,
-            rebuilders=CATALOGUE.rebuilders,
-        )
-    async with transaction(sessions) as session:
-        again = await reaudit.cancel_for_closed_cases(
-            session,
-            tenant_id=council.tenant_id,
-            today=NOW.date(),
-            now=NOW,
-            rebuilders=CATALOGUE.rebuilders,
-        )
-
-    assert (cancelled, again) == (1, 0)
     states = {a.id: a.state for a in await reaudits(sessions)}
     assert states == {first.id: "cancelled", second.id: "assigned"}
     [log] = await logged(sessions, "audit.cancelled")
@@ -334,14 +319,6 @@ async def test_the_cancelled_and_not_scheduled_re_audits_say_why(
     council = await audit_council(sessions)
     await grade_inadequate(sessions, council)
     await _close(sessions, council.cases["North"][0].id)
-    async with transaction(sessions) as session:
-        await reaudit.cancel_for_closed_cases(
-            session,
-            tenant_id=council.tenant_id,
-            today=NOW.date(),
-            now=NOW,
-            rebuilders=CATALOGUE.rebuilders,
-        )
     await _close(sessions, council.cases["South"][0].id)
     await grade_inadequate(sessions, council, team="South", auditor="patti")
 
@@ -447,11 +424,17 @@ async def _grade(
 
 
 async def _close(sessions: SessionMaker, case_id: int | None) -> None:
+    """The case closes as a case import closes it: its status, then the import's consequences
+    (bot.services.lifecycle) in the same transaction."""
     async with transaction(sessions) as session:
         case = await session.get(Case, case_id)
-        assert case is not None
+        assert case is not None and case.id is not None
+        before = case.status
         case.status = "closed"
         session.add(case)
+        change = CaseChange(case.id, before, "closed", case.worker_id, case.worker_id)
+        ctx = lifecycle.Context(case.tenant_id, NOW.date(), NOW, CATALOGUE.redraws(Settings()))
+        await lifecycle.cases_changed(session, ctx, [change], lifecycle.Moves())
 
 
 async def _add_actions(

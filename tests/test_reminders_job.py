@@ -33,7 +33,7 @@ from storage.models import (
 )
 from tests.helpers import Council, add_action, add_audit, small_council
 
-REBUILDERS = CATALOGUE.rebuilders
+REBUILDERS = CATALOGUE.redraws(Settings())
 
 JOBS = CATALOGUE.jobs
 
@@ -592,10 +592,8 @@ async def test_posted_my_qa_and_escalation_cards_are_rebuilt_for_their_recipient
         )
 
     async with sessions() as session:
-        mine = await REBUILDERS["my_qa"](session, council.tenant_id, posted["my_qa"], THU)
-        theirs = await REBUILDERS["escalation"](
-            session, council.tenant_id, posted["escalation"], THU
-        )
+        mine = await REBUILDERS.rebuild(session, council.tenant_id, posted["my_qa"], THU)
+        theirs = await REBUILDERS.rebuild(session, council.tenant_id, posted["escalation"], THU)
     assert mine is not None and theirs is not None
     assert "Done ✓" in str(mine[0]) and "Late one" in str(mine[0])
     assert "Late one" not in str(theirs[0])

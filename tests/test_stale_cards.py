@@ -12,7 +12,7 @@ command changed it (DESIGN §4). The kinds of posted card and what redraws them:
 | the feedback form | feedback_form | feedback is sent from anywhere (test_feedback) |
 | the inadequate alert, the child visit | inadequate_alert, child_visit_due | the meeting, visit or actions change (test_inadequate) |
 | the moderation request | moderation_request | it is decided (test_moderation) |
-| `my actions`, `my audits` asked for today | my_actions, my_audits | an action or audit listed changes: here |
+| `my actions`, `my audits`, `team` asked for today | my_actions, my_audits, team | an action, request or audit listed changes: here |
 
 tests/test_features.py holds that each of these kinds has a rebuilder.
 """
@@ -24,10 +24,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select, update
 
+from bot.features import CATALOGUE
+from bot.settings import Settings
 from cards.names import CardKind
 from storage.db import SessionMaker, transaction
 from storage.models import SentCard
-from tests.chat import ALEX, Chat, card_text
+from tests.chat import ALEX, MEGAN, Chat, card_text
 from tests.helpers import (
     NOW,
     TODAY,
@@ -103,3 +105,50 @@ async def test_my_audits_is_kept_track_of_with_its_audits_and_page(
     await chat.say("my audits", who=ALEX)
     posted = await _posted(sessions, CardKind.MY_AUDITS)
     assert "page:0" in {p.subject for p in posted}
+
+
+async def test_team_asked_for_today_is_redrawn_when_an_action_on_it_is_done(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await council_with_everyone(sessions)
+    late = await add_action(
+        sessions, council, owner="alex", what="Update the plan", due_on=TODAY - timedelta(days=3)
+    )
+    await everyone_has_talked_to_the_bot(chat)
+    listed = await chat.say("team", who=MEGAN)
+    assert "Update the plan" in listed.text
+    posted = await _posted(sessions, CardKind.TEAM)
+    assert {p.subject for p in posted} == {f"action:{late.id}", "page:0"}
+    [activity_id] = {p.activity_id for p in posted}
+
+    await chat.say(f"done {late.id}", who=ALEX)
+    [redrawn] = [
+        d for d in await queued(sessions, CardKind.TEAM) if d.replaces_activity_id == activity_id
+    ]
+    text = card_text(redrawn.card)
+    assert "Nothing is overdue" in text and "Overdue by" not in text
+    assert f"Alex Wilber marked action #{late.id} done" in text  # now waiting for Megan
+    assert redrawn.summary == "1 waiting for you, 0 overdue actions"
+
+
+async def test_a_card_drawn_again_reads_the_bots_settings(
+    chat: Chat, sessions: SessionMaker, settings: Settings
+) -> None:
+    """The redraw suppresses small figures as the running bot is set to, not by the default."""
+    council = await council_with_everyone(sessions)
+    await add_action(
+        sessions, council, owner="alex", what="Update the plan", due_on=TODAY - timedelta(days=3)
+    )
+    await everyone_has_talked_to_the_bot(chat)
+    await chat.say("team", who=MEGAN)
+    [posted, *_] = await _posted(sessions, CardKind.TEAM)
+    async with sessions() as session:
+        strict = await CATALOGUE.redraws(settings).rebuild(
+            session, council.tenant_id, posted, TODAY
+        )
+        open_ = await CATALOGUE.redraws(settings.model_copy(update={"suppress_below": 1})).rebuild(
+            session, council.tenant_id, posted, TODAY
+        )
+    assert strict is not None and open_ is not None
+    assert "Fewer than 3 audits are due" in card_text(strict[0])
+    assert "1 of 1 completed (100%)" in card_text(open_[0])

@@ -13,7 +13,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import notify
-from bot.services.practice import load_practice
+from bot.services.practice import practice_for
+from bot.settings import Settings
 from cards.audit_result import audit_result_card, audit_result_summary
 from cards.common import card_json
 from cards.names import CardKind, action_subject, subject_id
@@ -58,7 +59,7 @@ async def send_audit_result(
 
 
 async def rebuild_audit_result(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     action_id = subject_id(sent.subject, "action")
     practitioner_id = await reminders.recipient_of(
@@ -77,7 +78,6 @@ async def rebuild_audit_result(
     )
     if view is None:
         return None
-    # A rebuild has no settings to hand: it reads the shipped content files.
-    practice = load_practice(descriptors_file=None, themes_file=None)
+    practice = practice_for(settings)
     card = audit_result_card(view, practitioner_id=practitioner_id, today=today, practice=practice)
     return card_json(card), audit_result_summary()

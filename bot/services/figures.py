@@ -3,6 +3,10 @@ audit programme's progress on the `team` card."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.rules.digest import (
     Counts,
     Digest,
@@ -13,18 +17,24 @@ from bot.rules.digest import (
 from bot.rules.disclosure import disclose
 from bot.rules.permissions import Person, TeamScope
 from bot.rules.roles import Role
-from bot.turn import Request
 from storage import actions, tenants
 from storage import digest as figures
 
 
-async def month_compliance(request: Request, me: Person, scope: TeamScope) -> Digest:
+async def month_compliance(
+    session: AsyncSession,
+    tenant_id: str,
+    me: Person,
+    scope: TeamScope,
+    *,
+    today: date,
+    suppress_below: int,
+) -> Digest:
     """The `team` card's audits due this month (the whole month, where `stats` counts those due
     so far) and each programme's audits completed this month against its target: the digest's
     figures, as the asker may see them."""
-    session, tenant_id = request.session, request.tenant_id
     zone = await actions.display_zone(session=session, tenant_id=tenant_id)
-    period = month(request.today.replace(day=1))
+    period = month(today.replace(day=1))
     all_teams = await figures.teams(session=session, tenant_id=tenant_id)
     team_ids = teams_in(all_teams, scope.kind, scope.id)
     counts = Counts(
@@ -41,7 +51,7 @@ async def month_compliance(request: Request, me: Person, scope: TeamScope) -> Di
         team_managers=await figures.team_manager_teams(session=session, tenant_id=tenant_id),
     )
     return disclose(
-        digest(counts, title="", team_ids=team_ids, today=request.today),
-        below=request.settings.suppress_below,
+        digest(counts, title="", team_ids=team_ids, today=today),
+        below=suppress_below,
         for_qa=Role.QA in me.roles,
     )

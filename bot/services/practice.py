@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.rules.grades import GRADE_LABELS, Grade, Standard
 from bot.rules.themes import THEME_KEY, THEME_KEY_LIMIT, THEME_TITLE_LIMIT
 from bot.services.guide import GuideFileError, GuideProblem, without_notes
+from bot.settings import Settings
 from cards.practice import Descriptor, LearningLink, Practice, Theme
 
 log = logging.getLogger(__name__)
@@ -253,3 +254,12 @@ def load_practice(*, descriptors_file: Path | None, themes_file: Path | None) ->
     except GuideFileError as exc:
         log.error("practice themes unavailable: %s", exc)
     return Practice(descriptors=descriptors, themes=themes)
+
+
+def practice_for(settings: Settings) -> Practice:
+    """The council's practice content: its own files where the settings name them, else the
+    shipped ones. Every card that shows descriptors or themes, first drawn or drawn again, reads
+    it from here."""
+    return load_practice(
+        descriptors_file=settings.grade_descriptors_file, themes_file=settings.themes_file
+    )

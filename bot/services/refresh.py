@@ -2,7 +2,8 @@
 
 Each kind of posted card (SentCard.kind) that can change has a rebuilder, declared by the feature
 that owns the card (bot.feature.Feature.rebuilders): given the posted card's row, it builds the
-card afresh from the database, or None when it no longer can. The app passes the rebuilders in;
+card afresh from the database (with the bot's settings), or None when it no longer can. The app
+passes the rebuilders in, bound to its settings (bot.turn.Rebuilders);
 kinds without one (one-off notices) are never updated.
 """
 
@@ -32,13 +33,12 @@ async def rebuilt_card(
     """The posted card `activity_id` in that conversation, built afresh, if it shows `subject` and
     its kind has a rebuilder; used to answer a button press with that same card."""
     for sent, where in await outbox.cards_showing(session, tenant_id=tenant_id, subject=subject):
-        rebuild = rebuilders.get(sent.kind)
         if (
-            rebuild is not None
+            rebuilders.knows(sent.kind)
             and sent.activity_id == activity_id
             and where.conversation_id == conversation_id
         ):
-            built = await rebuild(session, tenant_id, sent, today)
+            built = await rebuilders.rebuild(session, tenant_id, sent, today)
             return built[0] if built else None
     return None
 
@@ -66,11 +66,14 @@ async def refresh_cards(
             session, tenant_id=tenant_id, subject=subject
         ):
             posted = (sent.conversation_ref_id, sent.activity_id)
-            rebuild = rebuilders.get(sent.kind)
-            if rebuild is None or posted in done or sent.activity_id == except_activity_id:
+            if (
+                not rebuilders.knows(sent.kind)
+                or posted in done
+                or sent.activity_id == except_activity_id
+            ):
                 continue
             done.add(posted)
-            built = await rebuild(session, tenant_id, sent, today)
+            built = await rebuilders.rebuild(session, tenant_id, sent, today)
             if built is None:
                 continue
             card, summary = built

@@ -106,7 +106,7 @@ async def in_process(seeded: Seeded, profile: Profile) -> Latency:
                         today=TODAY,
                         settings=settings,
                         commands=CATALOGUE.commands,
-                        rebuilders=CATALOGUE.rebuilders,
+                        rebuilders=CATALOGUE.redraws(Settings()),
                     )
                 )
                 body = json.dumps(card_json(reply.card))

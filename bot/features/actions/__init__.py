@@ -32,6 +32,7 @@ FEATURE = Feature(
         CardKind.EXTENSION_REQUEST: rebuild.rebuild_extension_request,
         CardKind.CONFIRM_DONE: rebuild.rebuild_confirm_done,
         CardKind.MY_ACTIONS: rebuild.rebuild_my_actions,
+        CardKind.TEAM: rebuild.rebuild_team,
     },
     jobs=(reminders.JOB,),
 )

@@ -16,16 +16,18 @@ from bot.rules.roles import MANAGERS, Role
 from bot.rules.workdays import next_working_day, weekdays_of
 from bot.services import flows, tracking
 from bot.services.figures import month_compliance
+from bot.settings import Settings
 from bot.turn import PERSONAL, Command, Reply, Request
 from cards.action_done import action_status_card
 from cards.common import counted, uk_date
 from cards.digest import hidden_text
 from cards.my_actions import my_actions_card
-from cards.names import CardKind, action_subject, page_subject
+from cards.names import CardKind, action_subject, extension_subject, page_subject
 from cards.notices import away_card, back_card, error_card, usage_card
 from cards.team import Compliance, TeamView, team_card
 from cards.views import PAGE_SIZE
 from storage import actions, staff, team
+from storage.models import Staff
 
 # The `team` card's lists: what waits for a decision, and who is away.
 WAITING_SHOWN = 5
@@ -109,8 +111,30 @@ async def mark_done(request: Request) -> Reply:
 
 async def show_team(request: Request, *, notice: str | None = None) -> Reply:
     """A manager's team (or service; QA: everyone): waiting for them, overdue, audits, away."""
-    session, tenant_id, today = request.session, request.tenant_id, request.today
-    me = await staff.standing(session=session, tenant_id=tenant_id, person=request.person)
+    return await team_reply(
+        request.session,
+        request.tenant_id,
+        request.person,
+        today=request.today,
+        offset=request.offset,
+        settings=request.settings,
+        notice=notice,
+    )
+
+
+async def team_reply(
+    session: AsyncSession,
+    tenant_id: str,
+    person: Staff,
+    *,
+    today: date,
+    offset: int,
+    settings: Settings,
+    notice: str | None = None,
+) -> Reply:
+    """One page of the `team` card, kept track of so a change to an action or request it lists
+    redraws it that day."""
+    me = await staff.standing(session=session, tenant_id=tenant_id, person=person)
     scope = team_scope(me)
     if scope is None:
         message = "team is for managers and the QA team."
@@ -123,13 +147,15 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
         tenant_id=tenant_id,
         scope=scope,
         today=today,
-        offset=request.offset,
+        offset=offset,
         size=PAGE_SIZE,
     )
     away, away_total = await team.away(
         session=session, tenant_id=tenant_id, scope=scope, today=today, limit=AWAY_SHOWN
     )
-    figures = await month_compliance(request, me, scope)
+    figures = await month_compliance(
+        session, tenant_id, me, scope, today=today, suppress_below=settings.suppress_below
+    )
     view = TeamView(
         title=await team.title(session=session, tenant_id=tenant_id, scope=scope),
         extensions=extensions,
@@ -150,7 +176,26 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
     summary = notice or (
         f"{waiting} waiting for you, {overdue_count}" if waiting else overdue_count
     )
-    return Reply(card=team_card(view, today=today, notice=notice), summary=summary, private=True)
+    shows = (
+        *(extension_subject(e.request_id) for e in extensions),
+        *(action_subject(i) for i in _actions_on(view)),
+        page_subject(offset),
+    )
+    return Reply(
+        card=team_card(view, today=today, notice=notice),
+        summary=summary,
+        private=True,
+        kind=CardKind.TEAM,
+        shows=shows,
+    )
+
+
+def _actions_on(view: TeamView) -> list[int]:
+    """Every action the card lists, once: waiting for a decision, or overdue."""
+    ids = [e.action_id for e in view.extensions]
+    ids += [c.action_id for c in view.confirmations]
+    ids += [o.action_id for o in view.overdue]
+    return list(dict.fromkeys(ids))
 
 
 def _compliance(c: TeamCompliance) -> Compliance:

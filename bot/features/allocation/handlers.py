@@ -31,6 +31,7 @@ from bot.services.allocation import (
     reassign,
     tell_qa_waiting,
 )
+from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.audit_assigned import (
     ASSIGNED_SUMMARY,
@@ -354,7 +355,7 @@ async def _form_auditors(request: Request) -> list[AuditorChoice]:
 
 
 async def rebuild_assigned(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     view, recipient = await _posted(session, tenant_id, sent)
     if view is None or recipient is None:
@@ -365,7 +366,7 @@ async def rebuild_assigned(
 
 
 async def rebuild_copy(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     view, recipient = await _posted(session, tenant_id, sent)
     if view is None or recipient is None:
@@ -375,7 +376,7 @@ async def rebuild_copy(
 
 
 async def rebuild_declined(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     audit_id = subject_id(sent.subject, "audit")
     if audit_id is None:

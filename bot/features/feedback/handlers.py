@@ -15,6 +15,7 @@ from bot.rules.grades import DONE_AUDIT_STATES
 from bot.rules.reminders import FEEDBACK_EDIT_WINDOW, feedback_listed_since
 from bot.services import flows, refresh
 from bot.services.feedback import about_view
+from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.common import card_json, counted
 from cards.feedback import (
@@ -176,7 +177,7 @@ async def on_give_feedback(request: Request, payload: OpenFeedback) -> Reply:
 
 
 async def rebuild_feedback_form(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     """A posted form becomes the thank-you summary once the feedback is sent (from anywhere);
     until then it is left alone, so nothing half-typed is wiped."""

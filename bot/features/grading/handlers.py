@@ -33,7 +33,8 @@ from bot.rules.smart import smart_problems
 from bot.rules.themes import THEME_KEY, THEME_KEY_LIMIT, Finding
 from bot.rules.workdays import weekdays_of
 from bot.services import audit_result, feedback, flows, inadequate, notify
-from bot.services.practice import load_practice
+from bot.services.practice import practice_for
+from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
 from cards.action_form import (
@@ -259,7 +260,7 @@ async def on_open_grading(request: Request, payload: OpenGrading) -> Reply:
         draft=GradesDraft.of(view),
         message=None,
         today=request.today,
-        practice=_practice(request),
+        practice=practice_for(request.settings),
     )
     return Reply(card=card, summary="Record grades")
 
@@ -290,7 +291,7 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
             f"should be {overall}. Choose Inadequate overall, or write the reason."
         )
         return await _form_again(request, payload, "limiting_reason_needed", message)
-    practice = _practice(request)
+    practice = practice_for(request.settings)
     if both := payload.both_ways():
         which = "; ".join(_theme_title(practice, key) for key in both)
         message = f"Ticked as both a strength and to improve: {which}. Please choose one."
@@ -485,7 +486,11 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         now=request.now,
     )
     await audit_result.send_audit_result(
-        session, tenant_id=tenant_id, audit=audit, today=request.today, practice=_practice(request)
+        session,
+        tenant_id=tenant_id,
+        audit=audit,
+        today=request.today,
+        practice=practice_for(request.settings),
     )
     asked = await feedback.ask_for_feedback(
         session, tenant_id=tenant_id, audit=audit, today=request.today
@@ -571,7 +576,7 @@ async def _form_again(request: Request, payload: SaveGrades, reason: str, messag
         draft=payload.draft(),
         message=message,
         today=request.today,
-        practice=_practice(request),
+        practice=practice_for(request.settings),
     )
     return Reply(card=card, summary="The grades were not saved")
 
@@ -641,13 +646,6 @@ def _log_refusal_id(
     )
 
 
-def _practice(request: Request) -> Practice:
-    return load_practice(
-        descriptors_file=request.settings.grade_descriptors_file,
-        themes_file=request.settings.themes_file,
-    )
-
-
 def _theme_title(practice: Practice, key: str) -> str:
     theme = practice.theme(key)
     return theme.title if theme else key
@@ -666,7 +664,7 @@ async def _view(request: Request, audit_id: int) -> GradingView:
 
 
 async def rebuild_action_assigned(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     action_id = subject_id(sent.subject, "action")
     if action_id is None:

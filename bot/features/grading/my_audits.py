@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.payloads import PagePayload
 from bot.services.refresh import posted_list
+from bot.settings import Settings
 from bot.turn import Command, Reply, Request
 from cards.common import counted
 from cards.my_audits import my_audits_card
@@ -52,7 +53,7 @@ async def my_audits_reply(
 
 
 async def rebuild_my_audits(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     """A `my audits` card posted today, drawn again: the same page as things stand now."""
     found = await posted_list(session, tenant_id, sent, today)

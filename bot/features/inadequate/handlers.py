@@ -25,6 +25,7 @@ from bot.rules.permissions import may_record_meeting, may_record_visit
 from bot.rules.workdays import is_working_day
 from bot.services import flows, notify
 from bot.services.inadequate import Problem, day_problem, visit_day_problem
+from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
 from cards.common import card_json, counted, uk_date
@@ -486,7 +487,7 @@ async def _posted_view(session: AsyncSession, tenant_id: str, sent: SentCard) ->
 
 
 async def rebuild_alert(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     view = await _posted_view(session, tenant_id, sent)
     if view is None:
@@ -495,7 +496,7 @@ async def rebuild_alert(
 
 
 async def rebuild_visit(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     view = await _posted_view(session, tenant_id, sent)
     if view is None:

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.payloads import Id, Payload, Text
 from bot.rules.grades import AuditState
 from bot.services import flows, notify, refresh
+from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.common import card_json
 from cards.moderation import (
@@ -126,7 +127,7 @@ async def on_moderate_audit(request: Request, payload: ModerateAudit) -> Reply:
 
 
 async def rebuild_moderation_request(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     """A posted request becomes the summary once decided; until then it is left alone, so a
     half-written comment is not wiped."""

@@ -14,6 +14,7 @@ from bot.rules.grades import ActionState
 from bot.rules.permissions import may_pass_on
 from bot.services import flows, refresh
 from bot.services.lifecycle import rebuilt_leaver_card
+from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.names import CardVerb, Input, action_subject
 from cards.notices import usage_card
@@ -89,7 +90,7 @@ def _refused(
 
 
 async def rebuild_leaver_actions(
-    session: AsyncSession, tenant_id: str, sent: SentCard, today: date
+    session: AsyncSession, tenant_id: str, sent: SentCard, today: date, settings: Settings
 ) -> tuple[dict[str, Any], str] | None:
     return await rebuilt_leaver_card(
         session,
