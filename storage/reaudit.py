@@ -16,7 +16,6 @@ from bot.rules.grades import (
     ACTION_MEETING,
     CHILD_VISIT,
     DONE_AUDIT_STATES,
-    UNFINISHED_AUDIT_STATES,
     AuditState,
     Grade,
     Standard,
@@ -94,22 +93,6 @@ def record_not_scheduled(
         entity_id=audit.id,
         after={"reason": reason},
     )
-
-
-async def open_reaudits_of_closed_cases(*, session: AsyncSession, tenant_id: str) -> list[Audit]:
-    """Re-audits not yet done whose case has closed since they were made."""
-    result = await session.exec(
-        select(Audit)
-        .join(Case, col(Case.id) == Audit.case_id)
-        .where(
-            Audit.tenant_id == tenant_id,
-            col(Audit.reaudit_of).is_not(None),
-            col(Audit.state).in_(UNFINISHED_AUDIT_STATES),
-            Case.status == "closed",
-        )
-        .order_by(col(Audit.id))
-    )
-    return list(result.all())
 
 
 @dataclass(frozen=True, slots=True)

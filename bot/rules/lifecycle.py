@@ -56,7 +56,7 @@ def closes_action(setting: str, source: str) -> bool:
 
 
 def why_cancelled(status: str) -> str:
-    return CANCEL_REASONS.get(CaseStatus(status), "case closed")
+    return CANCEL_REASONS.get(CaseStatus(status), CANCEL_REASONS[CaseStatus.CLOSED])
 
 
 def parse_closed_case_actions(text: str) -> ClosedCaseActions:

@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.rules.grades import ActionState, Grade, Standard
+from bot.rules.lifecycle import CANCEL_REASONS, CaseStatus
 from bot.rules.workdays import is_working_day, next_working_day
 
 # The framework's: re-audit every inadequate case after 3 months.
@@ -24,7 +25,7 @@ MAX_MONTHS = 12
 LOOKBACK_MONTHS = 12
 
 # Why a re-audit was not made, or was cancelled (audit-logged; shown in `inadequate`).
-CASE_CLOSED = "case closed"
+CASE_CLOSED = CANCEL_REASONS[CaseStatus.CLOSED]
 NO_OTHER_AUDITOR = "no other auditor"
 
 

@@ -3,8 +3,7 @@ inadequate, allocated to another auditor, and cancelled when its case closes bef
 
 A case already closed when the audit is completed gets no re-audit ("case closed", audit-logged);
 one that closes meanwhile has its re-audit cancelled when the case import says so, with the case's
-other open audits (bot.services.lifecycle); `cancel_for_closed_cases` sweeps up any left open on a
-closed case. Either way `inadequate` shows why.
+other open audits (bot.services.lifecycle). Either way `inadequate` shows why.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.reaudit import CASE_CLOSED, NO_OTHER_AUDITOR, needs_reaudit, reaudit_due
 from bot.services import allocation
-from bot.turn import Rebuilders
 from storage import actions
 from storage import allocation as allocations
 from storage import reaudit as store
@@ -83,29 +81,3 @@ async def schedule(
         session, tenant_id=tenant_id, audit_id=again.id, today=today, now=now
     )
     return Scheduled(again)
-
-
-async def cancel_for_closed_cases(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    today: date,
-    now: datetime,
-    rebuilders: Rebuilders,
-) -> int:
-    """Cancel, with the reason "case closed", every re-audit not yet done whose case has closed;
-    how many. The cards posted about them say so."""
-    cancelled = 0
-    for again in await store.open_reaudits_of_closed_cases(session=session, tenant_id=tenant_id):
-        if await allocation.cancel(
-            session,
-            tenant_id=tenant_id,
-            audit=again,
-            actor_id=None,
-            reason=CASE_CLOSED,
-            today=today,
-            now=now,
-            rebuilders=rebuilders,
-        ):
-            cancelled += 1
-    return cancelled
