@@ -122,12 +122,10 @@ async def mark_done(
         request.session, action, actor_id=flows.me(request), now=request.now
     )
     status = await _status(request, action_id)
-    approver = await staff.approver_for(
-        session=request.session, tenant_id=request.tenant_id, owner=owner
-    )
-    told = approver is not None and await _tell(
+    then = await _ask_approver(
         request,
-        approver,
+        owner,
+        TO_CONFIRM,
         kind=CardKind.CONFIRM_DONE,
         key=f"{CardKind.CONFIRM_DONE}:{action_id}:{flows.stamp(request.now)}",
         summary=confirm_done_summary(owner.display_name),
@@ -135,14 +133,6 @@ async def mark_done(
         subjects=[action_subject(action_id)],
     )
     stale = (action_subject(action_id), *map(extension_subject, withdrawn))
-    if approver is None:
-        then = "There is no manager set up to confirm it, so the QA team will."
-    elif approver.id == request.person.id:
-        then = "It's waiting for your confirmation in team."
-    elif told:
-        then = f"I've asked {approver.display_name} to confirm it."
-    else:
-        then = f"{approver.display_name} will see it to confirm next time they open QA Loop."
     message = f"{seen}{done_line(status, today=request.today)}. {then}"
     return Outcome(Result.CHANGED, message, stale=stale, change="done")
 
@@ -279,26 +269,16 @@ async def request_extension(
     )
     assert extension.id is not None
     view = await _extension(request, extension.id)
-    approver = await staff.approver_for(
-        session=request.session, tenant_id=request.tenant_id, owner=owner
-    )
-    told = approver is not None and await _tell(
+    who = await _ask_approver(
         request,
-        approver,
+        owner,
+        TO_DECIDE,
         kind=CardKind.EXTENSION_REQUEST,
         key=f"{CardKind.EXTENSION_REQUEST}:{extension.id}",
         summary=extension_request_summary(owner.display_name),
         card=extension_request_card(view, today=today),
         subjects=[extension_subject(extension.id), action_subject(action_id)],
     )
-    if approver is None:
-        who = "There is no manager set up for this action, so the QA team will decide."
-    elif approver.id == request.person.id:
-        who = "It's waiting for your decision in team."
-    elif told:
-        who = f"I've asked {approver.display_name}."
-    else:
-        who = f"{approver.display_name} will see it next time they open QA Loop."
     return Outcome(
         Result.CHANGED,
         f"More time asked for: {asked}. {who} I'll tell you what they decide.",
@@ -574,6 +554,56 @@ def _already_decided(view: ExtensionView, today: date) -> str:
     if view.state == ExtensionState.WITHDRAWN:
         return "This request was withdrawn when the action was marked done, so there is nothing to decide."
     return f"Already decided. {decided_line(view, today=today)}."
+
+
+@dataclass(frozen=True, slots=True)
+class Asking:
+    """What the owner is told about the approver asked to confirm or decide ({name}: theirs)."""
+
+    nobody: str  # no approver set up
+    yours: str  # the approver is the one who pressed
+    asked: str  # their card is on its way
+    later: str  # no chat with them yet
+
+
+TO_CONFIRM = Asking(
+    nobody="There is no manager set up to confirm it, so the QA team will.",
+    yours="It's waiting for your confirmation in team.",
+    asked="I've asked {name} to confirm it.",
+    later="{name} will see it to confirm next time they open QA Loop.",
+)
+TO_DECIDE = Asking(
+    nobody="There is no manager set up for this action, so the QA team will decide.",
+    yours="It's waiting for your decision in team.",
+    asked="I've asked {name}.",
+    later="{name} will see it next time they open QA Loop.",
+)
+
+
+async def _ask_approver(
+    request: Request,
+    owner: Staff,
+    asking: Asking,
+    *,
+    kind: str,
+    key: str,
+    summary: str,
+    card: AdaptiveCard,
+    subjects: list[str],
+) -> str:
+    """Send the owner's approver (their manager, or QA) the card that asks them; what to tell
+    the owner about it."""
+    approver = await staff.approver_for(
+        session=request.session, tenant_id=request.tenant_id, owner=owner
+    )
+    if approver is None:
+        return asking.nobody
+    told = await _tell(
+        request, approver, kind=kind, key=key, summary=summary, card=card, subjects=subjects
+    )
+    if approver.id == request.person.id:
+        return asking.yours
+    return (asking.asked if told else asking.later).format(name=approver.display_name)
 
 
 async def _tell(
