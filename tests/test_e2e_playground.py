@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
@@ -19,6 +20,8 @@ from bot.app import create_app
 from bot.features import CATALOGUE
 from bot.rules.workdays import is_working_day
 from bot.settings import Settings
+from cards.common import AFTER_TODAY
+from cards.notices import SENT_PRIVATELY
 from jobs.runs import run_job
 from jobs.scheduler import set_aside_catch_up
 from storage.db import make_engine, make_sessions
@@ -176,6 +179,8 @@ async def test_alex_gets_his_daily_card_and_snoozes_and_marks_actions_done_on_it
 
 
 SNOOZED = "snoozed, I'll remind you tomorrow"
+# The demo's case references (C-100044): none may show in a shared chat.
+CASE_REFERENCE = re.compile(r"\bC-\d{3,}")
 
 
 async def test_alex_opening_his_chat_after_the_morning_run_gets_today_s_card(
@@ -223,3 +228,62 @@ async def test_alex_opening_his_chat_after_the_morning_run_gets_today_s_card(
     assert cards[0].summary.startswith("You have ") and "QA item" in cards[0].summary
     shown = [m["text"] for m in result["visible"] if "Your QA items today" in m["text"]]
     assert len(shown) <= 1
+
+
+async def test_asked_in_the_group_chat_alex_is_told_once_plainly_and_no_case_is_shown_there(
+    demo_bot: str, tmp_path: Path
+) -> None:
+    """Issue 17 item 1, in the real client: the note in a shared chat reads right."""
+    config = write_config(tmp_path, current_user="alex")
+    with playground(demo_bot, workdir=tmp_path, config_path=config) as pg:
+        result = await drive(
+            pg.url,
+            [
+                {"open": "group"},
+                {"say": "my actions"},
+                {"waitForText": SENT_PRIVATELY},
+            ],
+            artifacts=tmp_path,
+        )
+
+    notes = [m["text"] for m in result["visible"] if "private chat" in m["text"]]
+    assert notes and all(n.strip() == SENT_PRIVATELY for n in notes), notes
+    assert not any(CASE_REFERENCE.search(m["text"]) for m in result["visible"])
+
+
+async def test_a_past_date_for_more_time_is_refused_in_the_card_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    """Issue 17 item 3, in the real client: the date input says why it refuses, and nothing is
+    asked of the manager."""
+    today = date.today()
+    async with served_demo(tmp_path, today=today) as (endpoint, url):
+        config = write_config(tmp_path, current_user="alex")
+        with playground(endpoint, workdir=tmp_path, config_path=config) as pg:
+            result = await drive(
+                pg.url,
+                [
+                    {"say": "my actions"},
+                    {"waitForCardText": "My actions"},
+                    {"click": "Ask for more time", "in": "My actions"},
+                    {"fill": (today - timedelta(days=1)).isoformat(), "field": "New due date"},
+                    {"fill": "Waiting for the school's report", "field": "Why you need more time"},
+                    {"click": "Ask my manager", "in": "My actions"},
+                    {"waitForCardText": AFTER_TODAY},
+                    {"expectNoReply": 1500},
+                ],
+                artifacts=tmp_path,
+                viewport="1400x2600",
+            )
+        engine = make_engine(url)
+        try:
+            async with make_sessions(engine)() as session:
+                asked = await session.exec(
+                    select(AuditLog.event).where(col(AuditLog.event) == "extension.requested")
+                )
+                requests = list(asked.all())
+        finally:
+            await engine.dispose()
+
+    assert any(AFTER_TODAY in m["text"] for m in result["visible"])
+    assert requests == []
