@@ -28,6 +28,7 @@ from bot.cli_briefings import briefing_app
 from bot.cli_export import export_app, person_app, purge
 from bot.cli_outbox import outbox_app
 from bot.cli_reports import report_app
+from bot.cli_templates import template_app
 from bot.cli_tenant import tenant_app
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(export_app, name="export")
 app.add_typer(person_app, name="person")
+app.add_typer(template_app, name="template")
 app.command("purge")(purge)
 
 console = Console()

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # bot/content/grade_descriptors.md and themes.md); unset, those shipped. Read afresh each time.
     grade_descriptors_file: Path | None = None
     themes_file: Path | None = None
+    # The council's audit templates (a folder of Markdown files, see
+    # bot/content/templates/mash.md); unset, those shipped.
+    templates_dir: Path | None = None
 
     # The retention policy (README, "Retention"), applied by `qaloop purge` and the monthly job.
     retain_delivered_days: int = Field(30, ge=1)
@@ -108,6 +111,13 @@ class Settings(BaseSettings):
     def _readable(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"{info.field_name} {str(value)!r} is not a file")
+        return value
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"templates_dir {str(value)!r} is not a folder")
         return value
 
     @field_validator("case_ref_pattern")

@@ -51,6 +51,7 @@ from cards.common import (
 )
 from cards.names import CardVerb, Input, item_input
 from cards.practice import Practice, Theme, descriptor_toggle
+from cards.template import TemplateProgress
 
 ANY = "any"
 WHAT_LIMIT = 300
@@ -290,18 +291,25 @@ def working_card(
     drafts: Mapping[str, ActionDraft] | None = None,
     problems: Mapping[str, Mapping[str, str]] | None = None,
     message: str | None = None,
+    template: TemplateProgress | None = None,
+    warn: bool = False,
 ) -> AdaptiveCard:
     """Grades saved: what they are, the actions so far, a draft action for each weak standard
-    without one, Add an action, Change grades and Complete audit. `drafts` and `problems` are
-    keyed by form (a standard's value, or "any")."""
+    without one, Add an action, Change grades and Complete audit; and the audit template's
+    questions answered so far, if it has one. `drafts` and `problems` are keyed by form (a
+    standard's value, or "any")."""
     drafts = drafts or {}
     problems = problems or {}
     body: list[CardElement] = [heading("Grades and actions"), *_about(view, today)]
     if message:
         body.append(
-            _attention(message) if problems else literal(run(message, bold=True, color="Good"))
+            _attention(message)
+            if problems or warn
+            else literal(run(message, bold=True, color="Good"))
         )
     body += _grades_section(view, NOTE_LIMIT)
+    if template is not None:
+        body += [_subheading("Template questions"), literal(template.line())]
     body += _actions_section(view, today, MAX_ACTIONS_WORKING)
     extra = {"audit_id": view.id}
     for standard in view.without_action():
@@ -332,7 +340,24 @@ def working_card(
         ],
         wide=False,
     )
+    answer = (
+        [
+            ExecuteAction(
+                title="Check the answers" if template.done else "Answer the questions",
+                verb=CardVerb.OPEN_TEMPLATE,
+                data={
+                    "action": CardVerb.OPEN_TEMPLATE,
+                    "audit_id": view.id,
+                    "page": template.first_open_page,
+                },
+                associated_inputs="none",
+            )
+        ]
+        if template is not None
+        else []
+    )
     buttons = [
+        *answer,
         ShowCardAction(title="Add an action", card=any_form),
         ExecuteAction(
             title="Change grades",

@@ -39,6 +39,8 @@ class CardVerb(StrEnum):
     # Grading.
     OPEN_GRADING = "open_grading"
     SAVE_GRADES = "save_grades"
+    OPEN_TEMPLATE = "open_template"
+    SAVE_TEMPLATE = "save_template"
     ADD_ACTION = "add_action"
     COMPLETE_AUDIT = "complete_audit"
     # The response to an inadequate audit.
@@ -123,6 +125,8 @@ class Input(StrEnum):
     # The themes ticked per standard on the grading form (a multi-select each).
     STRENGTH = "strength"
     TO_IMPROVE = "to_improve"
+    # An audit template's answer per question (its key).
+    ANSWER = "answer"
 
 
 class Shown(StrEnum):

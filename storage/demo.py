@@ -234,7 +234,7 @@ GRADES: Final = tuple(Grade)
 OVERALL_WEIGHTS: Final = (7, 48, 35, 10)
 
 THEMES: Final = (
-    "MASH strategy meetings",
+    "MASH",  # has an audit template (bot/content/templates/mash.md)
     "Life story work",
     "Neglect and the Graded Care Profile",
 )

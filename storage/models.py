@@ -241,6 +241,25 @@ class AuditTheme(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class TemplateAnswer(SQLModel, table=True):
+    """An answer to one of an audit template's questions, with the template's version, so the
+    answers are compared when the template is used again (bot.rules.templates)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "audit_id", "question"),
+        sa.Index("ix_templateanswer_tenant_template", "tenant_id", "template"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int = Field(foreign_key="audit.id", index=True)
+    template: str = Field(max_length=60)
+    version: int
+    question: str = Field(max_length=60)
+    answer: str = Field(max_length=500)
+    answered_by: int = Field(foreign_key="staff.id")
+    answered_at: datetime = _ts()
+
+
 class ModerationSample(SQLModel, table=True):
     """One month's reproducible moderation sample: the seed and the candidates' fingerprint."""
 

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.rules.reminders import AuditDue
+from bot.rules.themes import THEME_KEY as CONTENT_KEY
+from bot.rules.themes import THEME_KEY_LIMIT as CONTENT_KEY_LIMIT
 from cards.guide import GuideAudit, GuideStep, StepGuide
 
 log = logging.getLogger(__name__)
@@ -131,17 +133,36 @@ def without_notes(text: str) -> tuple[str, int | None]:
     return kept[:start], kept.count("\n", 0, start) + 1
 
 
-def load_step_guide(path: Path | None = None) -> StepGuide:
-    """Read the file (the shipped guide if None) each time, so an edit shows in the next guide
-    without a restart."""
-    path = path or STEP_GUIDE_FILE
+def read_content(path: Path) -> str:
+    """A content file's text (the guide, descriptors, themes, a template), or GuideFileError."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise GuideFileError(
             path, [GuideProblem(0, f"cannot be read ({type(exc).__name__})")]
         ) from exc
-    return parse_step_guide(text, path=path)
+
+
+def claim_key(number: int, key: str, seen: dict[str, int], problems: list[GuideProblem]) -> bool:
+    """Whether `key` (a theme's or a question's, in braces) is well formed and first used on line
+    `number` of its file; else the problem is added."""
+    if not CONTENT_KEY.match(key) or len(key) > CONTENT_KEY_LIMIT:
+        problems.append(
+            GuideProblem(number, "A key is lower-case letters, digits and hyphens, as {genogram}.")
+        )
+        return False
+    if key in seen:
+        problems.append(GuideProblem(number, f"The key {{{key}}} is used on line {seen[key]} too."))
+        return False
+    seen[key] = number
+    return True
+
+
+def load_step_guide(path: Path | None = None) -> StepGuide:
+    """Read the file (the shipped guide if None) each time, so an edit shows in the next guide
+    without a restart."""
+    path = path or STEP_GUIDE_FILE
+    return parse_step_guide(read_content(path), path=path)
 
 
 def iso_week(day: date) -> str:

@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.rules.grades import GRADE_LABELS, Grade, Standard
-from bot.rules.themes import THEME_KEY, THEME_KEY_LIMIT, THEME_TITLE_LIMIT
-from bot.services.guide import GuideFileError, GuideProblem, without_notes
+from bot.rules.themes import THEME_TITLE_LIMIT
+from bot.services.guide import (
+    GuideFileError,
+    GuideProblem,
+    claim_key,
+    read_content,
+    without_notes,
+)
 from bot.settings import Settings
 from cards.practice import Descriptor, LearningLink, Practice, Theme
 
@@ -200,15 +206,8 @@ def _theme(
             GuideProblem(number, f"A theme's name is 1 to {THEME_TITLE_LIMIT} characters.")
         )
         return None
-    if not THEME_KEY.match(key) or len(key) > THEME_KEY_LIMIT:
-        problems.append(
-            GuideProblem(number, "A key is lower-case letters, digits and hyphens, as {genogram}.")
-        )
+    if not claim_key(number, key, seen, problems):
         return None
-    if key in seen:
-        problems.append(GuideProblem(number, f"The key {{{key}}} is used on line {seen[key]} too."))
-        return None
-    seen[key] = number
     return Theme(key=key, standard=standard, title=title)
 
 
@@ -229,15 +228,6 @@ def _link(number: int, line: str, problems: list[GuideProblem]) -> LearningLink 
     return LearningLink(kind=kind, title=found[2], url=found[3])
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GuideFileError(
-            path, [GuideProblem(0, f"cannot be read ({type(exc).__name__})")]
-        ) from exc
-
-
 def load_practice(*, descriptors_file: Path | None, themes_file: Path | None) -> Practice:
     """Both files (the shipped ones where None); a file that cannot be used is logged with its
     problems and left out, so grading goes on without it."""
@@ -245,12 +235,12 @@ def load_practice(*, descriptors_file: Path | None, themes_file: Path | None) ->
     themes: tuple[Theme, ...] = ()
     path = descriptors_file or DESCRIPTORS_FILE
     try:
-        descriptors = parse_descriptors(_read(path), path=path)
+        descriptors = parse_descriptors(read_content(path), path=path)
     except GuideFileError as exc:
         log.error("grade descriptors unavailable: %s", exc)
     path = themes_file or THEMES_FILE
     try:
-        themes = parse_themes(_read(path), path=path)
+        themes = parse_themes(read_content(path), path=path)
     except GuideFileError as exc:
         log.error("practice themes unavailable: %s", exc)
     return Practice(descriptors=descriptors, themes=themes)

@@ -33,6 +33,7 @@ from bot.rules.smart import smart_problems
 from bot.rules.themes import THEME_KEY, THEME_KEY_LIMIT, Finding
 from bot.rules.workdays import weekdays_of
 from bot.services import audit_result, feedback, flows, inadequate, notify
+from bot.services import templates as audit_templates
 from bot.services.practice import practice_for
 from bot.settings import Settings
 from bot.turn import Reply, Request
@@ -45,7 +46,7 @@ from cards.action_form import (
     action_assigned_summary,
     problem_messages,
 )
-from cards.common import card_json, uk_date
+from cards.common import card_json, counted, uk_date
 from cards.grading import (
     ANY,
     GradesDraft,
@@ -460,6 +461,21 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
             "not_graded",
             "Please save the grades before completing the audit.",
         )
+    progress = await audit_templates.progress(request, audit)
+    if progress is not None and not progress.done:
+        _log_refusal(request, verb, audit, "template_unanswered")
+        left = progress.total - progress.answered
+        return await _working(
+            request,
+            audit,
+            view,
+            message=(
+                f"The audit is not completed yet: {counted(left, 'template question')} "
+                "still to answer (Not applicable is an answer). Press Answer the questions."
+            ),
+            warn=True,
+            summary="The audit is not completed yet: template questions to answer",
+        )
     if unadded := payload.unadded():
         _log_refusal(request, verb, audit, "action_not_added", fields=sorted(unadded))
         return await _working(
@@ -590,12 +606,20 @@ async def _working(
     drafts: dict[str, ActionDraft] | None = None,
     problems: dict[str, dict[str, str]] | None = None,
     summary: str | None = None,
+    warn: bool = False,
 ) -> Reply:
     owners = await grading.likely_owners(
         session=request.session, tenant_id=request.tenant_id, audit=audit
     )
     card = working_card(
-        view, owners=owners, today=request.today, drafts=drafts, problems=problems, message=message
+        view,
+        owners=owners,
+        today=request.today,
+        drafts=drafts,
+        problems=problems,
+        message=message,
+        template=await audit_templates.progress(request, audit),
+        warn=warn,
     )
     if summary is None:
         summary = message if not problems else "The action was not added"
