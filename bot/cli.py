@@ -122,7 +122,14 @@ def _progress() -> Progress:
     )
 
 
-def _run_import(kind: str, file: Path, tenant: str | None, *, full: bool = False) -> None:
+def _run_import(
+    kind: str,
+    file: Path,
+    tenant: str | None,
+    *,
+    full: bool = False,
+    leavers: int | None = None,
+) -> None:
     from bot.features import CATALOGUE
     from bot.services import lifecycle
     from storage import imports
@@ -168,6 +175,7 @@ def _run_import(kind: str, file: Path, tenant: str | None, *, full: bool = False
                         timezone=settings.timezone,
                         progress=tick,
                         full=full,
+                        confirmed_leavers=leavers,
                         on_left=staff_left,
                     )
                 return await imports.import_cases(
@@ -240,10 +248,20 @@ def import_staff(
         bool,
         typer.Option("--full", help="The file is the whole staff list: anyone not in it has left."),
     ] = False,
+    leavers: Annotated[
+        int | None,
+        typer.Option(
+            "--leavers",
+            min=0,
+            help="With --full: how many the file leaves out, to confirm a large number is meant.",
+        ),
+    ] = None,
 ) -> None:
     """Import staff: email,display_name,roles,team,service,manager_email,working_days,aad_object_id,
-    status (active or left). Leavers' actions go to their manager to pass on, their audits to QA."""
-    _run_import("staff", file, tenant, full=full)
+    status (active or left). Leavers' actions go to their manager to pass on, their audits to QA.
+    A --full list that leaves out more than a tenth of active staff (and more than 3) is refused
+    until --leavers confirms the number."""
+    _run_import("staff", file, tenant, full=full, leavers=leavers)
 
 
 @import_app.command("cases")

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.lifecycle import CaseStatus
+from bot.rules.lifecycle import CaseStatus, leavers_need_confirming
 from bot.rules.roles import Role, format_roles, parse_roles
 from storage import audit_log
 from storage.db import SessionMaker, transaction
@@ -267,13 +267,16 @@ async def import_staff(
     timezone: str = "Europe/London",
     progress: Progress | None = None,
     full: bool = False,
+    confirmed_leavers: int | None = None,
     on_left: StaffLeft | None = None,
 ) -> ImportResult:
     """Create or update staff by email, with their teams and services, from a CSV file.
 
     A row with status "left" marks a leaver; with `full`, the file is the whole staff list and
     anyone active who is not in it has left too. Leavers stop getting cards; `on_left` is given
-    their ids, in this transaction, to move their open work.
+    their ids, in this transaction, to move their open work. A full import that would mark more
+    leavers than bot.rules.lifecycle takes on trust is refused (nothing written) unless
+    `confirmed_leavers` is that number.
 
     A team member's service is their team's; service managers and heads of service may instead
     name the service they lead and no team. New services and teams are created as named.
@@ -316,6 +319,12 @@ async def import_staff(
         )
         in_file = {r.email for r in rows}
         absent = [p for e, p in staff.items() if full and e not in in_file and p.active]
+        # Only those the file leaves out: a row saying "left" is meant.
+        active = sum(1 for p in staff.values() if p.active) + len(marked_left)
+        if full and leavers_need_confirming(
+            active=active, leaving=len(absent), confirmed=confirmed_leavers
+        ):
+            raise ImportFailed([RowError(0, "", _too_many_leavers(len(absent), active))])
         for person in absent:
             person.active = False
             session.add(person)
@@ -327,6 +336,15 @@ async def import_staff(
         if on_left is not None and left_ids:
             await on_left(session, left_ids)
         return ImportResult(result.created, result.updated, result.unchanged, len(left_ids))
+
+
+def _too_many_leavers(leaving: int, active: int) -> str:
+    return (
+        f"This full staff list leaves out {leaving} of the {active} active staff, who would be "
+        "marked as left. "
+        "If the file is the whole list and that is right, run the import again with "
+        f"--leavers {leaving}; otherwise check the file (is it all of it?)."
+    )
 
 
 def _validate_staff(

@@ -406,3 +406,38 @@ async def test_megan_passes_a_leavers_action_on_and_nestor_cannot(
     assert wrong.error == "They can't own this action. Please choose someone from the list."
     assert _record.id is not None
     assert (await action_row(sessions, _record.id)).owner_id == council.staff["megan"].id
+
+
+async def test_a_full_staff_list_that_leaves_out_many_is_refused_until_the_number_is_confirmed(
+    sessions: SessionMaker, tmp_path: Path
+) -> None:
+    """A partial file (here, the QA team alone) taken as the whole list would stop cards for
+    nearly everyone: it is refused, nothing is written, until --leavers confirms the number."""
+    await alex_leaves(sessions, tmp_path)
+    active = await count(sessions, "SELECT count(*) FROM staff WHERE active")
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "email,display_name,roles,team,service\npattif@example.com,Patti Fernandez,qa,,\n"
+    )
+    leaving = active - 1
+    assert leaving > 3
+
+    with pytest.raises(ImportFailed) as refused:
+        await import_staff(sessions=sessions, tenant_id=TENANT, path=path, full=True)
+    with pytest.raises(ImportFailed):
+        await import_staff(
+            sessions=sessions, tenant_id=TENANT, path=path, full=True, confirmed_leavers=2
+        )
+
+    [problem] = refused.value.errors
+    assert problem.reason.startswith(
+        f"This full staff list leaves out {leaving} of the {active} active staff"
+    )
+    assert f"--leavers {leaving}" in problem.reason
+    assert await count(sessions, "SELECT count(*) FROM staff WHERE active") == active
+    assert await logged(sessions, "import.staff") == []
+
+    await import_staff(
+        sessions=sessions, tenant_id=TENANT, path=path, full=True, confirmed_leavers=leaving
+    )
+    assert await count(sessions, "SELECT count(*) FROM staff WHERE active") == 1

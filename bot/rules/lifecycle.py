@@ -62,3 +62,18 @@ def why_cancelled(status: str) -> str:
 def parse_closed_case_actions(text: str) -> ClosedCaseActions:
     """The setting from what an operator typed; raises ValueError for anything else."""
     return ClosedCaseActions(text.strip().lower())
+
+
+# A full staff import that would mark more than this share of active staff as left (and more
+# than a handful) is most likely the wrong file, or a partial one: it is refused until the
+# operator confirms the number (`import staff --full --leavers N`).
+LEAVERS_SHARE_CHECKED = 0.10
+LEAVERS_ALWAYS_ALLOWED = 3
+
+
+def leavers_need_confirming(*, active: int, leaving: int, confirmed: int | None) -> bool:
+    """Whether a full staff import marking `leaving` of `active` staff as left must stop: too
+    many to be taken on trust, and not the number the operator confirmed."""
+    if leaving <= LEAVERS_ALWAYS_ALLOWED or leaving <= active * LEAVERS_SHARE_CHECKED:
+        return False
+    return confirmed != leaving
