@@ -28,6 +28,20 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Any:
+        """process_result_value with the backend's own parsing, in one call per value (the
+        default wraps them in two, which an export of 300k rows pays for a million times)."""
+        parse = self.impl_instance.result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            found = value if parse is None else parse(value)
+            assert isinstance(found, datetime)
+            return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+
+        return process
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -130,7 +130,8 @@ def _converters(zone: ZoneInfo, *, text: bool) -> dict[type, Callable[[Any], Cel
         return value.astimezone(zone).replace(tzinfo=None, microsecond=0)
 
     def local_text(value: datetime) -> str:
-        return value.astimezone(zone).strftime(TIME_FORMAT)
+        # "2026-11-03 10:00:00": isoformat is several times quicker than strftime.
+        return value.astimezone(zone).isoformat(" ", "seconds")[:19]
 
     def same(value: Any) -> Any:
         return value
