@@ -11,11 +11,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.payloads import TEXT_LIMIT
 from bot.rules.dates import MAX_AHEAD, a_year_on, parse_day
 from bot.rules.digest import TeamCompliance
-from bot.rules.permissions import team_scope
+from bot.rules.disclosure import disclose_themes
+from bot.rules.permissions import Person, TeamScope, team_scope
 from bot.rules.roles import MANAGERS, Role
+from bot.rules.theme_report import report_periods, top_to_improve
 from bot.rules.workdays import next_working_day, weekdays_of
 from bot.services import flows, tracking
 from bot.services.figures import month_compliance
+from bot.services.theme_report import practice_of, report_for, titles_of
 from bot.turn import PERSONAL, Command, Reply, Request
 from cards.action_done import action_status_card
 from cards.common import counted, uk_date
@@ -23,6 +26,7 @@ from cards.digest import hidden_text
 from cards.my_actions import my_actions_card
 from cards.names import CardKind, action_subject, page_subject
 from cards.notices import away_card, back_card, error_card, usage_card
+from cards.practice import Theme
 from cards.team import Compliance, TeamView, team_card
 from cards.views import PAGE_SIZE
 from storage import actions, staff, team
@@ -144,6 +148,7 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
         council_wide=not figures.everyone,
         away=away,
         away_total=away_total,
+        learning=await _learning(request, me, scope),
     )
     waiting = len(extensions) + len(confirmations)
     overdue_count = counted(page.total, "overdue action")
@@ -151,6 +156,32 @@ async def show_team(request: Request, *, notice: str | None = None) -> Reply:
         f"{waiting} waiting for you, {overdue_count}" if waiting else overdue_count
     )
     return Reply(card=team_card(view, today=today, notice=notice), summary=summary, private=True)
+
+
+async def _learning(request: Request, me: Person, scope: TeamScope) -> list[Theme]:
+    """A team manager's team's top areas to improve this quarter so far that may be shown
+    (bot.rules.disclosure), each with its learning links from the themes file."""
+    if scope.kind != "team" or scope.id is None:
+        return []
+    practice = practice_of(request.settings)
+    if not practice.themes:
+        return []
+    zone = await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
+    report = await report_for(
+        request.session,
+        tenant_id=request.tenant_id,
+        scope=scope,
+        title="",
+        periods=report_periods(request.today, so_far=True),
+        zone=zone,
+        titles=titles_of(practice),
+        groups=False,
+    )
+    shown = disclose_themes(
+        report, below=request.settings.suppress_below, for_qa=Role.QA in me.roles
+    )
+    found = (practice.theme(key) for key in top_to_improve(shown))
+    return [t for t in found if t is not None]
 
 
 def _compliance(c: TeamCompliance) -> Compliance:
