@@ -339,6 +339,6 @@ def scope_groups(
     return "", {}
 
 
-def find(p: PeriodThemes, finding: str, theme: str) -> RankedTheme | None:
+def theme_line(p: PeriodThemes, finding: str, theme: str) -> RankedTheme | None:
     """The theme's line in a period's list of `finding`, if it is there (and shown)."""
     return next((t for t in p.ranked(finding) if t.theme == theme), None)

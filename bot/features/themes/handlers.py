@@ -8,7 +8,7 @@ from bot.rules.disclosure import disclose_themes, fewer_than
 from bot.rules.grades import STANDARD_LABELS
 from bot.rules.permissions import TeamScope, team_scope
 from bot.rules.roles import Role
-from bot.rules.theme_report import TOP, PeriodThemes, ThemeReport, find, report_periods
+from bot.rules.theme_report import TOP, PeriodThemes, ThemeReport, report_periods, theme_line
 from bot.rules.themes import Finding
 from bot.services import flows
 from bot.services.theme_report import practice_of, report_for, titles_of
@@ -148,7 +148,7 @@ def _counts_line(period: PeriodThemes, key: str, below: int) -> str:
         return "no audits were completed."
     parts = []
     for finding in (Finding.TO_IMPROVE, Finding.STRENGTH):
-        found = find(period, finding, key)
+        found = theme_line(period, finding, key)
         seen = f"{found.audits} ({percent(found.share)})" if found else fewer_than(below)
         parts.append(f"ticked as {_AS[finding]} in {seen}")
     return f"{'; '.join(parts)} of {counted(period.audits, 'completed audit')}."
