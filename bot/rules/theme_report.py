@@ -208,62 +208,95 @@ class ThemeReport:
         return not (q.audits or q.previous_audits or q.hidden or q.previous_hidden)
 
 
-def _sum_audits(rows: Iterable[AuditTally], months: Collection[date]) -> int:
-    return sum(r.audits for r in rows if r.month in months)
+# The four periods, as indices into the sums below.
+MONTH, PREVIOUS_MONTH, QUARTER, PREVIOUS_QUARTER = range(4)
+# Per scope (None: the whole scope; else a group's name), per period: audits completed, and the
+# audits that ticked each (finding, theme).
+_Sums = dict[str | None, list[dict[tuple[str, str], int]]]
+_Bases = dict[str | None, list[int]]
 
 
-def _theme_totals(
-    rows: Iterable[ThemeTally], months: Collection[date]
-) -> dict[tuple[str, str], ThemeTally]:
-    """By (finding, theme): the months' audits added up, the latest title kept."""
-    found: dict[tuple[str, str], ThemeTally] = {}
-    for r in sorted(rows, key=lambda r: r.month):
-        if r.month not in months:
+def _add_up(
+    tallies: Iterable[ThemeTally],
+    audits: Iterable[AuditTally],
+    periods: ReportPeriods,
+    team_ids: Collection[int] | None,
+    group_of: Mapping[int, str],
+) -> tuple[_Sums, _Bases, dict[str, ThemeTally]]:
+    """One pass over the counts: each month added into every period it is in, for the scope and
+    for the team's group; and each theme's latest tick (for its standard and title)."""
+    spans = (periods.month, periods.previous_month, periods.quarter, periods.previous_quarter)
+    into: dict[date, list[int]] = {}
+    for n, span in enumerate(spans):
+        for first in span.months:
+            into.setdefault(first, []).append(n)
+    scopes = [None, *sorted(set(group_of.values()))]
+    sums: _Sums = {g: [{} for _ in spans] for g in scopes}
+    bases: _Bases = {g: [0] * len(spans) for g in scopes}
+    latest: dict[str, ThemeTally] = {}
+    for t in tallies:
+        if team_ids is not None and t.team_id not in team_ids:
             continue
-        key = (r.finding, r.theme)
-        before = found.get(key)
-        found[key] = ThemeTally(
-            r.team_id, r.month, r.theme, r.standard, r.title, r.finding,
-            r.audits + (before.audits if before else 0),
-        )  # fmt: skip
-    return found
+        seen = latest.get(t.theme)
+        if seen is None or t.month > seen.month:
+            latest[t.theme] = t
+        group = group_of.get(t.team_id)
+        key = (t.finding, t.theme)
+        for n in into.get(t.month, ()):
+            row = sums[None][n]
+            row[key] = row.get(key, 0) + t.audits
+            if group is not None:
+                row = sums[group][n]
+                row[key] = row.get(key, 0) + t.audits
+    for a in audits:
+        if team_ids is not None and a.team_id not in team_ids:
+            continue
+        group = group_of.get(a.team_id)
+        for n in into.get(a.month, ()):
+            bases[None][n] += a.audits
+            if group is not None:
+                bases[group][n] += a.audits
+    return sums, bases, latest
 
 
 def _period(
-    tallies: list[ThemeTally],
-    audits: list[AuditTally],
-    now: Span,
-    before: Span,
+    sums: list[dict[tuple[str, str], int]],
+    bases: list[int],
+    now: int,
+    before: int,
+    labels: tuple[str, str],
+    latest: Mapping[str, ThemeTally],
     titles: Mapping[str, str],
     top: int,
 ) -> PeriodThemes:
-    base, base_before = _sum_audits(audits, now.months), _sum_audits(audits, before.months)
-    current = _theme_totals(tallies, now.months)
-    previous = _theme_totals(tallies, before.months)
+    base, base_before = bases[now], bases[before]
+    current, previous = sums[now], sums[before]
+
+    def title(theme: str) -> str:
+        return titles.get(theme) or latest[theme].title
 
     def ranked(finding: str) -> list[RankedTheme]:
-        rows = [t for (f, _), t in current.items() if f == finding]
-        rows.sort(key=lambda t: (-t.audits, titles.get(t.theme, t.title), t.theme))
+        rows = [(n, theme) for (f, theme), n in current.items() if f == finding and n]
+        rows.sort(key=lambda r: (-r[0], title(r[1]), r[1]))
         result = []
-        for t in rows[:top]:
-            was = previous.get((finding, t.theme))
-            was_audits = was.audits if was else 0
+        for n, theme in rows[:top]:
+            was = previous.get((finding, theme), 0)
             result.append(
                 RankedTheme(
-                    t.theme,
-                    t.standard,
-                    titles.get(t.theme, t.title),
-                    t.audits,
-                    share(t.audits, base),
-                    was_audits,
-                    share(was_audits, base_before),
+                    theme,
+                    latest[theme].standard,
+                    title(theme),
+                    n,
+                    share(n, base),
+                    was,
+                    share(was, base_before),
                 )
             )
         return result
 
     return PeriodThemes(
-        now.label,
-        before.label,
+        labels[0],
+        labels[1],
         base,
         base_before,
         ranked(Finding.STRENGTH),
@@ -285,16 +318,21 @@ def theme_report(
 ) -> ThemeReport:
     """The scope's report (`team_ids`; None: every team), and for each group (a service's or a
     team's ids, by name) its top theme of each finding this quarter. `titles` names themes as the
-    themes file does now, so a reworded theme reads by its new name."""
+    themes file does now, so a reworded theme reads by its new name (else its latest tick's)."""
     names = titles or {}
-    scoped = [t for t in tallies if team_ids is None or t.team_id in team_ids]
-    scoped_audits = [a for a in audits if team_ids is None or a.team_id in team_ids]
-    quarter = _period(scoped, scoped_audits, periods.quarter, periods.previous_quarter, names, top)
+    group_of = {team: name for name, ids in (groups or {}).items() for team in ids}
+    sums, bases, latest = _add_up(tallies, audits, periods, team_ids, group_of)
+    month_labels = (periods.month.label, periods.previous_month.label)
+    quarter_labels = (periods.quarter.label, periods.previous_quarter.label)
+
+    def of(
+        scope: str | None, now: int, before: int, labels: tuple[str, str], n: int
+    ) -> PeriodThemes:
+        return _period(sums[scope], bases[scope], now, before, labels, latest, names, n)
+
     report_groups = []
-    for name, ids in sorted((groups or {}).items()):
-        mine = [t for t in scoped if t.team_id in ids]
-        mine_audits = [a for a in scoped_audits if a.team_id in ids]
-        q = _period(mine, mine_audits, periods.quarter, periods.previous_quarter, names, 1)
+    for name in sorted(set(group_of.values())):
+        q = of(name, QUARTER, PREVIOUS_QUARTER, quarter_labels, 1)
         if not q.audits:
             continue
         strength = q.strengths[0] if q.strengths else None
@@ -311,8 +349,8 @@ def theme_report(
         )
     return ThemeReport(
         title=title,
-        month=_period(scoped, scoped_audits, periods.month, periods.previous_month, names, top),
-        quarter=quarter,
+        month=of(None, MONTH, PREVIOUS_MONTH, month_labels, top),
+        quarter=of(None, QUARTER, PREVIOUS_QUARTER, quarter_labels, top),
         group_kind=group_kind,
         groups=report_groups,
     )
