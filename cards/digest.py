@@ -41,7 +41,9 @@ from bot.rules.digest import (
 from bot.rules.disclosure import fewer_than
 from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, AuditKind, Grade
 from bot.rules.programmes import Progress
+from bot.rules.theme_report import ThemeReport
 from cards.common import counted, heading, label, literal, new_card, note, run, section
+from cards.themes import themes_section
 
 # Keeps the card well under Teams' 40 KB with fifty teams; the report has every row.
 TEAM_ROWS = 25
@@ -76,7 +78,10 @@ def digest_summary(d: Digest) -> str:
     return f"QA figures for {d.period.label}: {d.title}"
 
 
-def digest_card(d: Digest, *, intro: str | None = None) -> AdaptiveCard:
+def digest_card(
+    d: Digest, *, intro: str | None = None, themes: ThemeReport | None = None
+) -> AdaptiveCard:
+    """The figures; with `themes`, the monthly digest's practice themes section too."""
     body: list[CardElement] = [
         heading(f"QA figures: {d.period.label}"),
         literal(run(d.title, subtle=True)),
@@ -97,6 +102,9 @@ def digest_card(d: Digest, *, intro: str | None = None) -> AdaptiveCard:
     body += _trend(d)
     body += _meetings(d.meetings)
     body += _actions(d)
+    body += _verified(d)
+    if themes is not None:
+        body += themes_section(themes)
     body += _feedback(d)
     body += _moderation(d)
     body += _overrides(d)
@@ -363,6 +371,30 @@ def _actions(d: Digest) -> list[CardElement]:
         parts.append(table(["Team", "Opened", "Done", "Overdue"], rows))
         parts += _more(TEAM_ROWS, len(d.actions), "team")
     return parts
+
+
+def verified_line(d: Digest) -> str:
+    """Closing the loop: of the re-audited audits' actions, how many were done and verified."""
+    v = d.verified
+    if not (v.reaudits or v.hidden):
+        return "No re-audits were completed."
+    if v.hidden:
+        return (
+            f"{hidden_text(d).capitalize()} re-audits were completed: not shown, so that no "
+            "one's audit can be told apart."
+        )
+    done = f"{v.done} done" if v.actions else "none done"
+    return (
+        f"{counted(v.reaudits, 're-audit')} completed. Their audits had "
+        f"{counted(v.actions, 'action')}: {done}, and {v.verified} of those verified (the "
+        "re-audit shows the standard the action targets no longer inadequate)."
+    )
+
+
+def _verified(d: Digest) -> list[CardElement]:
+    if not (d.verified.reaudits or d.verified.hidden):
+        return []
+    return [section("Actions done and verified by re-audit"), note(verified_line(d))]
 
 
 def feedback_line(d: Digest) -> str:

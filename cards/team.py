@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, Container
+from microsoft_teams.cards import ActionSet, AdaptiveCard, CardElement, Container
 
 from bot.rules.digest import percent, share
 from bot.rules.grades import STANDARD_LABELS
@@ -29,6 +29,7 @@ from cards.common import (
 from cards.digest import programme_line
 from cards.extension import extension_buttons
 from cards.names import CardVerb, ListCard
+from cards.practice import Theme, learning_links
 from cards.views import Page
 
 WHAT_LIMIT = 200
@@ -95,6 +96,8 @@ class TeamView:
     programmes: list[Progress] = field(default_factory=list)
     # A team's or service's card: the three council programmes' figures are the council's.
     council_wide: bool = False
+    # A team manager's team's top areas to improve this quarter, with their learning links.
+    learning: list[Theme] = field(default_factory=list)
 
 
 def team_card(view: TeamView, *, today: date, notice: str | None = None) -> AdaptiveCard:
@@ -122,6 +125,7 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
             note(programme_line(p, view.hidden_text, council_wide=view.council_wide))
             for p in view.programmes
         ]
+    body += _learning(view.learning)
     body.append(section("Away"))
     if not view.away:
         body.append(note("Nobody is away."))
@@ -132,6 +136,19 @@ def team_card(view: TeamView, *, today: date, notice: str | None = None) -> Adap
     if view.away_total > len(view.away):
         body.append(note(f"And {view.away_total - len(view.away)} more.", subtle=True))
     return new_card(body, paging_actions(view.page, CardVerb.TEAM_PAGE))
+
+
+def _learning(themes: list[Theme]) -> list[CardElement]:
+    lines, buttons = learning_links(themes)
+    if not lines:
+        return []
+    parts: list[CardElement] = [
+        section("Your team's top areas to improve this quarter"),
+        *lines,
+    ]
+    if buttons:
+        parts.append(ActionSet(actions=list(buttons)))
+    return parts
 
 
 def _overdue_title(total: int) -> str:

@@ -14,6 +14,7 @@ bot.rules.disclosure, so no figure in it rests on fewer than QALOOP_SUPPRESS_BEL
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -28,16 +29,20 @@ from bot.rules.digest import (
     previous_quarter,
     teams_in,
 )
-from bot.rules.disclosure import disclose
+from bot.rules.disclosure import disclose, disclose_themes
 from bot.rules.moderation import sampled_month
 from bot.rules.roles import Role
+from bot.rules.theme_report import ThemeReport, report_periods, theme_report
 from bot.rules.workdays import is_first_working_day_of_month
+from bot.services.practice import practice_for
+from bot.services.theme_report import titles_of
 from cards.common import card_json
 from cards.digest import digest_card, digest_summary
 from cards.names import CardKind
 from jobs.runs import CATCH_UP_UNTIL, Job, JobDeps, Planned
 from storage import channels, reminders
 from storage import digest as figures
+from storage import themes as theme_store
 from storage.channels import Purpose
 
 log = logging.getLogger(__name__)
@@ -48,14 +53,16 @@ ALL_TEAMS = "All teams"
 async def monthly_digest(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
     """Last month's digest (the month before `now`'s local date)."""
     today = now.astimezone(deps.zone).date()
-    return await _plan(deps, previous_month(today), now, CardKind.QA_DIGEST, team_managers=True)
+    return await _plan(
+        deps, previous_month(today), now, CardKind.QA_DIGEST, team_managers=True, themes=True
+    )
 
 
 async def quarterly_report(*, deps: JobDeps, now: datetime, dry_run: bool = False) -> list[Planned]:
     """The last quarter's digest (the quarter before `now`'s local date), to the QA channel only."""
     today = now.astimezone(deps.zone).date()
     return await _plan(
-        deps, previous_quarter(today), now, CardKind.QA_QUARTERLY, team_managers=False
+        deps, previous_quarter(today), now, CardKind.QA_QUARTERLY, team_managers=False, themes=False
     )
 
 
@@ -66,12 +73,14 @@ class _Personal:
     figures: Digest
     # "Your service's" to a service lead, "Your team's" to a team manager.
     whose: str
+    themes: ThemeReport | None = None
 
 
 async def _plan(
-    deps: JobDeps, period: Period, now: datetime, kind: str, *, team_managers: bool
+    deps: JobDeps, period: Period, now: datetime, kind: str, *, team_managers: bool, themes: bool
 ) -> list[Planned]:
-    """Nothing here writes, so a dry run is the same plan."""
+    """Nothing here writes, so a dry run is the same plan. The monthly digest has the practice
+    themes of its month and quarter (bot.rules.theme_report), each scope's from one count."""
     tenant_id, zone = deps.tenant_id, deps.zone
     today = now.astimezone(zone).date()
     async with deps.sessions() as session:
@@ -96,6 +105,27 @@ async def _plan(
             else []
         )
         chats = await reminders.personal_chats(session=session, tenant_id=tenant_id)
+        periods = report_periods(period.start, so_far=False)
+        tallies, audits = (
+            await theme_store.theme_counts(
+                session=session,
+                tenant_id=tenant_id,
+                months=periods.window,
+                end=periods.end,
+                zone=zone,
+            )
+            if themes
+            else ([], [])
+        )
+    titles = titles_of(practice_for(deps.settings)) if themes else {}
+
+    def themes_of(title: str, team_ids: Collection[int] | None) -> ThemeReport | None:
+        if not themes:
+            return None
+        return theme_report(
+            tallies, audits, periods=periods, title=title, team_ids=team_ids, titles=titles
+        )
+
     planned: list[Planned] = []
     if not targets:
         log.warning(
@@ -106,7 +136,8 @@ async def _plan(
             tenant_id,
         )
     whole = digest(counts, title=ALL_TEAMS, team_ids=None, today=today)
-    card, summary = card_json(digest_card(whole)), digest_summary(whole)
+    card = card_json(digest_card(whole, themes=themes_of(ALL_TEAMS, None)))
+    summary = digest_summary(whole)
     for channel in targets:
         assert channel.id is not None
         planned.append(
@@ -127,12 +158,14 @@ async def _plan(
     # A service lead's service covers their team: one card each, the service's.
     for lead in leads:
         mine = _service_digest(counts, lead.service_id, today)
+        service_teams = teams_in(counts.teams, "service", lead.service_id)
         personal.append(
             _Personal(
                 lead.staff_id,
                 lead.name,
                 disclose(mine, below=below, for_qa=_qa(lead.roles)),
                 "Your service's",
+                _disclosed(themes_of(mine.title, service_teams), below, _qa(lead.roles)),
             )
         )
     covered = {lead.staff_id for lead in leads}
@@ -146,6 +179,7 @@ async def _plan(
                 manager.name,
                 disclose(mine, below=below, for_qa=_qa(manager.roles)),
                 "Your team's",
+                _disclosed(themes_of(mine.title, {manager.team_id}), below, _qa(manager.roles)),
             )
         )
     missing = 0
@@ -166,6 +200,7 @@ async def _plan(
                     digest_card(
                         person.figures,
                         intro=f"{person.whose} figures for {person.figures.period.label}.",
+                        themes=person.themes,
                     )
                 ),
                 dedupe_key=f"{kind}:{period.key}:staff:{person.staff_id}",
@@ -178,6 +213,10 @@ async def _plan(
 
 def _qa(roles: frozenset[str]) -> bool:
     return Role.QA in roles
+
+
+def _disclosed(report: ThemeReport | None, below: int, for_qa: bool) -> ThemeReport | None:
+    return None if report is None else disclose_themes(report, below=below, for_qa=for_qa)
 
 
 def _team_digest(counts: Counts, team_id: int, today: date) -> Digest:

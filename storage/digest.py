@@ -30,6 +30,7 @@ from bot.rules.digest import (
     STANDARDS,
     ActionCount,
     CancelledCount,
+    CheckedActions,
     ComplianceCount,
     Counts,
     FeedbackCount,
@@ -39,6 +40,7 @@ from bot.rules.digest import (
     OverduePoint,
     Override,
     Period,
+    ReauditedCount,
     ServiceRow,
     TeamRow,
     TrendCount,
@@ -48,7 +50,14 @@ from bot.rules.digest import (
     on_time_cutoffs,
     trend_window,
 )
-from bot.rules.grades import DONE_AUDIT_STATES, ActionState, AuditKind, Grade
+from bot.rules.grades import (
+    ACTION_MEETING,
+    CHILD_VISIT,
+    DONE_AUDIT_STATES,
+    ActionState,
+    AuditKind,
+    Grade,
+)
 from bot.rules.programmes import PROGRAMMES, ProgrammeCount
 from bot.rules.roles import Role
 from storage import tenants
@@ -126,6 +135,7 @@ async def counts(
     """Every count the digest needs for `period`, by team; only `team_ids` if given."""
     window = trend_window(period)
     where = _Where(tenant_id=tenant_id, period=period, zone=zone, team_ids=team_ids)
+    reaudited, checked = await verified(session=session, **where)
     return Counts(
         period=period,
         trend_months=window,
@@ -143,6 +153,8 @@ async def counts(
         feedback=await feedback(session=session, **where),
         moderation=await moderation(session=session, **where),
         overrides=await overrides(session=session, **where),
+        reaudited=reaudited,
+        checked=checked,
     )
 
 
@@ -704,3 +716,69 @@ async def cancelled(
         .group_by(col(Audit.team_id), reason),
     )
     return [CancelledCount(*row) for row in rows]
+
+
+async def verified(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    period: Period,
+    zone: ZoneInfo,
+    team_ids: Collection[int] | None = None,
+) -> tuple[list[ReauditedCount], list[CheckedActions]]:
+    """Re-audits completed in the period (each the latest made of its audit, as
+    storage.reaudit.reaudit_of finds it), by the original's team; and the original's SMART
+    actions (not its meeting or visit) grouped by state, standard and the re-audit's grades.
+    Which are verified is bot.rules.reaudit's to say, not this query's."""
+    start, end = bounds(period, zone)
+    again, other = aliased(Audit), aliased(Audit)
+    latest = (
+        sa.select(func.max(col(other.id)))
+        .where(col(other.tenant_id) == tenant_id, col(other.reaudit_of) == col(Audit.id))
+        .correlate(Audit)
+        .scalar_subquery()
+    )
+    joined = (
+        sa.select(col(Audit.team_id))
+        .select_from(again)
+        .join(
+            Audit, and_(col(Audit.id) == col(again.reaudit_of), col(Audit.tenant_id) == tenant_id)
+        )
+        .where(
+            col(again.tenant_id) == tenant_id,
+            col(again.id) == latest,
+            col(again.state).in_(DONE_AUDIT_STATES),
+            col(again.completed_at) >= _at(start),
+            col(again.completed_at) < _at(end),
+            *_in_teams(Audit.team_id, team_ids),
+        )
+    )
+    counted = await _all(session, joined.add_columns(func.count()).group_by(col(Audit.team_id)))
+    grades = [getattr(again, f"grade_{s.value}") for s in STANDARDS]
+    group = [col(Audit.team_id), col(Action.state), col(Action.standard), *grades]
+    rows = await _all(
+        session,
+        joined.add_columns(col(Action.state), col(Action.standard), *grades, func.count())
+        .join(
+            Action,
+            and_(
+                col(Action.audit_id) == col(Audit.id),
+                col(Action.tenant_id) == tenant_id,
+                col(Action.source).not_in((ACTION_MEETING, CHILD_VISIT)),
+            ),
+        )
+        .group_by(*group),
+    )
+    return (
+        [ReauditedCount(team, n) for team, n in counted],
+        [
+            CheckedActions(
+                team,
+                state,
+                standard,
+                {s.value: g for s, g in zip(STANDARDS, found, strict=True)},
+                n,
+            )
+            for team, state, standard, *found, n in rows
+        ],
+    )

@@ -1,15 +1,23 @@
-"""The practice themes ticked in audits: an audit's ticks, and replacing them (audit-logged)."""
+"""The practice themes ticked in audits: an audit's ticks, replacing them (audit-logged), and the
+themes report's counts by team, month, theme and finding (bot.rules.theme_report ranks them)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.digest import local_start
+from bot.rules.grades import DONE_AUDIT_STATES
+from bot.rules.theme_report import AuditTally, ThemeTally
 from cards.grading import TaggedTheme
 from storage import audit_log
-from storage.models import Audit, AuditTheme
+from storage.models import Audit, AuditTheme, UTCDateTime
 
 
 async def audit_themes(
@@ -73,3 +81,75 @@ async def set_audit_themes(
         after={k: v for k, v in after.items() if before.get(k) != v},
     )
     return True
+
+
+def _completed_in(
+    months: list[date], end: date, zone: ZoneInfo
+) -> tuple[list[sa.ColumnElement[bool]], sa.ColumnElement[int]]:
+    """Audits completed from the first month's start to the close of `end` (local dates), and
+    the index in `months` of the month each was completed in."""
+    starts = [sa.literal(local_start(m, zone), UTCDateTime()) for m in months]
+    close = sa.literal(local_start(end + timedelta(days=1), zone), UTCDateTime())
+    completed = col(Audit.completed_at)
+    where = [
+        col(Audit.state).in_(DONE_AUDIT_STATES),
+        completed >= starts[0],
+        completed < close,
+    ]
+    index = sa.case(
+        *((completed < start, n - 1) for n, start in enumerate(starts[1:], 1)),
+        else_=len(months) - 1,
+    )
+    return where, index
+
+
+async def theme_counts(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    months: list[date],
+    end: date,
+    zone: ZoneInfo,
+    team_ids: Collection[int] | None = None,
+) -> tuple[list[ThemeTally], list[AuditTally]]:
+    """Completed audits (completed or moderated, in `months` up to the close of `end`) that
+    ticked each theme as each finding, by the audit's team and month; and every completed audit
+    by team and month, ticks or not. One row a tick, so a theme counts once an audit."""
+    completed, month_index = _completed_in(months, end, zone)
+    in_teams = [] if team_ids is None else [col(Audit.team_id).in_(sorted(team_ids))]
+    tick_rows = (
+        await (await session.connection()).execute(
+            sa.select(
+                col(Audit.team_id),
+                month_index,
+                col(AuditTheme.theme),
+                col(AuditTheme.finding),
+                func.max(col(AuditTheme.standard)),
+                func.max(col(AuditTheme.title)),
+                func.count(),
+            )
+            .select_from(AuditTheme)
+            .join(
+                Audit,
+                and_(col(Audit.id) == col(AuditTheme.audit_id), col(Audit.tenant_id) == tenant_id),
+            )
+            .where(col(AuditTheme.tenant_id) == tenant_id, *completed, *in_teams)
+            .group_by(
+                col(Audit.team_id), month_index, col(AuditTheme.theme), col(AuditTheme.finding)
+            )
+        )
+    ).all()
+    audit_rows = (
+        await (await session.connection()).execute(
+            sa.select(col(Audit.team_id), month_index, func.count())
+            .where(col(Audit.tenant_id) == tenant_id, *completed, *in_teams)
+            .group_by(col(Audit.team_id), month_index)
+        )
+    ).all()
+    return (
+        [
+            ThemeTally(team, months[index], theme, standard, title, finding, n)
+            for team, index, theme, finding, standard, title, n in tick_rows
+        ],
+        [AuditTally(team, months[index], n) for team, index, n in audit_rows],
+    )

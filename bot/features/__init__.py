@@ -21,6 +21,7 @@ from bot.features import (
     inadequate,
     moderation,
     people,
+    themes,
 )
 
 FEATURES: tuple[Feature, ...] = (
@@ -29,6 +30,7 @@ FEATURES: tuple[Feature, ...] = (
     grading.FEATURE,
     feedback.FEATURE,
     digests.FEATURE,
+    themes.FEATURE,
     guide.FEATURE,
     briefings.FEATURE,
     allocation.FEATURE,

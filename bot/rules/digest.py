@@ -16,8 +16,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.rules.deadlines import Timeliness, meeting_due, timeliness
-from bot.rules.grades import AuditState, Grade, Standard
+from bot.rules.grades import ActionState, AuditState, Grade, Standard
 from bot.rules.programmes import NO_TARGETS, ProgrammeCount, Progress, Targets, programme_progress
+from bot.rules.reaudit import is_done, is_verified
 from bot.rules.workdays import is_first_working_day_of_month
 
 TREND_MONTHS = 6
@@ -306,6 +307,27 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
+class ReauditedCount:
+    """Re-audits completed in the period, by the team of the audit each re-audits."""
+
+    team_id: int
+    audits: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedActions:
+    """SMART actions (not the meeting or visit) of audits whose re-audit was completed in the
+    period: by the original's team, the action's state and standard, and the re-audit's grades,
+    so that bot.rules.reaudit.is_verified alone says which are verified."""
+
+    team_id: int
+    state: str
+    standard: str | None
+    reaudit_grades: Mapping[str, str | None]
+    actions: int
+
+
+@dataclass(frozen=True, slots=True)
 class Counts:
     """Everything the database counted for one period, by team."""
 
@@ -327,6 +349,8 @@ class Counts:
     feedback: list[FeedbackCount] = field(default_factory=list)
     moderation: list[ModerationCount] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
+    reaudited: list[ReauditedCount] = field(default_factory=list)
+    checked: list[CheckedActions] = field(default_factory=list)
 
 
 # --- the figures, for a scope ------------------------------------------------------------------------
@@ -452,6 +476,22 @@ class Agreement:
 
 
 @dataclass(frozen=True, slots=True)
+class Verified:
+    """Closing the loop: the re-audits completed in the period, and their originals' SMART
+    actions (bar cancelled): how many were done and, of those, how many are verified (the
+    re-audit shows the standard each targets no longer inadequate)."""
+
+    reaudits: int
+    actions: int
+    done: int
+    verified: int
+    hidden: bool = False
+
+
+NO_REAUDITS = Verified(0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
 class OverrideLine:
     audit_id: int
     team: str
@@ -487,6 +527,8 @@ class Digest:
     programmes: list[Progress] = field(default_factory=list)
     # The figures of every team (not one team's or service's).
     everyone: bool = True
+    # Actions done and verified, of the audits re-audited in the period.
+    verified: Verified = NO_REAUDITS
 
     @property
     def actions_total(self) -> TeamActions:
@@ -514,6 +556,7 @@ class Digest:
             and not self.by_auditor
             and not self.cancelled
             and not any(p.completed or p.hidden for p in self.programmes)
+            and not (self.verified.reaudits or self.verified.hidden)
         )
 
 
@@ -638,6 +681,24 @@ def digest(
             for o in sorted(counts.overrides, key=lambda o: o.audit_id)
             if wanted(o.team_id)
         ],
+        verified=_verified(
+            sum(r.audits for r in counts.reaudited if wanted(r.team_id)),
+            [c for c in counts.checked if wanted(c.team_id)],
+        ),
+    )
+
+
+def _verified(reaudits: int, rows: list[CheckedActions]) -> Verified:
+    """Done and verified as bot.rules.reaudit says, action by action (grouped)."""
+    return Verified(
+        reaudits,
+        sum(r.actions for r in rows if r.state != ActionState.CANCELLED),
+        sum(r.actions for r in rows if is_done(r.state)),
+        sum(
+            r.actions
+            for r in rows
+            if is_verified(state=r.state, standard=r.standard, reaudit_grades=r.reaudit_grades)
+        ),
     )
 
 

@@ -23,8 +23,10 @@ from bot.rules.digest import (
     Meetings,
     TeamCompliance,
     TrendPoint,
+    Verified,
 )
 from bot.rules.programmes import Progress
+from bot.rules.theme_report import GroupTop, PeriodThemes, RankedTheme, ThemeReport
 
 SUPPRESS_BELOW = 3
 
@@ -78,6 +80,10 @@ def disclose(d: Digest, *, below: int, for_qa: bool) -> Digest:
             Progress(p.kind, 0, p.target, hidden=True) if too_few(p.completed, below) else p
             for p in d.programmes
         ],
+        # Re-audits are of inadequate audits, which are few: one or two would be someone's.
+        verified=Verified(0, 0, 0, 0, hidden=True)
+        if too_few(d.verified.reaudits, below)
+        else d.verified,
         suppressed_below=below,
     )
 
@@ -135,3 +141,60 @@ def _agreements(rows: list[Agreement], below: int, *, secondary: bool) -> list[A
     return [
         Agreement(a.name, 0, 0, 0, hidden=True) if n in hidden else a for n, a in enumerate(rows)
     ]
+
+
+def disclose_themes(report: ThemeReport, *, below: int, for_qa: bool) -> ThemeReport:
+    """The themes report as it may be shown: to QA whole; to anyone else a period of fewer than
+    `below` completed audits is hidden whole, and a theme ticked in fewer than `below` audits is
+    left out of its list (its name alone would point at an audit). No total of the lists is
+    shown, so no secondary suppression is needed; a group's audits are not shown either."""
+    if for_qa:
+        return report
+    return replace(
+        report,
+        month=_period_themes(report.month, below),
+        quarter=_period_themes(report.quarter, below),
+        groups=[_group_top(g, below) for g in report.groups],
+        suppressed_below=below,
+    )
+
+
+def _period_themes(p: PeriodThemes, below: int) -> PeriodThemes:
+    if too_few(p.audits, below):
+        return PeriodThemes(
+            p.label, p.previous_label, 0, 0, [], [], hidden=True, previous_hidden=True
+        )
+    previous_hidden = too_few(p.previous_audits, below)
+    left_out = 0
+
+    def shown(rows: list[RankedTheme]) -> list[RankedTheme]:
+        nonlocal left_out
+        kept = []
+        for t in rows:
+            if too_few(t.audits, below):
+                left_out += 1
+                continue
+            if previous_hidden or too_few(t.previous_audits, below):
+                t = replace(t, previous_audits=0, previous_share=None, previous_hidden=True)
+            kept.append(t)
+        return kept
+
+    strengths, to_improve = shown(p.strengths), shown(p.to_improve)
+    return replace(
+        p,
+        previous_audits=0 if previous_hidden else p.previous_audits,
+        strengths=strengths,
+        to_improve=to_improve,
+        previous_hidden=previous_hidden,
+        left_out=left_out,
+    )
+
+
+def _group_top(g: GroupTop, below: int) -> GroupTop:
+    if too_few(g.audits, below):
+        return GroupTop(g.name, 0, None, None, hidden=True)
+    return replace(
+        g,
+        strength=None if too_few(g.strength_audits, below) else g.strength,
+        to_improve=None if too_few(g.to_improve_audits, below) else g.to_improve,
+    )

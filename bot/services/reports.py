@@ -44,6 +44,7 @@ from cards.digest import (
     meetings_line,
     overrides_hidden_line,
     trend_words,
+    verified_line,
 )
 from storage import digest as figures
 from storage.db import SessionMaker
@@ -123,6 +124,14 @@ def rows(d: Digest) -> Iterator[tuple[str, str, str, str]]:
         yield "actions", a.team, "opened", str(a.opened)
         yield "actions", a.team, "done", str(a.closed)
         yield "actions", a.team, "overdue", str(a.overdue)
+    v = d.verified
+    if v.hidden:
+        yield "verified", "All", "reaudits", hidden
+    elif v.reaudits:
+        yield "verified", "All", "reaudits", str(v.reaudits)
+        yield "verified", "All", "actions", str(v.actions)
+        yield "verified", "All", "done", str(v.done)
+        yield "verified", "All", "verified", str(v.verified)
     f = d.feedback
     yield (
         "feedback",
@@ -278,6 +287,7 @@ def to_markdown(d: Digest, *, made_on: date) -> str:
     out += ["## Inadequate audits: meetings and visits", "", meetings_line(d.meetings), ""]
     out += ["## Actions", ""]
     out += _md_table(*drawn.actions)
+    out += ["## Actions done and verified by re-audit", "", verified_line(d), ""]
     out += ["## Practitioner feedback", ""]
     out.append(feedback_line(d))
     out.append("")
@@ -471,6 +481,10 @@ def to_html(d: Digest, *, made_on: date) -> str:
         f"<p>{_e(meetings_line(d.meetings))}</p></section>"
     )
     sections.append("<section><h2>Actions</h2>" + _html_table(*drawn.actions) + "</section>")
+    sections.append(
+        "<section><h2>Actions done and verified by re-audit</h2>"
+        f"<p>{_e(verified_line(d))}</p></section>"
+    )
     sections.append(
         "<section><h2>Practitioner feedback</h2>"
         f"<p>{_e(feedback_line(d))}</p>" + _html_table(*drawn.feedback) + "</section>"

@@ -11,11 +11,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.payloads import TEXT_LIMIT
 from bot.rules.dates import MAX_AHEAD, a_year_on, parse_day
 from bot.rules.digest import TeamCompliance
-from bot.rules.permissions import team_scope
+from bot.rules.disclosure import disclose_themes
+from bot.rules.permissions import Person, TeamScope, team_scope
 from bot.rules.roles import MANAGERS, Role
+from bot.rules.theme_report import report_periods, top_to_improve
 from bot.rules.workdays import next_working_day, weekdays_of
 from bot.services import flows, tracking
 from bot.services.figures import month_compliance
+from bot.services.practice import practice_for
+from bot.services.theme_report import report_for, titles_of
 from bot.settings import Settings
 from bot.turn import PERSONAL, Command, Reply, Request
 from cards.action_done import action_status_card
@@ -24,6 +28,7 @@ from cards.digest import hidden_text
 from cards.my_actions import my_actions_card
 from cards.names import CardKind, action_subject, extension_subject, page_subject
 from cards.notices import away_card, back_card, error_card, usage_card
+from cards.practice import Theme
 from cards.team import Compliance, TeamView, team_card
 from cards.views import PAGE_SIZE
 from storage import actions, staff, team
@@ -170,6 +175,7 @@ async def team_reply(
         council_wide=not figures.everyone,
         away=away,
         away_total=away_total,
+        learning=await _learning(session, tenant_id, me, scope, today=today, settings=settings),
     )
     waiting = len(extensions) + len(confirmations)
     overdue_count = counted(page.total, "overdue action")
@@ -196,6 +202,38 @@ def _actions_on(view: TeamView) -> list[int]:
     ids += [c.action_id for c in view.confirmations]
     ids += [o.action_id for o in view.overdue]
     return list(dict.fromkeys(ids))
+
+
+async def _learning(
+    session: AsyncSession,
+    tenant_id: str,
+    me: Person,
+    scope: TeamScope,
+    *,
+    today: date,
+    settings: Settings,
+) -> list[Theme]:
+    """A team manager's team's top areas to improve this quarter so far that may be shown
+    (bot.rules.disclosure), each with its learning links from the themes file."""
+    if scope.kind != "team" or scope.id is None:
+        return []
+    practice = practice_for(settings)
+    if not practice.themes:
+        return []
+    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    report = await report_for(
+        session,
+        tenant_id=tenant_id,
+        scope=scope,
+        title="",
+        periods=report_periods(today, so_far=True),
+        zone=zone,
+        titles=titles_of(practice),
+        groups=False,
+    )
+    shown = disclose_themes(report, below=settings.suppress_below, for_qa=Role.QA in me.roles)
+    found = (practice.theme(key) for key in top_to_improve(shown))
+    return [t for t in found if t is not None]
 
 
 def _compliance(c: TeamCompliance) -> Compliance:
