@@ -137,7 +137,9 @@ class Shown(StrEnum):
 
 def item_input(name: str, item: object) -> str:
     """The id of input `name` for item `item` on a card that holds several: "note_12"."""
-    return f"{name}_{item}"
+    # str(), not an f-string: formatting a StrEnum member costs ten times as much, on every
+    # button of every list card.
+    return str.__str__(name) + "_" + str(item)
 
 
 # --- what a posted card shows, so it is found and rebuilt when that changes ------------------

@@ -6,30 +6,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import SessionMaker
-from storage.models import InboundActivity
+from storage.models import InboundActivity, utcnow
 
 
 async def claim(
     *, sessions: SessionMaker, tenant_id: str, conversation_id: str, activity_id: str
 ) -> bool:
-    """True the first time this activity is seen; False for a repeat (or one still running)."""
+    """True the first time this activity is seen; False for a repeat (or one still running).
+    One statement that gives way to a row already there (no exception, no second round trip)."""
     async with sessions() as session:
-        session.add(
-            InboundActivity(
-                tenant_id=tenant_id, conversation_id=conversation_id, activity_id=activity_id
+        connection = await session.connection()
+        table = InboundActivity.__table__  # type: ignore[attr-defined]
+        insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+        done = await connection.execute(
+            insert(table)
+            .values(
+                tenant_id=tenant_id,
+                conversation_id=conversation_id,
+                activity_id=activity_id,
+                received_at=utcnow(),
             )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id", "activity_id"])
         )
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return False
-    return True
+        await session.commit()
+    return bool(done.rowcount)
 
 
 async def release(
@@ -52,14 +58,11 @@ async def remember_response(
     activity_id: str,
     response: dict[str, Any],
 ) -> None:
-    row = (
-        await session.exec(
-            select(InboundActivity).where(*_this(tenant_id, conversation_id, activity_id))
-        )
-    ).first()
-    if row is not None:
-        row.response = response
-        session.add(row)
+    await session.exec(
+        update(InboundActivity)
+        .where(*_this(tenant_id, conversation_id, activity_id))
+        .values(response=response)
+    )
 
 
 async def earlier_response(

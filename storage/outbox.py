@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import and_, delete, event, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -137,17 +138,22 @@ async def record_posted(
     if ref is None:
         return 0
     shown = list(dict.fromkeys(subjects))
-    for subject in shown:
-        session.add(
-            SentCard(
-                tenant_id=tenant_id,
-                subject=subject,
-                conversation_ref_id=ref,
-                activity_id=activity_id,
-                kind=kind,
-                sent_at=at,
-            )
-        )
+    # One statement for the lot, without reading the new ids back (on the hot path of a turn).
+    connection = await session.connection()
+    await connection.execute(
+        sa.insert(SentCard.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "tenant_id": tenant_id,
+                "subject": subject,
+                "conversation_ref_id": ref,
+                "activity_id": activity_id,
+                "kind": kind,
+                "sent_at": at,
+            }
+            for subject in shown
+        ],
+    )
     return len(shown)
 
 

@@ -5,11 +5,14 @@
 
 1. In-process: a session, commands.show_my_actions and the card's JSON, 300 times after warm-up;
    p95 must be ≤ 50 ms.
-2. HTTP: the real app (bot.app.create_app, no credentials) in its own process, the fake connector in
-   another, and a light aiohttp load generator here with N keep-alive clients posting Teams
-   personal-chat "my actions" activities (unique ids) for a fixed time. The same is done against a
-   bare echo bot with the same SDK set-up (bot.app.build_adapter) in alternating rounds; QA Loop must
-   reach ≥ 0.7 × its throughput. A stock SDK echo bot is measured too, for information (DESIGN §13).
+2. HTTP (issue 15): the real app (bot.app.create_app, no credentials) in its own process, the fake
+   connector in another, and a light aiohttp load generator here with N keep-alive clients posting,
+   for a fixed time, (a) Teams personal-chat "my actions" messages (unique ids) and (b) Mark done
+   pressed on `my actions` (adaptiveCard/action invokes, each on an action of the client's own not
+   yet done, so each writes; tests.bench.turns). The same is done against the fixed echo bot (the
+   same SDK set-up, bot.app.build_adapter, answering invokes too) in alternating rounds; QA Loop
+   must reach ≥ 0.5 × its throughput with p95 ≤ 2 × its p95, for each turn. A stock SDK echo bot
+   is measured too, for information (DESIGN §13). p50/p95/p99 and CPU per request are printed.
 
 Exits 1 if a budget is missed or a reply is wrong, 2 if the harness itself fails.
 """
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,11 +43,15 @@ from cards.common import card_json
 from storage import staff as staff_store
 from storage.db import make_engine, make_sessions
 from tests.bench.seed import TARGET_OPEN, TODAY, Seeded, Target, seeded_database
+from tests.bench.turns import invoke_templates, next_invoke
 from tests.chat import payload
 
 ROOT = Path(__file__).resolve().parents[2]
 P95_BUDGET_MS = 50.0
-RATIO_BUDGET = 0.70
+# Issue 15: at least half the fixed echo bot's throughput, p95 no more than twice its p95, for
+# `my actions` typed and for Mark done pressed.
+RATIO_BUDGET = 0.5
+P95_RATIO_BUDGET = 2.0
 EXPECTED_SUMMARY = f"You have {TARGET_OPEN} open actions"
 
 
@@ -201,6 +209,7 @@ class Trial:
     statuses: Counter[int]
     latencies: list[float] = field(default_factory=list)
     received: int = 0
+    turn: str = "message"
 
     @property
     def rps(self) -> float:
@@ -211,10 +220,21 @@ class Trial:
         return self.cpu_s * 1000 / max(self.completed, 1)
 
 
+Bodies = Callable[[int, int, str], bytes]
+
+
+def message_bodies(templates: list[bytes]) -> Bodies:
+    def make(client: int, n: int, tag: str) -> bytes:
+        return templates[client].replace(b"@@ID@@", f"{tag}-{client}-{n}".encode())
+
+    return make
+
+
 async def drive(
-    http: aiohttp.ClientSession, url: str, templates: list[bytes], seconds: float, tag: str
+    http: aiohttp.ClientSession, url: str, bodies: Bodies, clients: int, seconds: float, tag: str
 ) -> tuple[int, float, Counter[int], list[float]]:
-    """Every client posts back-to-back until the deadline; the clock stops when the last answers."""
+    """Every client posts back-to-back until the deadline; the clock stops when the last answers.
+    An invoke's answer must be a card (Mark done shows `my actions` again), or it counts as 500."""
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
     headers = {"Content-Type": "application/json"}
@@ -222,18 +242,20 @@ async def drive(
     deadline = started + seconds
 
     async def client(i: int) -> None:
-        template = templates[i]
         n = 0
         while time.perf_counter() < deadline:
-            body = template.replace(b"@@ID@@", f"{tag}-{i}-{n}".encode())
+            body = bodies(i, n, tag)
             n += 1
             t0 = time.perf_counter()
             async with http.post(url, data=body, headers=headers) as response:
-                await response.read()
-                statuses[response.status] += 1
+                answer = await response.read()
+                status = response.status
+                if status == 200 and b"application/vnd.microsoft.error" in answer:
+                    status = 500
+                statuses[status] += 1
             latencies.append((time.perf_counter() - t0) * 1000)
 
-    await asyncio.gather(*(client(i) for i in range(len(templates))))
+    await asyncio.gather(*(client(i) for i in range(clients)))
     elapsed = time.perf_counter() - started
     return sum(statuses.values()), elapsed, statuses, latencies
 
@@ -242,20 +264,34 @@ async def trial(
     http: aiohttp.ClientSession,
     server: Server,
     connector: Server,
-    templates: list[bytes],
+    turn: Turn,
     profile: Profile,
     tag: str,
 ) -> Trial:
-    await drive(http, server.url, templates, profile.warmup_seconds, f"{tag}-warm")
+    bodies, clients = turn.bodies, turn.clients
+    await drive(http, server.url, bodies, clients, profile.warmup_seconds, f"{tag}-warm")
     before, received_before = await server.stats(), (await connector.stats())["received"]
     completed, seconds, statuses, latencies = await drive(
-        http, server.url, templates, profile.seconds, tag
+        http, server.url, bodies, clients, profile.seconds, tag
     )
     after, received_after = await server.stats(), (await connector.stats())["received"]
     return Trial(
         server.kind, completed, seconds, after["cpu_s"] - before["cpu_s"], statuses, latencies,
-        received_after - received_before,
+        received_after - received_before, turn.name,
     )  # fmt: skip
+
+
+@dataclass
+class Turn:
+    """What the clients send: `my actions` typed (a message), or Mark done pressed (an invoke
+    that writes); each client's n-th body."""
+
+    name: str
+    bodies: Bodies
+    clients: int
+    # The answer's status when all is well: 201 for a message (the reply goes to the connector),
+    # 200 for an invoke (the card comes back in the answer).
+    ok: int
 
 
 @dataclass
@@ -278,11 +314,12 @@ class Aggregate:
     def problems(self) -> list[str]:
         found = []
         for t in self.trials:
-            # 201 is a handled message; QA Loop answers a repeated activity id with 200.
-            bad = {s: n for s, n in t.statuses.items() if s != 201}
+            # 201 is a handled message, 200 an answered invoke (a repeated id would be 200 too).
+            ok = 200 if t.turn == "invoke" else 201
+            bad = {s: n for s, n in t.statuses.items() if s != ok}
             if bad:
-                found.append(f"{t.kind}: HTTP statuses other than 201: {bad}")
-            if t.received != t.completed:
+                found.append(f"{t.kind} {t.turn}: HTTP statuses other than {ok}: {bad}")
+            if t.turn == "message" and t.received != t.completed:
                 found.append(
                     f"{t.kind}: {t.completed} answered but {t.received} replies reached the connector"
                 )
@@ -292,10 +329,13 @@ class Aggregate:
 async def http_benchmark(
     seeded: Seeded, profile: Profile, workdir: Path
 ) -> tuple[dict[str, Aggregate], dict[str, int]]:
+    """Keyed "<server> <turn>": qaloop and the fixed echo bot, alternating, for the message and
+    the invoke; the stock SDK echo once, for the message."""
     log = workdir / "servers.log"
     connector = await Server("connector", log).start()
     servers: list[Server] = []
     try:
+        invokers = invoke_templates(seeded, connector.url, profile.clients)
         qaloop = await Server("qaloop", log, "--db", seeded.url).start()
         servers.append(qaloop)
         echo = await Server("echo", log, "--db", seeded.url).start()
@@ -303,31 +343,44 @@ async def http_benchmark(
         templates = activity_templates(
             seeded.targets, seeded.tenant_id, connector.url, profile.clients
         )
-        results: dict[str, Aggregate] = {k: Aggregate(k, []) for k in ("qaloop", "echo", "stock")}
+        pressed: dict[str, int] = {}
+
+        def presses(client: int, n: int, tag: str) -> bytes:
+            # Each press marks the client's next action done, across trials and warm-ups.
+            key = f"{tag.split('-')[0]}-{client}"
+            k = pressed[key] = pressed.get(key, -1) + 1
+            return next_invoke(invokers, client, k, tag)
+
+        turns = (
+            Turn("message", message_bodies(templates), profile.clients, 201),
+            Turn("invoke", presses, len(invokers), 200),
+        )
+        results: dict[str, Aggregate] = {}
         limits = aiohttp.TCPConnector(limit=profile.clients, force_close=False)
         async with aiohttp.ClientSession(
             connector=limits, timeout=aiohttp.ClientTimeout(total=60)
         ) as http:
             # Alternate, so drift on a shared 2-core machine hits both sides alike.
             for r in range(profile.rounds):
-                for server in (qaloop, echo) if r % 2 == 0 else (echo, qaloop):
-                    t = await trial(
-                        http, server, connector, templates, profile, f"{server.kind}-{r}"
-                    )
-                    results[server.kind].trials.append(t)
-                    print(
-                        f"  round {r + 1}: {t.kind:6} {t.rps:7.1f} req/s  {t.cpu_ms_per_request:5.2f} CPU-ms/req",
-                        flush=True,
-                    )
+                for turn in turns:
+                    for server in (qaloop, echo) if r % 2 == 0 else (echo, qaloop):
+                        t = await trial(
+                            http, server, connector, turn, profile, f"{server.kind}-{r}-{turn.name}"
+                        )
+                        key = f"{server.kind} {turn.name}"
+                        results.setdefault(key, Aggregate(key, [])).trials.append(t)
+                        print(
+                            f"  round {r + 1}: {key:15} {t.rps:7.1f} req/s  "
+                            f"{t.cpu_ms_per_request:5.2f} CPU-ms/req",
+                            flush=True,
+                        )
             for server in servers:
                 await server.stop()
             stock = await Server("stock", log).start()
             servers.append(stock)
-            t = await trial(http, stock, connector, templates, profile, "stock")
-            results["stock"].trials.append(t)
-            print(
-                f"  stock : {t.rps:7.1f} req/s  {t.cpu_ms_per_request:5.2f} CPU-ms/req", flush=True
-            )
+            t = await trial(http, stock, connector, turns[0], profile, "stock")
+            results["stock message"] = Aggregate("stock message", [t])
+            print(f"  stock message  : {t.rps:7.1f} req/s  {t.cpu_ms_per_request:5.2f} CPU-ms/req")
         seen = (await connector.stats())["seen"]
         return results, seen
     finally:
@@ -381,33 +434,36 @@ async def main_async(profile: Profile, use_cache: bool) -> int:
     if wrong:
         failures.append(f"unexpected replies at the connector: {wrong}")
 
-    q, e, s = results["qaloop"], results["echo"], results["stock"]
-    ratio = q.rps / e.rps
     lat_ok = latency.p95 <= P95_BUDGET_MS
-    ratio_ok = ratio >= RATIO_BUDGET
     mark = lambda ok: "OK" if ok else "MISSED"  # noqa: E731
     print()
     print(
         f"my actions in-process: p50 {latency.p50:.1f} ms, p95 {latency.p95:.1f} ms, "
-        f"max {latency.max:.1f} ms (budget {P95_BUDGET_MS:.0f} ms) {mark(lat_ok)}"
+        f"max {latency.max:.1f} ms (budget {P95_BUDGET_MS:.0f} ms) {mark(lat_ok)}; "
+        f"card {latency.card_bytes:,} bytes"
     )
     print(
-        f"HTTP: qaloop {q.rps:.0f} req/s, echo (same set-up) {e.rps:.0f} req/s, ratio {ratio:.2f} "
-        f"(budget ≥ {RATIO_BUDGET:.2f}) {mark(ratio_ok)}; stock SDK echo {s.rps:.0f} req/s"
+        f"{'':16}{'req/s':>8}{'CPU-ms/req':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'× echo':>8}"
     )
-    print(
-        f"(CPU per request, less sensitive to other load: echo/qaloop {e.cpu_ms / q.cpu_ms:.2f}, "
-        f"stock/qaloop {s.cpu_ms / q.cpu_ms:.2f})"
-    )
-    print(f"{'':6}{'req/s':>8}{'CPU-ms/req':>12}{'p50 ms':>9}{'p95 ms':>9}{'× echo':>8}")
-    for agg in (q, e, s):
+    ok = lat_ok
+    for turn in ("message", "invoke"):
+        q, e = results[f"qaloop {turn}"], results[f"echo {turn}"]
+        for agg in (q, e, *([results["stock message"]] if turn == "message" else [])):
+            print(
+                f"{agg.kind:16}{agg.rps:8.0f}{agg.cpu_ms:12.2f}{agg.latency(0.5):9.1f}"
+                f"{agg.latency(0.95):9.1f}{agg.latency(0.99):9.1f}{agg.rps / e.rps:8.2f}"
+            )
+        ratio, p95 = q.rps / e.rps, q.latency(0.95) / e.latency(0.95)
+        turn_ok = ratio >= RATIO_BUDGET and p95 <= P95_RATIO_BUDGET
+        ok = ok and turn_ok
         print(
-            f"{agg.kind:6}{agg.rps:8.0f}{agg.cpu_ms:12.2f}{agg.latency(0.5):9.1f}"
-            f"{agg.latency(0.95):9.1f}{agg.rps / e.rps:8.2f}"
+            f"  {turn}: {ratio:.2f} × the fixed echo bot's throughput (budget ≥ {RATIO_BUDGET}), "
+            f"p95 {p95:.1f} × its p95 (budget ≤ {P95_RATIO_BUDGET:g}) {mark(turn_ok)}; "
+            f"CPU per request echo/qaloop {e.cpu_ms / q.cpu_ms:.2f}"
         )
     for failure in failures:
         print(f"FAILED: {failure}")
-    return 0 if lat_ok and ratio_ok and not failures else 1
+    return 0 if ok and not failures else 1
 
 
 def main() -> None:

@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.app import MAX_BODY, build_adapter
 from bot.settings import Settings
@@ -24,6 +25,22 @@ from bot.settings import Settings
 class EchoBot(ActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """A card press answered with a one-line card naming the verb (the SDK's model, not a
+        dict: DESIGN §13)."""
+        verb = (turn_context.activity.value or {}).get("action", {}).get("verb")
+        card = {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [{"type": "TextBlock", "text": f"Echo: {verb}"}],
+        }
+        return InvokeResponse(
+            status=200,
+            body=AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
+            ),
+        )
 
 
 def _serve(app: web.Application, adapter_key: web.AppKey[CloudAdapter]) -> None:

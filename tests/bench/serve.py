@@ -82,7 +82,7 @@ async def run_connector(max_seconds: float, teams_limits: bool, chaos: str | Non
         await fake.stop()
 
 
-async def run_bot(kind: str, db: str, max_seconds: float) -> None:
+async def run_bot(kind: str, db: str, max_seconds: float, profile: str | None = None) -> None:
     from bot.settings import Settings
 
     if kind == "qaloop":
@@ -108,10 +108,19 @@ async def run_bot(kind: str, db: str, max_seconds: float) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     _reply({"ready": True, "url": f"http://127.0.0.1:{port}/api/messages"})
     try:
         await _control(dict, max_seconds)
     finally:
+        if profiler is not None and profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
         await runner.cleanup()
 
 
@@ -122,6 +131,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--teams-limits", action="store_true")
     parser.add_argument("--chaos", help="tests.fake_connector.Chaos arguments as JSON")
+    parser.add_argument("--profile", help="a bot: write cProfile statistics to this file")
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -133,7 +143,7 @@ def main() -> None:
         if args.kind == "connector":
             asyncio.run(run_connector(args.max_seconds, args.teams_limits, args.chaos))
         else:
-            asyncio.run(run_bot(args.kind, args.db, args.max_seconds))
+            asyncio.run(run_bot(args.kind, args.db, args.max_seconds, args.profile))
     except TimeoutError:
         logging.getLogger(__name__).warning("stopping after --max-seconds")
 
