@@ -22,10 +22,8 @@ from bot.rules.digest import (
     DECLINED_NOT_REASSIGNED,
     GOOD_OR_BETTER,
     GRADES,
-    JUDGEMENTS,
     NO_REASON,
     NOT_DUE,
-    OVERALL,
     RATINGS,
     STANDARDS,
     ActionCount,
@@ -48,7 +46,7 @@ from bot.rules.digest import (
     on_time_cutoffs,
     trend_window,
 )
-from bot.rules.grades import DONE_AUDIT_STATES, ActionState, AuditKind, Grade
+from bot.rules.grades import DONE_AUDIT_STATES, JUDGEMENTS, OVERALL, ActionState, AuditKind, Grade
 from bot.rules.programmes import PROGRAMMES, ProgrammeCount
 from bot.rules.roles import Role
 from storage import tenants
