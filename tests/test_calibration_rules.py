@@ -8,7 +8,7 @@ import pytest
 from bot.rules.calibration import (
     Agreement,
     agreement,
-    case_refs_in,
+    case_ref_words,
     flagged,
     gwet_ac1,
     is_skewed,
@@ -99,5 +99,5 @@ def test_words_that_match_the_case_reference_pattern_are_found() -> None:
 
     text = "Seen at home (c-10001) and C-10001 again; AB123456. Aged 7, 3 siblings, no refs-here."
 
-    assert case_refs_in(text, pattern) == ["C-10001", "AB123456"]
-    assert case_refs_in("A child of 7 seen twice with mum, plan reviewed", pattern) == []
+    assert case_ref_words(text, pattern) == ["C-10001", "AB123456"]
+    assert case_ref_words("A child of 7 seen twice with mum, plan reviewed", pattern) == []

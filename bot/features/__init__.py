@@ -13,6 +13,7 @@ from bot.features import (
     admin,
     allocation,
     briefings,
+    calibration,
     channels,
     digests,
     feedback,
@@ -34,6 +35,7 @@ FEATURES: tuple[Feature, ...] = (
     allocation.FEATURE,
     inadequate.FEATURE,
     moderation.FEATURE,
+    calibration.FEATURE,
     channels.FEATURE,
     people.FEATURE,
 )

@@ -148,7 +148,7 @@ def flagged(figure: Agreement, *, min_pairs: int, below_percent: int) -> bool:
     return figure.pairs >= min_pairs and share is not None and share < below_percent
 
 
-def case_refs_in(text: str, pattern: str) -> list[str]:
+def case_ref_words(text: str, pattern: str) -> list[str]:
     """The words of `text` that the tenant's case-reference pattern matches (as the case import
     and allocation read a reference: upper case, whole word), in order, once each."""
     compiled = re.compile(pattern)
