@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.rules.calibration import DEFAULT_AGREEMENT_PERCENT, DEFAULT_MIN_PAIRS
 from bot.rules.disclosure import SUPPRESS_BELOW
 from bot.rules.retention import Policy
 
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
     # A figure shown to anyone but QA that rests on fewer audits or responses than this reads
     # "fewer than 3" (bot.rules.disclosure).
     suppress_below: int = Field(SUPPRESS_BELOW, ge=1)
+    # Calibration (bot.rules.calibration): an auditor's or a standard's agreement with the
+    # moderators' blind grades is flagged once it rests on this many pairs and is under this
+    # exact-agreement percentage.
+    calibration_min_pairs: int = Field(DEFAULT_MIN_PAIRS, ge=1)
+    calibration_agreement_percent: int = Field(DEFAULT_AGREEMENT_PERCENT, ge=1, le=100)
     # The council's own weekly step guide (Markdown, see bot/content/step_guide.md); unset, the
     # guide shipped with QA Loop. Read afresh for every guide, so an edit needs no restart.
     step_guide_file: Path | None = None

@@ -27,7 +27,6 @@ from microsoft_teams.cards import (
 
 from bot.rules.deadlines import DEFAULT_DEADLINES, Deadlines
 from bot.rules.digest import (
-    OVERALL,
     RATING_LABELS,
     RATINGS,
     STANDARDS,
@@ -39,7 +38,7 @@ from bot.rules.digest import (
     share,
 )
 from bot.rules.disclosure import fewer_than
-from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, AuditKind, Grade
+from bot.rules.grades import GRADE_LABELS, OVERALL, STANDARD_LABELS, AuditKind, Grade
 from bot.rules.programmes import Progress
 from bot.rules.theme_report import ThemeReport
 from cards.common import counted, heading, label, literal, new_card, note, run, section

@@ -50,8 +50,11 @@ class CardVerb(StrEnum):
     GIVE_FEEDBACK = "give_feedback"
     SUBMIT_FEEDBACK = "submit_feedback"
     EDIT_FEEDBACK = "edit_feedback"
-    # Moderation.
+    # Moderation: the moderator's own grades first (blind), then the grades agreed.
     MODERATE_AUDIT = "moderate_audit"
+    AGREE_GRADES = "agree_grades"
+    # Calibration: an auditor grades QA's exercise.
+    GRADE_CALIBRATION = "grade_calibration"
     # Channels.
     USE_CHANNEL = "use_channel"
     # People who leave: their manager passes their actions on.
@@ -92,6 +95,7 @@ class CardKind(StrEnum):
     CHILD_VISIT_DUE = "child_visit_due"
     MODERATION_REQUEST = "moderation_request"
     MODERATION_OUTCOME = "moderation_outcome"
+    CALIBRATION_REQUEST = "calibration_request"
     STEP_GUIDE = "step_guide"
     QA_DIGEST = "qa_digest"
     QA_QUARTERLY = "qa_quarterly"

@@ -235,6 +235,49 @@ class Moderation(SQLModel, table=True):
     updated_at: datetime | None = _changed()
 
 
+class ModerationGrade(SQLModel, table=True):
+    """One judgement of a blind moderation (a standard, or "overall"): the moderator's own grade,
+    given before they were shown the auditor's; the auditor's grade as it was then shown; and
+    the grade agreed once both were seen."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "moderation_id", "judgement"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    moderation_id: int = Field(foreign_key="moderation.id", index=True)
+    judgement: str = Field(max_length=16)
+    # None where the auditor left the standard ungraded: no pair to compare.
+    auditor_grade: str | None = Field(default=None, max_length=24)
+    moderator_grade: str = Field(max_length=24)
+    agreed_grade: str | None = Field(default=None, max_length=24)
+
+
+class CalibrationExercise(SQLModel, table=True):
+    """QA's calibration exercise: one anonymised case's evidence summary sent to every auditor."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    summary: str = Field(max_length=2000)
+    created_by: int = Field(foreign_key="staff.id")
+    created_at: datetime = _ts()
+
+
+class CalibrationResponse(SQLModel, table=True):
+    """An auditor the exercise was sent to, and their grade for each standard once sent."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "exercise_id", "auditor_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    exercise_id: int = Field(foreign_key="calibrationexercise.id", index=True)
+    auditor_id: int = Field(foreign_key="staff.id")
+    grade_heart: str | None = Field(default=None, max_length=24)
+    grade_assessment: str | None = Field(default=None, max_length=24)
+    grade_plans: str | None = Field(default=None, max_length=24)
+    grade_records: str | None = Field(default=None, max_length=24)
+    grade_oversight: str | None = Field(default=None, max_length=24)
+    grade_strengths: str | None = Field(default=None, max_length=24)
+    graded_at: datetime | None = _ts(nullable=True)
+
+
 class AuditTheme(SQLModel, table=True):
     """A practice theme the auditor saw in an audit, as a strength or an area to improve."""
 

@@ -1,5 +1,5 @@
-"""Queries behind moderation: the month's candidates and sample, each moderator's request, and
-the decision with its audit-log rows."""
+"""Queries behind moderation: the month's candidates and sample, each moderator's request, their
+blind grades and the decision, with its audit-log rows."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.rules.grades import DONE_AUDIT_STATES, AuditState, Standard
 from bot.rules.moderation import Candidate
 from bot.rules.roles import Role
-from cards.moderation import AuditToModerate, Decision
+from cards.moderation import AuditToModerate, Decision, Judged
 from storage import audit_log
 from storage.db import locked
-from storage.models import Audit, Case, Moderation, ModerationSample, Staff
+from storage.models import Audit, Case, Moderation, ModerationGrade, ModerationSample, Staff
 
 # Completed audits stay candidates once moderated, so the month's list (and its fingerprint)
 # is the same whenever it is read again.
@@ -200,11 +200,25 @@ async def moderation_of(
     return (await session.exec(query)).first()
 
 
+async def blind_grades(
+    *, session: AsyncSession, tenant_id: str, moderation_id: int
+) -> dict[str, ModerationGrade]:
+    """The moderator's own grades sent so far, by judgement; empty until they send them."""
+    rows = await session.exec(
+        select(ModerationGrade).where(
+            ModerationGrade.tenant_id == tenant_id,
+            ModerationGrade.moderation_id == moderation_id,
+        )
+    )
+    return {row.judgement: row for row in rows.all()}
+
+
 async def decision_of(
     *, session: AsyncSession, tenant_id: str, moderation: Moderation, zone: ZoneInfo
 ) -> Decision | None:
     if moderation.decided_at is None or moderation.agreement is None:
         return None
+    assert moderation.id is not None
     name = (
         await session.exec(
             select(Staff.display_name).where(
@@ -212,11 +226,52 @@ async def decision_of(
             )
         )
     ).one()
+    grades = await blind_grades(session=session, tenant_id=tenant_id, moderation_id=moderation.id)
     return Decision(
         moderator_name=name,
         agreement=dict(moderation.agreement),
         comment=moderation.comment,
         decided_at=moderation.decided_at.astimezone(zone),
+        grades={
+            key: Judged(row.auditor_grade, row.moderator_grade, row.agreed_grade)
+            for key, row in grades.items()
+        },
+    )
+
+
+def record_blind_grades(
+    session: AsyncSession,
+    moderation: Moderation,
+    *,
+    auditor: Mapping[str, str | None],
+    moderator: Mapping[str, str],
+    actor_id: int,
+    now: datetime,
+) -> None:
+    """The moderator's own grades, each beside the auditor's as they are about to be shown."""
+    assert moderation.id is not None
+    session.add_all(
+        ModerationGrade(
+            tenant_id=moderation.tenant_id,
+            moderation_id=moderation.id,
+            judgement=key,
+            auditor_grade=auditor.get(key),
+            moderator_grade=grade,
+        )
+        for key, grade in moderator.items()
+    )
+    audit_log.record(
+        session,
+        tenant_id=moderation.tenant_id,
+        actor_id=actor_id,
+        event="moderation.graded",
+        entity="moderation",
+        entity_id=moderation.id,
+        after={
+            "audit_id": moderation.audit_id,
+            "grades": dict(moderator),
+            "graded_at": now.isoformat(),
+        },
     )
 
 
@@ -225,13 +280,19 @@ def decide(
     moderation: Moderation,
     audit: Audit,
     *,
-    agreement: Mapping[str, bool],
+    grades: Mapping[str, ModerationGrade],
+    agreed: Mapping[str, str],
     comment: str | None,
     actor_id: int,
     now: datetime,
 ) -> None:
-    """Store the moderator's agreement and mark the audit moderated, with a log row for each."""
-    moderation.agreement = dict(agreement)
+    """Store the agreed grades and the moderator's agreement (their own grade, given blind,
+    matching the auditor's), and mark the audit moderated, with a log row for each."""
+    for key, row in grades.items():
+        row.agreed_grade = agreed[key]
+        session.add(row)
+    agreement = {key: row.moderator_grade == row.auditor_grade for key, row in grades.items()}
+    moderation.agreement = agreement
     moderation.comment = comment
     moderation.decided_at = now
     session.add(moderation)
@@ -242,7 +303,12 @@ def decide(
         event="moderation.decided",
         entity="moderation",
         entity_id=moderation.id,
-        after={"audit_id": audit.id, "agreement": dict(agreement), "decided_at": now.isoformat()},
+        after={
+            "audit_id": audit.id,
+            "agreement": agreement,
+            "agreed": dict(agreed),
+            "decided_at": now.isoformat(),
+        },
     )
     before = audit.state
     audit.state = AuditState.MODERATED.value

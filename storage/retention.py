@@ -25,6 +25,7 @@ from storage.models import (
     Feedback,
     FeedbackVersion,
     Moderation,
+    ModerationGrade,
     SentCard,
     Staff,
     UTCDateTime,
@@ -226,6 +227,10 @@ async def closed_audits(
         )
         gone["feedback"] += await _rows(
             session, delete(Feedback).where(col(Feedback.audit_id).in_(chunk))
+        )
+        moderations = select(Moderation.id).where(col(Moderation.audit_id).in_(chunk))
+        await session.exec(
+            delete(ModerationGrade).where(col(ModerationGrade.moderation_id).in_(moderations))
         )
         gone["moderations"] += await _rows(
             session, delete(Moderation).where(col(Moderation.audit_id).in_(chunk))

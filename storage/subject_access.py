@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 # the parent, the parent table).
 _BELONGING = (
     ("feedbackversion", "feedback_id", "feedback"),
+    ("moderationgrade", "moderation_id", "moderation"),
     ("deliveryattempt", "delivery_id", "delivery"),
     ("sentcard", "conversation_ref_id", "conversationref"),
 )

@@ -11,8 +11,15 @@ from sqlmodel import col, select
 
 from storage.db import SessionMaker, make_engine, transaction
 from storage.migrate import alembic_config
-from storage.models import Action, Audit
-from tests.helpers import add_action, small_council
+from storage.models import (
+    Action,
+    Audit,
+    CalibrationExercise,
+    CalibrationResponse,
+    Moderation,
+    ModerationGrade,
+)
+from tests.helpers import add_action, add_assigned_audit, audit_council, small_council
 
 
 async def migrate(database_url: str, step: str, revision: str) -> None:
@@ -77,3 +84,55 @@ async def test_0004_moves_the_visit_day_out_of_the_note_onto_the_audit(
         "not yet": (None, None),
         "other": ("Visited on Mon 23 Nov 2026: the plan is updated", None),
     }
+
+
+async def test_0017_adds_blind_grades_and_exercises_and_keeps_moderations(
+    database_url: str, sessions: SessionMaker
+) -> None:
+    council = await audit_council(sessions)
+    audit = await add_assigned_audit(
+        sessions, council, auditor="alex", due_on=date(2026, 11, 20), state="moderated"
+    )
+    decided = datetime(2026, 11, 25, 10, 2, tzinfo=UTC)
+    async with transaction(sessions) as session:
+        # As moderation was before it was blind: agree / disagree only.
+        session.add(
+            Moderation(
+                tenant_id=council.tenant_id,
+                audit_id=audit.id or 0,
+                moderator_id=council.id("patti"),
+                month="2026-11",
+                agreement={"heart": True, "overall": False},
+                decided_at=decided,
+            )
+        )
+    await migrate(database_url, "downgrade", "0015")
+
+    await migrate(database_url, "upgrade", "head")
+
+    async with transaction(sessions) as session:
+        [moderation] = (await session.exec(select(Moderation))).all()
+        assert moderation.agreement == {"heart": True, "overall": False}
+        assert moderation.decided_at == decided
+        assert (await session.exec(select(ModerationGrade))).all() == []
+        session.add(
+            ModerationGrade(
+                tenant_id=council.tenant_id,
+                moderation_id=moderation.id or 0,
+                judgement="heart",
+                auditor_grade="good",
+                moderator_grade="good",
+            )
+        )
+        exercise = CalibrationExercise(
+            tenant_id=council.tenant_id, summary="A boy, 9", created_by=council.id("patti")
+        )
+        session.add(exercise)
+        await session.flush()
+        session.add(
+            CalibrationResponse(
+                tenant_id=council.tenant_id,
+                exercise_id=exercise.id or 0,
+                auditor_id=council.id("alex"),
+            )
+        )

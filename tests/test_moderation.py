@@ -1,5 +1,6 @@
 """Moderation on a real database: the monthly sample job (run keys, the stored seed, the cards to
-moderators, `qaloop run-job`) and the moderator's card over HTTP."""
+moderators, `qaloop run-job`) and blind moderation over HTTP: the moderator's own grades before
+the auditor's are shown, then the agreed grades; the wrong person at each step."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from bot.features import CATALOGUE
 from bot.rules.moderation import Candidate, draw_sample, fingerprint
 from bot.settings import Settings
 from cards.common import card_json
-from cards.moderation import moderation_card
+from cards.moderation import agree_grades_card, moderation_card
 from jobs.runs import JobDeps, run_job
 from jobs.scheduler import scheduled_at
 from storage import moderation
 from storage.conversations import save_reference
 from storage.db import SessionMaker, transaction
-from storage.models import Audit, JobRun, Moderation, ModerationSample
-from tests.chat import ALEX, DIEGO, PATTI, Chat, card_text, nodes, press
+from storage.models import Audit, JobRun, Moderation, ModerationGrade, ModerationSample
+from tests.chat import ALEX, DIEGO, PATTI, Chat, buttons, card_text, inputs, nodes, press
 from tests.helpers import (
     NOW,
     TODAY,
@@ -30,6 +31,7 @@ from tests.helpers import (
     Clock,
     add_assigned_audit,
     audit_council,
+    audit_row,
     everyone_says_hello,
     logged,
     queued,
@@ -267,7 +269,7 @@ async def test_a_dry_run_from_the_command_line_stores_and_queues_nothing(
     assert len(await moderations(sessions)) == 3
 
 
-# The moderator's card
+# The moderator's cards: their own grades blind, then the grades agreed
 
 
 async def sent_for_moderation(sessions: SessionMaker, council: AuditCouncil) -> Audit:
@@ -291,74 +293,195 @@ async def sent_for_moderation(sessions: SessionMaker, council: AuditCouncil) -> 
     return audit
 
 
-def decide(audit_id: int, disagree: tuple[str, ...] = (), comment: str = "") -> dict[str, Any]:
-    data: dict[str, Any] = {"action": "moderate_audit", "audit_id": audit_id, "comment": comment}
-    for key in ("heart", "assessment", "plans", "records", "oversight", "strengths", "overall"):
-        data[f"agree_{key}"] = "disagree" if key in disagree else "agree"
-    return data
+# Patti's own view of Alex's audit: a grade kinder on oversight (Alex: inadequate) and harsher
+# overall (Alex: good).
+PATTI_GRADES = {
+    "heart": "good",
+    "assessment": "good",
+    "plans": "requires_improvement",
+    "records": "good",
+    "oversight": "requires_improvement",
+    "strengths": "outstanding",
+    "overall": "requires_improvement",
+}
+ALEX_GRADES = {**{k.removeprefix("grade_"): v for k, v in GRADES.items()}, "overall": "good"}
 
 
-async def test_patti_moderates_the_audit_and_alex_hears_the_outcome(
-    chat: Chat, sessions: SessionMaker
+def own_grades(audit_id: int, grades: dict[str, str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"action": "moderate_audit", "audit_id": audit_id}
+    return data | {f"grade_{k}": v for k, v in (grades or PATTI_GRADES).items()}
+
+
+def agreed(audit_id: int, grades: dict[str, str], comment: str = "") -> dict[str, Any]:
+    data: dict[str, Any] = {"action": "agree_grades", "audit_id": audit_id, "comment": comment}
+    return data | {f"agreed_{k}": v for k, v in grades.items()}
+
+
+async def grade_rows(sessions: SessionMaker) -> list[ModerationGrade]:
+    async with sessions() as session:
+        rows = await session.exec(select(ModerationGrade).order_by(col(ModerationGrade.id)))
+        return list(rows.all())
+
+
+def grade_words(card: dict[str, Any]) -> str:
+    """The card's visible text and input labels and values: all but the grades on offer."""
+    found = [card_text(card)]
+    for e in nodes(card):
+        if str(e.get("type", "")).startswith("Input."):
+            found += [str(e.get("label", "")), str(e.get("value", ""))]
+    return "\n".join(found)
+
+
+async def test_the_request_keeps_the_auditor_s_grades_from_the_moderator(
+    sessions: SessionMaker, settings: Settings
+) -> None:
+    council = await audit_council(sessions)
+    await november(sessions, council)
+    await give_chats(sessions, council, "patti")
+    await run_job(JOB, sessions=sessions, settings=settings, now=FIRST_OF_DECEMBER)
+
+    cards = await queued(sessions, "moderation_request")
+
+    assert len(cards) == 3
+    for card in (c.card for c in cards):
+        shown = grade_words(card)
+        assert "Grade it yourself from the case record first." in shown
+        for grade in ("Outstanding", "Good", "Requires improvement", "Inadequate"):
+            assert grade not in shown
+        assert "Oversight gap" not in shown  # the limiting reason says which way Alex went
+        fields = inputs(card)
+        assert set(fields) == {f"grade_{k}" for k in ALEX_GRADES}
+        assert all(f.get("value") is None and f["isRequired"] for f in fields.values())
+        assert [b["title"] for b in buttons(card)] == ["Send my grades"]
+
+
+async def test_patti_grades_blind_then_sees_both_and_records_the_agreed_grades(
+    chat: Chat, sessions: SessionMaker, clock: Clock
 ) -> None:
     council = await audit_council(sessions)
     audit = await sent_for_moderation(sessions, council)
     assert audit.id is not None
     await everyone_says_hello(chat)
-    comment = "Oversight should be [inadequate](https://x.test) overall"
+    patti = chat.person(PATTI)
 
-    pressed = await press(chat, decide(audit.id, ("oversight", "overall"), comment), who=PATTI)
+    mine = await patti.presses(own_grades(audit.id))
 
-    text = pressed.text
-    assert "Moderated ✓" in text
-    assert "By Patti Fernandez, today at 10:02: agreed with 5 of 7 grades." in text
-    assert "Disagree ✗  Regular management oversight: Inadequate" in text
-    assert "Agree ✓  Strengths-based approach: Outstanding" in text
-    assert comment in text
-    assert "I've told Alex Wilber." in text
-    [row] = await moderations(sessions)
-    assert row.decided_at == NOW and row.comment == comment
-    assert row.agreement == {
-        "heart": True,
-        "assessment": True,
-        "plans": True,
-        "records": True,
-        "oversight": False,
-        "strengths": True,
-        "overall": False,
+    assert mine.error is None and mine.card is not None
+    text = mine.text
+    assert "Agree the grades" in text
+    assert "Your grades matched the auditor's on 5 of 7." in text
+    assert "Regular management oversight: auditor Inadequate · you Requires improvement ≠" in text
+    assert "Overall grade: auditor Good · you Requires improvement ≠" in text
+    assert "Strengths-based approach: auditor Outstanding · you Outstanding ✓" in text
+    # Now, and not before, the auditor's reasoning.
+    assert "Oversight gap was [one](https://x.test) supervision" in text
+    values = {k: f.get("value") for k, f in inputs(mine.card).items()}
+    assert values["agreed_heart"] == "good" and values["agreed_strengths"] == "outstanding"
+    assert values["agreed_oversight"] is None and values["agreed_overall"] is None
+    rows = await grade_rows(sessions)
+    assert {r.judgement: (r.auditor_grade, r.moderator_grade, r.agreed_grade) for r in rows} == {
+        k: (ALEX_GRADES[k], PATTI_GRADES[k], None) for k in ALEX_GRADES
     }
-    async with sessions() as session:
-        stored = await session.get(Audit, audit.id)
-    assert stored is not None and stored.state == "moderated"
+    [graded] = await logged(sessions, "moderation.graded")
+    assert graded.actor_id == council.id("patti") and graded.after["grades"] == PATTI_GRADES
+    [row] = await moderations(sessions)
+    assert row.decided_at is None
+    clock.now = NOW + timedelta(minutes=20)
+
+    settled = {**PATTI_GRADES, "oversight": "inadequate"}
+    comment = "Overall [requires improvement](https://x.test): plans drift"
+    done = await patti.presses(agreed(audit.id, settled, comment))
+
+    text = done.text
+    assert "Moderated ✓" in text
+    assert "By Patti Fernandez, today at 10:22: the moderator's own grades matched" in text
+    assert "on 5 of 7 grades." in text
+    assert (
+        "Regular management oversight: auditor Inadequate · moderator Requires improvement"
+        " · agreed Inadequate ≠"
+    ) in text
+    assert comment in text and "I've told Alex Wilber." in text
+    rows = await grade_rows(sessions)
+    assert {r.judgement: r.agreed_grade for r in rows} == settled
+    [row] = await moderations(sessions)
+    assert row.decided_at == NOW + timedelta(minutes=20) and row.comment == comment
+    assert row.agreement == {k: ALEX_GRADES[k] == PATTI_GRADES[k] for k in ALEX_GRADES}
+    stored = await audit_row(sessions, audit.id)
+    assert stored.state == "moderated"
     [changed] = await logged(sessions, "audit.moderated")
     assert changed.before == {"state": "completed"} and changed.after == {"state": "moderated"}
-    assert changed.actor_id == council.id("patti")
-    assert len(await logged(sessions, "moderation.decided")) == 1
+    [decided] = await logged(sessions, "moderation.decided")
+    assert decided.actor_id == council.id("patti") and decided.after["agreed"] == settled
     [outcome] = await queued(sessions, "moderation_outcome")
     assert outcome.recipient_staff_id == council.id("alex")
     assert outcome.summary == "One of your audits has been moderated"
-    assert "C-2" not in outcome.summary
-    assert "agreed with 5 of 7 grades" in card_text(outcome.card)
+    told = card_text(outcome.card)
+    assert "Overall grade: auditor Good · moderator Requires improvement · agreed" in told
 
 
-async def test_a_disagreement_needs_a_comment_and_the_form_keeps_the_choices(
+async def test_the_agreed_grades_wait_for_the_moderator_s_own(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    """A forged or early press of "Record agreed grades" changes nothing: the moderator's
+    own grades come first, or they would not be blind."""
+    council = await audit_council(sessions)
+    audit = await sent_for_moderation(sessions, council)
+    assert audit.id is not None
+
+    early = await chat.person(PATTI).presses(agreed(audit.id, ALEX_GRADES))
+
+    assert early.error == (
+        "Please send your own grades first: you'll see the auditor's once you have. "
+        "Nothing was changed."
+    )
+    assert await grade_rows(sessions) == []
+    assert (await moderations(sessions))[0].decided_at is None
+    [refusal] = await logged(sessions, "refused.agree_grades")
+    assert refusal.after == {"reason": "not_graded"}
+
+
+async def test_own_grades_stand_once_sent(chat: Chat, sessions: SessionMaker) -> None:
+    council = await audit_council(sessions)
+    audit = await sent_for_moderation(sessions, council)
+    assert audit.id is not None
+    patti = chat.person(PATTI)
+    await patti.presses(own_grades(audit.id))
+
+    again = await patti.presses(own_grades(audit.id, ALEX_GRADES))
+
+    assert "You've sent your grades already; here they are beside the auditor's." in again.text
+    assert "you Requires improvement ≠" in again.text
+    assert {r.judgement: r.moderator_grade for r in await grade_rows(sessions)} == PATTI_GRADES
+    assert len(await logged(sessions, "moderation.graded")) == 1
+    [refusal] = await logged(sessions, "refused.moderate_audit")
+    assert refusal.after == {"reason": "already_graded"}
+
+
+async def test_an_agreed_grade_other_than_the_auditor_s_needs_a_comment(
     chat: Chat, sessions: SessionMaker
 ) -> None:
     council = await audit_council(sessions)
     audit = await sent_for_moderation(sessions, council)
     assert audit.id is not None
+    patti = chat.person(PATTI)
+    await patti.presses(own_grades(audit.id))
 
-    pressed = await press(chat, decide(audit.id, ("plans",)), who=PATTI)
+    pressed = await patti.presses(agreed(audit.id, PATTI_GRADES))
 
     assert pressed.error is None
-    assert "Please say in the comment why you disagree." in pressed.text
-    choices = _inputs(pressed.card)
-    assert choices["agree_plans"] == "disagree" and choices["agree_heart"] == "agree"
-    [row] = await moderations(sessions)
-    assert row.decided_at is None
-    assert (await logged(sessions, "refused.moderate_audit"))[0].after == {
-        "reason": "comment_needed"
-    }
+    assert "Please say in the comment why an agreed grade differs from the auditor's." in (
+        pressed.text
+    )
+    assert pressed.card is not None
+    values = {k: f.get("value") for k, f in inputs(pressed.card).items()}
+    assert values["agreed_oversight"] == "requires_improvement"
+    assert {r.agreed_grade for r in await grade_rows(sessions)} == {None}
+    assert (await moderations(sessions))[0].decided_at is None
+    [refusal] = await logged(sessions, "refused.agree_grades")
+    assert refusal.after == {"reason": "comment_needed"}
+    # The auditor's grades agreed throughout need no comment.
+    done = await patti.presses(agreed(audit.id, ALEX_GRADES))
+    assert "Moderated ✓" in done.text
 
 
 async def test_a_second_press_says_already_moderated_and_changes_nothing(
@@ -367,34 +490,51 @@ async def test_a_second_press_says_already_moderated_and_changes_nothing(
     council = await audit_council(sessions)
     audit = await sent_for_moderation(sessions, council)
     assert audit.id is not None
-    await press(chat, decide(audit.id), who=PATTI)
+    patti = chat.person(PATTI)
+    await patti.presses(own_grades(audit.id, ALEX_GRADES))
+    await patti.presses(agreed(audit.id, ALEX_GRADES))
     clock.now = NOW + timedelta(hours=1)
 
-    again = await press(chat, decide(audit.id, ("heart",), "Changed my mind"), who=PATTI)
+    again = await patti.presses(agreed(audit.id, PATTI_GRADES, "Changed my mind"))
+    regraded = await patti.presses(own_grades(audit.id))
 
-    assert "Already moderated. Nothing was changed." in again.text
-    assert "agreed with 7 of 7 grades" in again.text
+    for pressed in (again, regraded):
+        assert "Already moderated. Nothing was changed." in pressed.text
+        assert "matched the auditor's on 7 of 7 grades" in pressed.text
     [row] = await moderations(sessions)
     assert row.decided_at == NOW and row.comment is None
+    assert {r.agreed_grade for r in await grade_rows(sessions)} == set(ALEX_GRADES.values())
     assert len(await logged(sessions, "moderation.decided")) == 1
 
 
-async def test_only_the_moderator_it_was_sent_to_may_moderate(
+async def test_only_the_moderator_it_was_sent_to_may_press_either_button(
     chat: Chat, sessions: SessionMaker
 ) -> None:
     council = await audit_council(sessions)
     audit = await sent_for_moderation(sessions, council)
     assert audit.id is not None
-
-    auditor = await press(chat, decide(audit.id), who=ALEX)
-    other = await press(chat, decide(audit.id), who=DIEGO)
-
     message = "Only the moderator this audit was sent to can moderate it."
-    assert auditor.error == message and other.error == message
+
+    # Alex is the auditor; Diego another auditor.
+    for who in (ALEX, DIEGO):
+        pressed = await chat.person(who).presses(own_grades(audit.id))
+        assert pressed.error == message
+    assert await grade_rows(sessions) == []
+    await chat.person(PATTI).presses(own_grades(audit.id))
+    for who in (ALEX, DIEGO):
+        pressed = await chat.person(who).presses(agreed(audit.id, ALEX_GRADES))
+        assert pressed.error == message
+
+    assert {r.agreed_grade for r in await grade_rows(sessions)} == {None}
+    assert {r.moderator_grade for r in await grade_rows(sessions)} == set(PATTI_GRADES.values())
     [row] = await moderations(sessions)
     assert row.decided_at is None
-    denials = await logged(sessions, "denied.moderate_audit")
-    assert [d.actor_id for d in denials] == [council.id("alex"), council.id("diego")]
+    assert (await audit_row(sessions, audit.id)).state == "completed"
+    people = [council.id("alex"), council.id("diego")]
+    for verb in ("moderate_audit", "agree_grades"):
+        denials = await logged(sessions, f"denied.{verb}")
+        assert [d.actor_id for d in denials] == people
+        assert all(d.after == {"reason": "not_moderator"} for d in denials)
 
 
 async def test_a_stale_card_for_a_cancelled_audit_changes_nothing(
@@ -409,14 +549,15 @@ async def test_a_stale_card_for_a_cancelled_audit_changes_nothing(
         row.state = "cancelled"
         session.add(row)
 
-    pressed = await press(chat, decide(audit.id), who=PATTI)
-    unknown = await press(chat, decide(audit.id + 100), who=PATTI)
+    pressed = await press(chat, own_grades(audit.id), who=PATTI)
+    unknown = await press(chat, own_grades(audit.id + 100), who=PATTI)
 
     assert pressed.error == "This audit is cancelled now, so it can't be moderated."
     assert unknown.error == (
         "This audit isn't in a moderation sample, so there is nothing to moderate."
     )
     assert (await moderations(sessions))[0].decided_at is None
+    assert await grade_rows(sessions) == []
 
 
 async def test_a_malformed_moderation_is_refused(chat: Chat, sessions: SessionMaker) -> None:
@@ -424,16 +565,20 @@ async def test_a_malformed_moderation_is_refused(chat: Chat, sessions: SessionMa
     audit = await sent_for_moderation(sessions, council)
     assert audit.id is not None
 
-    pressed = await press(chat, decide(audit.id) | {"agree_heart": "maybe"}, who=PATTI)
+    pressed = await press(chat, own_grades(audit.id) | {"grade_heart": "maybe"}, who=PATTI)
+    # A card from before moderation was blind: agree / disagree, no grades.
+    old = {"action": "moderate_audit", "audit_id": audit.id, "agree_heart": "agree"}
+    older = await press(chat, old, who=PATTI)
 
-    assert pressed.error == "Please choose Agree or Disagree for each grade. Nothing was changed."
-    assert (await moderations(sessions))[0].decided_at is None
-    assert len(await logged(sessions, "refused.bad_payload")) == 1
+    for refused in (pressed, older):
+        assert refused.error == (
+            "Please choose a grade for each standard and overall. Nothing was changed."
+        )
+    assert await grade_rows(sessions) == []
+    assert len(await logged(sessions, "refused.bad_payload")) == 2
 
 
-async def test_the_card_shows_grades_and_the_limiting_reason_literally(
-    sessions: SessionMaker,
-) -> None:
+async def test_the_agree_card_shows_the_limiting_reason_literally(sessions: SessionMaker) -> None:
     council = await audit_council(sessions)
     audit = await sent_for_moderation(sessions, council)
     assert audit.id is not None
@@ -444,20 +589,13 @@ async def test_the_card_shows_grades_and_the_limiting_reason_literally(
             )
         )[audit.id]
 
-    card = card_json(moderation_card(shown, today=TODAY))
+    blind = card_json(moderation_card(shown, today=TODAY))
+    both = card_json(agree_grades_card(shown, PATTI_GRADES, today=TODAY))
 
-    text = card_text(card)
-    assert "C-20001 · Collaborative audit" in text
-    assert "Audited by Alex Wilber, completed Fri 20 Nov" in text
-    assert "Oversight gap was [one](https://x.test) supervision" in text
-    labels = {e["id"]: e["label"] for e in nodes(card) if e.get("type") == "Input.ChoiceSet"}
-    assert labels["agree_oversight"] == "Regular management oversight: Inadequate"
-    assert labels["agree_overall"] == "Overall grade: Good"
-    assert all(e.get("value") == "agree" for e in nodes(card) if e.get("type") == "Input.ChoiceSet")
-    assert card["actions"][0]["data"] == {"action": "moderate_audit", "audit_id": audit.id}
-
-
-def _inputs(card: Any) -> dict[str, Any]:
-    return {
-        e["id"]: e.get("value") for e in nodes(card) if str(e.get("type", "")).startswith("Input.")
-    }
+    for card in (blind, both):
+        assert "C-20001 · Collaborative audit" in card_text(card)
+        assert "Audited by Alex Wilber, completed Fri 20 Nov" in card_text(card)
+    assert "Oversight gap" not in grade_words(blind)
+    assert "Oversight gap was [one](https://x.test) supervision" in card_text(both)
+    assert blind["actions"][0]["data"] == {"action": "moderate_audit", "audit_id": audit.id}
+    assert both["actions"][0]["data"] == {"action": "agree_grades", "audit_id": audit.id}

@@ -13,6 +13,7 @@ from bot.features import (
     admin,
     allocation,
     briefings,
+    calibration,
     channels,
     digests,
     feedback,
@@ -36,6 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     allocation.FEATURE,
     inadequate.FEATURE,
     moderation.FEATURE,
+    calibration.FEATURE,
     channels.FEATURE,
     people.FEATURE,
 )

@@ -16,7 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.rules.deadlines import Timeliness, meeting_due, timeliness
-from bot.rules.grades import ActionState, AuditState, Grade, Standard
+from bot.rules.grades import JUDGEMENTS, OVERALL, ActionState, AuditState, Grade, Standard
 from bot.rules.programmes import NO_TARGETS, ProgrammeCount, Progress, Targets, programme_progress
 from bot.rules.reaudit import is_done, is_verified
 from bot.rules.workdays import is_first_working_day_of_month
@@ -26,9 +26,6 @@ QUARTER_STARTS = (1, 4, 7, 10)
 GOOD_OR_BETTER = (Grade.OUTSTANDING, Grade.GOOD)
 GRADES = tuple(Grade)
 STANDARDS = tuple(Standard)
-# A moderator agrees or not with each standard and with the overall grade.
-OVERALL = "overall"
-JUDGEMENTS = (*(s.value for s in Standard), OVERALL)
 RATINGS = ("involved", "helped_see_good", "understand_grade", "actions_clear")
 RATING_LABELS = {
     "involved": "I was involved",

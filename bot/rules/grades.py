@@ -25,6 +25,11 @@ STANDARD_LABELS = {
 }
 
 
+# What a moderator judges, in the order shown: each standard, then the overall grade.
+OVERALL = "overall"
+JUDGEMENTS = (*(s.value for s in Standard), OVERALL)
+
+
 class Grade(StrEnum):
     """In order, best first."""
 

@@ -42,6 +42,9 @@ class Column:
 
 
 _GRADE = "outstanding, good, requires_improvement or inadequate; blank until graded"
+# Blind moderation: whether the moderator's own grade, given before they saw the auditor's,
+# matched it (before moderation was blind: whether they agreed with it).
+_AGREED = "yes, no, or blank until decided: the moderator's own grade matched the auditor's"
 _CHANGED = Column("changed_at", "when the record last changed (local time); what --since reads")
 
 COLUMNS: dict[Kind, tuple[Column, ...]] = {
@@ -112,8 +115,8 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         Column("moderator", "who moderates it"),
         Column("moderator_email", "their email"),
         Column("state", "awaiting or decided"),
-        *(Column(f"agreed_{s.value}", "yes, no, or blank until decided") for s in Standard),
-        Column("agreed_overall", "yes, no, or blank until decided"),
+        *(Column(f"agreed_{s.value}", _AGREED) for s in Standard),
+        Column("agreed_overall", _AGREED),
         Column("sampled_at", "when it was sampled (local time)"),
         Column("decided_at", "when the moderator decided"),
         _CHANGED,

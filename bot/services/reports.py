@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from bot.rules.digest import (
     GOOD_OR_BETTER,
-    OVERALL,
     RATING_LABELS,
     RATINGS,
     STANDARDS,
@@ -29,7 +28,7 @@ from bot.rules.digest import (
     percent,
 )
 from bot.rules.disclosure import disclose
-from bot.rules.grades import GRADE_LABELS, STANDARD_LABELS, Grade
+from bot.rules.grades import GRADE_LABELS, OVERALL, STANDARD_LABELS, Grade
 from bot.services.spreadsheet import no_formula
 from cards.common import label
 from cards.digest import (

@@ -1,5 +1,5 @@
-"""Moderation: each month's sample of completed audits, and the moderator's agree / disagree
-per grade, told to the auditor."""
+"""Moderation: each month's sample of completed audits, moderated blind (the moderator's own
+grades first, then the agreed grades), told to the auditor."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from jobs import moderation
 FEATURE = Feature(
     name="moderation",
     about="the monthly moderation sample and moderators' decisions",
-    verbs={CardVerb.MODERATE_AUDIT: CardAction(handlers.ModerateAudit, handlers.on_moderate_audit)},
+    verbs={
+        CardVerb.MODERATE_AUDIT: CardAction(handlers.ModerateAudit, handlers.on_moderate_audit),
+        CardVerb.AGREE_GRADES: CardAction(handlers.AgreeGrades, handlers.on_agree_grades),
+    },
     rebuilders={CardKind.MODERATION_REQUEST: handlers.rebuild_moderation_request},
     jobs=(moderation.JOB,),
 )

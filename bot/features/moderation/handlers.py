@@ -1,67 +1,94 @@
-"""Moderation: each month a reproducible sample of completed audits goes to a QA moderator, who
-agrees or disagrees per standard and overall.
+"""Blind moderation: each month a reproducible sample of completed audits goes to a QA moderator,
+who first grades each standard and overall without seeing the auditor's grades, then sees both
+and records the agreed grade.
 
-Only the moderator the audit was sent to may decide: the sample spreads the work evenly and
+Only the moderator the audit was sent to may do either: the sample spreads the work evenly and
 never gives an auditor their own audit, and the record says who moderated. Anyone else pressing
-(the auditor, another QA officer) is refused and the refusal logged.
+(the auditor, another QA officer) is refused and the refusal logged. The agreed grades cannot be
+recorded before the moderator's own are sent, so the auditor's grades are never seen first.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from microsoft_teams.cards import AdaptiveCard
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.payloads import Id, Payload, Text
-from bot.rules.grades import AuditState
+from bot.rules.grades import JUDGEMENTS, AuditState, Grade
 from bot.services import flows, notify, refresh
 from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.common import card_json
 from cards.moderation import (
-    JUDGEMENTS,
     AuditToModerate,
     Decision,
+    agree_grades_card,
     moderated_card,
-    moderation_card,
     moderation_outcome_card,
     moderation_outcome_summary,
 )
 from cards.names import CardKind, CardVerb, audit_subject, subject_id
 from storage import actions, audits, staff
 from storage import moderation as store
-from storage.models import Moderation, SentCard
+from storage.models import Audit, Moderation, SentCard
 
-Agree = Literal["agree", "disagree"]
-_CHOOSE = "Please choose Agree or Disagree for each grade."
+_CHOOSE = "Please choose a grade for each standard and overall."
 NOT_FOUND = "This audit isn't in a moderation sample, so there is nothing to moderate."
 NOT_YOURS = "Only the moderator this audit was sent to can moderate it."
-COMMENT_NEEDED = "Please say in the comment why you disagree."
+COMMENT_NEEDED = "Please say in the comment why an agreed grade differs from the auditor's."
+GRADE_FIRST = (
+    "Please send your own grades first: you'll see the auditor's once you have. "
+    "Nothing was changed."
+)
+ALREADY_GRADED = "You've sent your grades already; here they are beside the auditor's."
 
 
 class ModerateAudit(Payload):
+    """The moderator's own grades, given before they see the auditor's."""
+
     audit_id: Id
-    agree_heart: Agree
-    agree_assessment: Agree
-    agree_plans: Agree
-    agree_records: Agree
-    agree_oversight: Agree
-    agree_strengths: Agree
-    agree_overall: Agree
+    grade_heart: Grade
+    grade_assessment: Grade
+    grade_plans: Grade
+    grade_records: Grade
+    grade_oversight: Grade
+    grade_strengths: Grade
+    grade_overall: Grade
+    problems: ClassVar[dict[str, str]] = {f"grade_{key}": _CHOOSE for key in JUDGEMENTS}
+
+    def grades(self) -> dict[str, str]:
+        return {key: Grade(getattr(self, f"grade_{key}")).value for key in JUDGEMENTS}
+
+
+class AgreeGrades(Payload):
+    """The grade agreed for each judgement once both were seen, and why where it departs from
+    the auditor's."""
+
+    audit_id: Id
+    agreed_heart: Grade
+    agreed_assessment: Grade
+    agreed_plans: Grade
+    agreed_records: Grade
+    agreed_oversight: Grade
+    agreed_strengths: Grade
+    agreed_overall: Grade
     comment: Text = ""
     problems: ClassVar[dict[str, str]] = {
-        **{f"agree_{key}": _CHOOSE for key in JUDGEMENTS},
+        **{f"agreed_{key}": _CHOOSE for key in JUDGEMENTS},
         "comment": "A comment can be up to 2,000 characters.",
     }
 
-    def agreement(self) -> dict[str, bool]:
-        return {key: getattr(self, f"agree_{key}") == "agree" for key in JUDGEMENTS}
+    def agreed(self) -> dict[str, str]:
+        return {key: Grade(getattr(self, f"agreed_{key}")).value for key in JUDGEMENTS}
 
 
-async def on_moderate_audit(request: Request, payload: ModerateAudit) -> Reply:
-    verb, audit_id = CardVerb.MODERATE_AUDIT, payload.audit_id
+async def _open_moderation(
+    request: Request, verb: CardVerb, audit_id: int
+) -> tuple[Audit, Moderation, AuditToModerate] | Reply:
+    """The audit and its moderation, locked, if this press may change them; else the answer."""
     session, tenant_id = request.session, request.tenant_id
     # The audit before its moderation, in the same order as anything else that changes an audit.
     audit = await audits.audit_for_update(session=session, tenant_id=tenant_id, audit_id=audit_id)
@@ -80,20 +107,70 @@ async def on_moderate_audit(request: Request, payload: ModerateAudit) -> Reply:
     if audit.state != AuditState.COMPLETED:
         message = f"This audit is {audit.state.replace('_', ' ')} now, so it can't be moderated."
         return flows.refused(request, verb, audit_id, f"audit_{audit.state}", message)
-    agreement = payload.agreement()
-    if not all(agreement.values()) and not payload.comment:
+    return audit, moderation, shown
+
+
+async def on_moderate_audit(request: Request, payload: ModerateAudit) -> Reply:
+    verb, audit_id = CardVerb.MODERATE_AUDIT, payload.audit_id
+    opened = await _open_moderation(request, verb, audit_id)
+    if isinstance(opened, Reply):
+        return opened
+    _, moderation, shown = opened
+    assert moderation.id is not None
+    sent = await store.blind_grades(
+        session=request.session, tenant_id=request.tenant_id, moderation_id=moderation.id
+    )
+    if sent:
+        # Sent once, they stand: a second set made after seeing the auditor's would not be blind.
+        flows.log_refusal(request, verb, audit_id, "already_graded")
+        mine = {key: row.moderator_grade for key, row in sent.items()}
+        card = agree_grades_card(shown, mine, today=request.today, message=ALREADY_GRADED)
+        return Reply(card=card, summary=ALREADY_GRADED)
+    mine = payload.grades()
+    store.record_blind_grades(
+        request.session,
+        moderation,
+        auditor={key: shown.grade_of(key) for key in JUDGEMENTS},
+        moderator=mine,
+        actor_id=flows.me(request),
+        now=request.now,
+    )
+    return Reply(
+        card=agree_grades_card(shown, mine, today=request.today), summary="Agree the grades"
+    )
+
+
+async def on_agree_grades(request: Request, payload: AgreeGrades) -> Reply:
+    verb, audit_id = CardVerb.AGREE_GRADES, payload.audit_id
+    opened = await _open_moderation(request, verb, audit_id)
+    if isinstance(opened, Reply):
+        return opened
+    audit, moderation, shown = opened
+    session, tenant_id = request.session, request.tenant_id
+    assert moderation.id is not None
+    grades = await store.blind_grades(
+        session=session, tenant_id=tenant_id, moderation_id=moderation.id
+    )
+    if not grades:
+        return flows.refused(request, verb, audit_id, "not_graded", GRADE_FIRST)
+    agreed = payload.agreed()
+    departs = any(agreed[key] != row.auditor_grade for key, row in grades.items())
+    if departs and not payload.comment:
         flows.log_refusal(request, verb, audit_id, "comment_needed")
-        values = payload.model_dump(include={*(f"agree_{k}" for k in JUDGEMENTS), "comment"})
-        form = moderation_card(shown, today=request.today, values=values, message=COMMENT_NEEDED)
+        mine = {key: row.moderator_grade for key, row in grades.items()}
+        values = payload.model_dump(include={*(f"agreed_{k}" for k in JUDGEMENTS), "comment"})
+        form = agree_grades_card(
+            shown, mine, today=request.today, values=values, message=COMMENT_NEEDED
+        )
         return Reply(card=form, summary=COMMENT_NEEDED)
-    assert request.person.id is not None
     store.decide(
         session,
         moderation,
         audit,
-        agreement=agreement,
+        grades=grades,
+        agreed=agreed,
         comment=payload.comment or None,
-        actor_id=request.person.id,
+        actor_id=flows.me(request),
         now=request.now,
     )
     decision = await _decision(request, moderation)
