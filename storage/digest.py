@@ -28,6 +28,7 @@ from bot.rules.digest import (
     OVERALL,
     RATINGS,
     STANDARDS,
+    TREND_MONTHS,
     ActionCount,
     CancelledCount,
     ComplianceCount,
@@ -122,9 +123,12 @@ async def counts(
     zone: ZoneInfo,
     overdue: OverduePoint,
     team_ids: Collection[int] | None = None,
+    trend_months: int = TREND_MONTHS,
+    trend_keys: Sequence[str] = (OVERALL,),
 ) -> Counts:
-    """Every count the digest needs for `period`, by team; only `team_ids` if given."""
-    window = trend_window(period)
+    """Every count the digest needs for `period`, by team; only `team_ids` if given. The trend
+    covers `trend_months` months, graded overall or on each of `trend_keys`."""
+    window = trend_window(period, trend_months)
     where = _Where(tenant_id=tenant_id, period=period, zone=zone, team_ids=team_ids)
     return Counts(
         period=period,
@@ -137,7 +141,7 @@ async def counts(
         targets=await tenants.targets(session=session, tenant_id=tenant_id),
         team_managers=await team_manager_teams(session=session, tenant_id=tenant_id),
         grades=await grades(session=session, **where),
-        trend=await trend(session=session, **where),
+        trend=await trend(session=session, months=trend_months, keys=trend_keys, **where),
         inadequate=await inadequate(session=session, **where),
         actions=await actions(session=session, overdue=overdue, **where),
         feedback=await feedback(session=session, **where),
@@ -226,24 +230,26 @@ async def trend(
     period: Period,
     zone: ZoneInfo,
     team_ids: Collection[int] | None = None,
+    months: int = TREND_MONTHS,
+    keys: Sequence[str] = (OVERALL,),
 ) -> list[TrendCount]:
-    """Graded and good-or-better audits for each month of the six ending with the period's last."""
-    window = trend_window(period)
+    """Graded and good-or-better audits for each month of the `months` ending with the period's
+    last: overall, or on each of `keys` (overall and the standards)."""
+    window = trend_window(period, months)
     starts = [local_start(first, zone) for first in window]
     end = local_start(next_month(window[-1]), zone)
     month_index = sa.case(
         *((col(Audit.completed_at) < _at(s), n - 1) for n, s in enumerate(starts[1:], 1)),
         else_=len(window) - 1,
     )
-    good = col(Audit.overall_grade).in_([g.value for g in GOOD_OR_BETTER])
+    good = [g.value for g in GOOD_OR_BETTER]
+    columns = []
+    for key in keys:
+        graded = _grade_column(key)
+        columns += [func.count().filter(graded.is_not(None)), func.count().filter(graded.in_(good))]
     rows = await _all(
         session,
-        sa.select(
-            col(Audit.team_id),
-            month_index,
-            func.count().filter(col(Audit.overall_grade).is_not(None)),
-            func.count().filter(good),
-        )
+        sa.select(col(Audit.team_id), month_index, *columns)
         .where(
             col(Audit.tenant_id) == tenant_id,
             *_completed_between(starts[0], end),
@@ -251,7 +257,11 @@ async def trend(
         )
         .group_by(col(Audit.team_id), month_index),
     )
-    return [TrendCount(team, window[index], graded, g) for team, index, graded, g in rows]
+    return [
+        TrendCount(team, window[index], graded, good_count, key)
+        for team, index, *values in rows
+        for key, graded, good_count in zip(keys, values[0::2], values[1::2], strict=True)
+    ]
 
 
 async def inadequate(
@@ -414,6 +424,29 @@ async def actions(
         .group_by(audit_team, owner_service),
     )
     return [ActionCount(team, int(o), int(c), int(d), service) for team, service, o, c, d in rows]
+
+
+async def actions_done_on_time(
+    *, session: AsyncSession, tenant_id: str, period: Period, zone: ZoneInfo
+) -> int:
+    """The actions done in the period (what `actions` counts as done) by the close of their due
+    date, local time, as an audit is on time (bot.rules.digest.on_time_cutoffs). One due after
+    the period's last day was done in time; one due before its first day, late."""
+    start, end = bounds(period, zone)
+    late_from = sa.case(
+        {day: _at(cutoff) for day, cutoff in on_time_cutoffs(period, zone).items()},
+        value=Action.due_on,
+    )
+    found = await _all(
+        session,
+        sa.select(func.count()).where(
+            col(Action.tenant_id) == tenant_id,
+            col(Action.done_at) >= _at(start),
+            col(Action.done_at) < _at(end),
+            or_(col(Action.due_on) > period.end, col(Action.done_at) < late_from),
+        ),
+    )
+    return int(found[0][0])
 
 
 def _actions_in_teams(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.evidence import ThemeCount
+from bot.rules.grades import DONE_AUDIT_STATES
 from cards.grading import TaggedTheme
 from storage import audit_log
-from storage.models import Audit, AuditTheme
+from storage.models import Audit, AuditTheme, UTCDateTime
 
 
 async def audit_themes(
@@ -73,3 +79,44 @@ async def set_audit_themes(
         after={k: v for k, v in after.items() if before.get(k) != v},
     )
     return True
+
+
+async def theme_counts(
+    *, session: AsyncSession, tenant_id: str, start: datetime, end: datetime
+) -> list[ThemeCount]:
+    """Each theme's ticks on audits completed in [start, end), by finding; a theme reads by the
+    name it was last ticked with."""
+    ticked = and_(
+        col(Audit.id) == col(AuditTheme.audit_id),
+        col(Audit.tenant_id) == tenant_id,
+        col(Audit.state).in_(DONE_AUDIT_STATES),
+        col(Audit.completed_at) >= sa.literal(start, UTCDateTime()),
+        col(Audit.completed_at) < sa.literal(end, UTCDateTime()),
+    )
+    keys = [col(AuditTheme.standard), col(AuditTheme.theme), col(AuditTheme.finding)]
+    connection = await session.connection()
+    rows: Sequence[Any] = (
+        await connection.execute(
+            sa.select(*keys, func.count(), func.max(col(AuditTheme.id)))
+            .select_from(AuditTheme)
+            .join(Audit, ticked)
+            .where(col(AuditTheme.tenant_id) == tenant_id)
+            .group_by(*keys)
+        )
+    ).all()
+    latest: dict[str, int] = {}
+    for _, theme, _, _, newest in rows:
+        latest[theme] = max(newest, latest.get(theme, 0))
+    titles: dict[str, str] = {}
+    if latest:
+        named = await connection.execute(
+            sa.select(col(AuditTheme.theme), col(AuditTheme.title)).where(
+                col(AuditTheme.tenant_id) == tenant_id,
+                col(AuditTheme.id).in_(sorted(latest.values())),
+            )
+        )
+        titles = {theme: title for theme, title in named.all()}
+    return [
+        ThemeCount(standard, theme, titles.get(theme, theme), finding, audits)
+        for standard, theme, finding, audits, _ in rows
+    ]
