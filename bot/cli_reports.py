@@ -172,7 +172,7 @@ def evidence_pack(
     if last < first:
         err.print("--to is before --from.")
         raise typer.Exit(2)
-    _evidence(span(first, last), evidence.EVIDENCE_TITLE, out, tenant)
+    _write_pack(span(first, last), evidence.EVIDENCE_TITLE, out, tenant)
 
 
 @report_app.command("annual")
@@ -185,7 +185,7 @@ def annual_report(
     if not 2000 <= year_number <= 2100:
         err.print(f"--year wants a year such as 2026, not {year_number}.")
         raise typer.Exit(2)
-    _evidence(year(year_number), evidence.ANNUAL_TITLE, out, tenant)
+    _write_pack(year(year_number), evidence.ANNUAL_TITLE, out, tenant)
 
 
 def _day(option: str, text: str) -> date:
@@ -196,7 +196,7 @@ def _day(option: str, text: str) -> date:
         raise typer.Exit(2) from None
 
 
-def _evidence(period: Period, title: str, out: Path | None, tenant: str | None) -> None:
+def _write_pack(period: Period, title: str, out: Path | None, tenant: str | None) -> None:
     settings = load_settings()
     if not schema_current(settings.database_url):
         err.print("[red]The database schema is not current.[/red] Run `qaloop db upgrade` first.")

@@ -212,6 +212,15 @@ def _know(e: Evidence) -> list[str]:
     out.append(
         _section(
             "By service",
+            bar_chart_svg(
+                "Good or better by service, %",
+                [
+                    (s.name, round(100 * (s.share or 0)), "#1565c0")
+                    for s in e.services
+                    if not s.hidden and s.graded
+                ],
+                unit="%",
+            ),
             html_table(
                 ["Service", "Graded", "Good or better", "%"],
                 [
