@@ -235,14 +235,17 @@ async def _logged_reason(
 # --- the evidence pack's counts: what followed the period's inadequate audits, grouped ----------
 
 
-def _latest_reaudits(tenant_id: str) -> Any:
-    """Each re-audited audit and its latest re-audit (what `reaudit_of` returns)."""
-    return (
-        sa.select(col(Audit.reaudit_of).label("original"), func.max(col(Audit.id)).label("latest"))
-        .where(col(Audit.tenant_id) == tenant_id, col(Audit.reaudit_of).is_not(None))
-        .group_by(col(Audit.reaudit_of))
-        .subquery()
+def _latest_reaudit(tenant_id: str, again: Any) -> Any:
+    """Join `again` to the audit's latest re-audit (what `reaudit_of` returns), looked up by
+    the re-audit index audit by audit."""
+    later = aliased(Audit)
+    latest = (
+        sa.select(func.max(col(later.id)))
+        .where(col(later.reaudit_of) == col(Audit.id), col(later.tenant_id) == tenant_id)
+        .correlate(Audit)
+        .scalar_subquery()
     )
+    return and_(col(again.id) == latest, col(again.tenant_id) == tenant_id)
 
 
 def _inadequate_between(tenant_id: str, start: datetime, end: datetime) -> list[Any]:
@@ -261,7 +264,6 @@ async def reaudit_groups(
 ) -> list[ReauditGroup]:
     """The inadequate audits completed in [start, end), grouped by their re-audit's state and
     both audits' grades: bot.rules.evidence compares them."""
-    latest = _latest_reaudits(tenant_id)
     again = aliased(Audit)
     keys = [*(s.value for s in Standard), "overall"]
 
@@ -277,10 +279,7 @@ async def reaudit_groups(
         await (await session.connection()).execute(
             sa.select(*columns, func.count())
             .select_from(Audit)
-            .outerjoin(latest, latest.c.original == col(Audit.id))
-            .outerjoin(
-                again, and_(col(again.id) == latest.c.latest, col(again.tenant_id) == tenant_id)
-            )
+            .outerjoin(again, _latest_reaudit(tenant_id, again))
             .where(*_inadequate_between(tenant_id, start, end))
             .group_by(*columns)
         )
@@ -298,7 +297,6 @@ async def tracked_groups(
 ) -> list[TrackedGroup]:
     """The SMART actions of the inadequate audits completed in [start, end) (not the meeting and
     visit, as `inadequate_cases` lists them), grouped for bot.rules.reaudit.is_verified."""
-    latest = _latest_reaudits(tenant_id)
     again = aliased(Audit)
     reaudit_grade = sa.case(
         *(
@@ -312,13 +310,12 @@ async def tracked_groups(
         await (await session.connection()).execute(
             sa.select(*columns, func.count())
             .select_from(Action)
-            .join(Audit, and_(col(Audit.id) == col(Action.audit_id)))
-            .outerjoin(latest, latest.c.original == col(Audit.id))
-            .outerjoin(
-                again, and_(col(again.id) == latest.c.latest, col(again.tenant_id) == tenant_id)
-            )
+            .join(Audit, col(Audit.id) == col(Action.audit_id))
+            .outerjoin(again, _latest_reaudit(tenant_id, again))
             .where(
-                col(Action.tenant_id) == tenant_id,
+                # `|| ''`: SQLite then starts from the period's inadequate audits (by their
+                # completion) and finds their actions by audit, not every action of the tenant.
+                col(Action.tenant_id).concat("") == tenant_id,
                 col(Action.source).not_in((ACTION_MEETING, CHILD_VISIT)),
                 *_inadequate_between(tenant_id, start, end),
             )
