@@ -44,7 +44,7 @@ def check(file: Annotated[Path, typer.Argument(help="The template file (Markdown
 
 
 @template_app.command("compare")
-def compare(
+def compare_answers(
     key: Annotated[str, typer.Argument(help="The template's key, e.g. mash.")],
     tenant: TenantOption = None,
 ) -> None:

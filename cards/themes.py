@@ -79,7 +79,7 @@ def period_lines(p: PeriodThemes, below: int | None) -> list[CardElement]:
         if not ranked:
             lines.append(note("None ticked.", subtle=True))
         lines += [
-            literal(f"{n}. ", run(t.title, bold=True), f" — {theme_figures(t, p, hidden)}")
+            literal(f"{n}. ", run(t.title, bold=True), f" — {ranked_line(t, p, hidden)}")
             for n, t in enumerate(ranked, 1)
         ]
     if p.left_out:
@@ -88,7 +88,7 @@ def period_lines(p: PeriodThemes, below: int | None) -> list[CardElement]:
     return lines
 
 
-def theme_figures(t: RankedTheme, p: PeriodThemes, hidden: str) -> str:
+def ranked_line(t: RankedTheme, p: PeriodThemes, hidden: str) -> str:
     """ "12 audits (30%); Sep: 8 (20%) ▲" — with its standard."""
     now = f"{counted(t.audits, 'audit')} ({percent(t.share)})"
     if t.previous_hidden:

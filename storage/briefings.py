@@ -135,3 +135,20 @@ async def known_case_refs(
         )
     )
     return sorted(set(result.all()))
+
+
+async def published_between(
+    *, session: AsyncSession, tenant_id: str, start: datetime, end: datetime
+) -> list[tuple[str, datetime]]:
+    """Briefings published in [start, end), oldest first: their titles and when."""
+    result = await session.exec(
+        select(Briefing.title, Briefing.published_at)
+        .where(
+            Briefing.tenant_id == tenant_id,
+            Briefing.state == PUBLISHED,
+            col(Briefing.published_at) >= start,
+            col(Briefing.published_at) < end,
+        )
+        .order_by(col(Briefing.published_at), col(Briefing.id))
+    )
+    return [(title, at) for title, at in result.all() if at is not None]

@@ -6,7 +6,7 @@ returns a case reference.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict
@@ -26,6 +26,7 @@ from bot.rules.digest import (
     NOT_DUE,
     RATINGS,
     STANDARDS,
+    TREND_MONTHS,
     ActionCount,
     CancelledCount,
     CheckedActions,
@@ -91,9 +92,28 @@ async def _all(session: AsyncSession, query: sa.Executable) -> Sequence[Any]:
     return rows
 
 
+# One instance: SQLAlchemy caches a type's dialect form per instance, and a year's on-time
+# cutoffs bind 365 timestamps (0.25 s of compiling with an instance each).
+_UTC = UTCDateTime()
+
+
 def _at(value: datetime) -> Any:
     """A UTC timestamp bound as the column type stores it (SQLite compares the stored text)."""
-    return sa.literal(value, UTCDateTime())
+    return sa.literal(value, _UTC)
+
+
+def _by_day(column: Any, values: Mapping[date, Any]) -> Any:
+    """`CASE column WHEN day THEN value …` for `values`' days, as a balanced tree of comparisons:
+    a year's 365 due dates cost a row nine comparisons rather than 180 on average."""
+    days = sorted(values)
+
+    def tree(low: int, high: int) -> Any:
+        if high - low <= 8:
+            return sa.case({day: values[day] for day in days[low:high]}, value=column)
+        middle = (low + high) // 2
+        return sa.case((column < days[middle], tree(low, middle)), else_=tree(middle, high))
+
+    return tree(0, len(days))
 
 
 class _Where(TypedDict):
@@ -131,9 +151,12 @@ async def counts(
     zone: ZoneInfo,
     overdue: OverduePoint,
     team_ids: Collection[int] | None = None,
+    trend_months: int = TREND_MONTHS,
+    trend_keys: Sequence[str] = (OVERALL,),
 ) -> Counts:
-    """Every count the digest needs for `period`, by team; only `team_ids` if given."""
-    window = trend_window(period)
+    """Every count the digest needs for `period`, by team; only `team_ids` if given. The trend
+    covers `trend_months` months, graded overall or on each of `trend_keys`."""
+    window = trend_window(period, trend_months)
     where = _Where(tenant_id=tenant_id, period=period, zone=zone, team_ids=team_ids)
     reaudited, checked = await verified(session=session, **where)
     return Counts(
@@ -147,7 +170,7 @@ async def counts(
         targets=await tenants.targets(session=session, tenant_id=tenant_id),
         team_managers=await team_manager_teams(session=session, tenant_id=tenant_id),
         grades=await grades(session=session, **where),
-        trend=await trend(session=session, **where),
+        trend=await trend(session=session, months=trend_months, keys=trend_keys, **where),
         inadequate=await inadequate(session=session, **where),
         actions=await actions(session=session, overdue=overdue, **where),
         feedback=await feedback(session=session, **where),
@@ -169,7 +192,7 @@ async def compliance(
     """Audits due in the period, bar cancelled (bot.rules.digest.NOT_DUE); on time: completed by
     the end of the due date, local time; and those declined and not reassigned."""
     cutoffs = on_time_cutoffs(period, zone)
-    late_from = sa.case({day: _at(cutoff) for day, cutoff in cutoffs.items()}, value=Audit.due_on)
+    late_from = _by_day(col(Audit.due_on), {day: _at(cutoff) for day, cutoff in cutoffs.items()})
     completed = col(Audit.state).in_(DONE_AUDIT_STATES)
     rows = await _all(
         session,
@@ -238,24 +261,26 @@ async def trend(
     period: Period,
     zone: ZoneInfo,
     team_ids: Collection[int] | None = None,
+    months: int = TREND_MONTHS,
+    keys: Sequence[str] = (OVERALL,),
 ) -> list[TrendCount]:
-    """Graded and good-or-better audits for each month of the six ending with the period's last."""
-    window = trend_window(period)
+    """Graded and good-or-better audits for each month of the `months` ending with the period's
+    last: overall, or on each of `keys` (overall and the standards)."""
+    window = trend_window(period, months)
     starts = [local_start(first, zone) for first in window]
     end = local_start(next_month(window[-1]), zone)
     month_index = sa.case(
         *((col(Audit.completed_at) < _at(s), n - 1) for n, s in enumerate(starts[1:], 1)),
         else_=len(window) - 1,
     )
-    good = col(Audit.overall_grade).in_([g.value for g in GOOD_OR_BETTER])
+    good = [g.value for g in GOOD_OR_BETTER]
+    columns = []
+    for key in keys:
+        graded = _grade_column(key)
+        columns += [func.count().filter(graded.is_not(None)), func.count().filter(graded.in_(good))]
     rows = await _all(
         session,
-        sa.select(
-            col(Audit.team_id),
-            month_index,
-            func.count().filter(col(Audit.overall_grade).is_not(None)),
-            func.count().filter(good),
-        )
+        sa.select(col(Audit.team_id), month_index, *columns)
         .where(
             col(Audit.tenant_id) == tenant_id,
             *_completed_between(starts[0], end),
@@ -263,7 +288,11 @@ async def trend(
         )
         .group_by(col(Audit.team_id), month_index),
     )
-    return [TrendCount(team, window[index], graded, g) for team, index, graded, g in rows]
+    return [
+        TrendCount(team, window[index], graded, good_count, key)
+        for team, index, *values in rows
+        for key, graded, good_count in zip(keys, values[0::2], values[1::2], strict=True)
+    ]
 
 
 async def inadequate(
@@ -426,6 +455,29 @@ async def actions(
         .group_by(audit_team, owner_service),
     )
     return [ActionCount(team, int(o), int(c), int(d), service) for team, service, o, c, d in rows]
+
+
+async def actions_done_on_time(
+    *, session: AsyncSession, tenant_id: str, period: Period, zone: ZoneInfo
+) -> int:
+    """The actions done in the period (what `actions` counts as done) by the close of their due
+    date, local time, as an audit is on time (bot.rules.digest.on_time_cutoffs). One due after
+    the period's last day was done in time; one due before its first day, late."""
+    start, end = bounds(period, zone)
+    late_from = _by_day(
+        col(Action.due_on),
+        {day: _at(cutoff) for day, cutoff in on_time_cutoffs(period, zone).items()},
+    )
+    found = await _all(
+        session,
+        sa.select(func.count()).where(
+            col(Action.tenant_id) == tenant_id,
+            col(Action.done_at) >= _at(start),
+            col(Action.done_at) < _at(end),
+            or_(col(Action.due_on) > period.end, col(Action.done_at) < late_from),
+        ),
+    )
+    return int(found[0][0])
 
 
 def _actions_in_teams(

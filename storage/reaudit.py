@@ -3,15 +3,18 @@ re-audit of an audit, why one was not made, and the inadequate cases `inadequate
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+import sqlalchemy as sa
+from sqlalchemy import and_, func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.evidence import ReauditGroup, TrackedGroup
 from bot.rules.grades import (
     ACTION_MEETING,
     CHILD_VISIT,
@@ -22,7 +25,17 @@ from bot.rules.grades import (
 )
 from bot.rules.reaudit import DEFAULT_POLICY, Policy, policy_problem
 from storage import audit_log
-from storage.models import Action, ActionMeeting, Audit, AuditLog, Case, Staff, Team, Tenant
+from storage.models import (
+    Action,
+    ActionMeeting,
+    Audit,
+    AuditLog,
+    Case,
+    Staff,
+    Team,
+    Tenant,
+    UTCDateTime,
+)
 
 NOT_SCHEDULED = "reaudit.not_scheduled"
 
@@ -217,3 +230,99 @@ async def _logged_reason(
     after = result.first()
     reason = after.get("reason") if isinstance(after, dict) else None
     return reason if isinstance(reason, str) else None
+
+
+# --- the evidence pack's counts: what followed the period's inadequate audits, grouped ----------
+
+
+def _latest_reaudit(tenant_id: str, again: Any) -> Any:
+    """Join `again` to the audit's latest re-audit (what `reaudit_of` returns), looked up by
+    the re-audit index audit by audit."""
+    later = aliased(Audit)
+    latest = (
+        sa.select(func.max(col(later.id)))
+        .where(col(later.reaudit_of) == col(Audit.id), col(later.tenant_id) == tenant_id)
+        .correlate(Audit)
+        .scalar_subquery()
+    )
+    return and_(col(again.id) == latest, col(again.tenant_id) == tenant_id)
+
+
+def _inadequate_between(tenant_id: str, start: datetime, end: datetime) -> list[Any]:
+    """As `inadequate_cases` picks them: graded inadequate overall, completed in [start, end)."""
+    return [
+        col(Audit.tenant_id) == tenant_id,
+        col(Audit.overall_grade) == Grade.INADEQUATE,
+        col(Audit.state).in_(DONE_AUDIT_STATES),
+        col(Audit.completed_at) >= sa.literal(start, UTCDateTime()),
+        col(Audit.completed_at) < sa.literal(end, UTCDateTime()),
+    ]
+
+
+async def reaudit_groups(
+    *, session: AsyncSession, tenant_id: str, start: datetime, end: datetime
+) -> list[ReauditGroup]:
+    """The inadequate audits completed in [start, end), grouped by their re-audit's state and
+    both audits' grades: bot.rules.evidence compares them."""
+    again = aliased(Audit)
+    keys = [*(s.value for s in Standard), "overall"]
+
+    def grade(audit: Any, key: str) -> Any:
+        return col(getattr(audit, "overall_grade" if key == "overall" else f"grade_{key}"))
+
+    columns = [
+        col(again.state),
+        *(grade(Audit, k) for k in keys),
+        *(grade(again, k) for k in keys),
+    ]
+    rows: Sequence[Any] = (
+        await (await session.connection()).execute(
+            sa.select(*columns, func.count())
+            .select_from(Audit)
+            .outerjoin(again, _latest_reaudit(tenant_id, again))
+            .where(*_inadequate_between(tenant_id, start, end))
+            .group_by(*columns)
+        )
+    ).all()
+    found = []
+    for state, *grades, audits in rows:
+        original = dict(zip(keys, grades[: len(keys)], strict=True))
+        after = dict(zip(keys, grades[len(keys) :], strict=True))
+        found.append(ReauditGroup(state, original, after, audits))
+    return found
+
+
+async def tracked_groups(
+    *, session: AsyncSession, tenant_id: str, start: datetime, end: datetime
+) -> list[TrackedGroup]:
+    """The SMART actions of the inadequate audits completed in [start, end) (not the meeting and
+    visit, as `inadequate_cases` lists them), grouped for bot.rules.reaudit.is_verified."""
+    again = aliased(Audit)
+    reaudit_grade = sa.case(
+        *(
+            (col(Action.standard) == s.value, col(getattr(again, f"grade_{s.value}")))
+            for s in Standard
+        ),
+        else_=None,
+    )
+    columns = [col(Action.state), col(Action.standard), col(again.state), reaudit_grade]
+    rows: Sequence[Any] = (
+        await (await session.connection()).execute(
+            sa.select(*columns, func.count())
+            .select_from(Action)
+            .join(Audit, col(Audit.id) == col(Action.audit_id))
+            .outerjoin(again, _latest_reaudit(tenant_id, again))
+            .where(
+                # `|| ''`: SQLite then starts from the period's inadequate audits (by their
+                # completion) and finds their actions by audit, not every action of the tenant.
+                col(Action.tenant_id).concat("") == tenant_id,
+                col(Action.source).not_in((ACTION_MEETING, CHILD_VISIT)),
+                *_inadequate_between(tenant_id, start, end),
+            )
+            .group_by(*columns)
+        )
+    ).all()
+    return [
+        TrackedGroup(state, standard, again_state, grade, n)
+        for state, standard, again_state, grade, n in rows
+    ]

@@ -3,8 +3,9 @@ themes report's counts by team, month, theme and finding (bot.rules.theme_report
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date, timedelta
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.digest import local_start
+from bot.rules.evidence import ThemeCount
 from bot.rules.grades import DONE_AUDIT_STATES
 from bot.rules.theme_report import AuditTally, ThemeTally
 from cards.grading import TaggedTheme
@@ -153,3 +155,44 @@ async def theme_counts(
         ],
         [AuditTally(team, months[index], n) for team, index, n in audit_rows],
     )
+
+
+async def theme_totals(
+    *, session: AsyncSession, tenant_id: str, start: datetime, end: datetime
+) -> list[ThemeCount]:
+    """Each theme's ticks on audits completed in [start, end), by finding; a theme reads by the
+    name it was last ticked with."""
+    ticked = and_(
+        col(Audit.id) == col(AuditTheme.audit_id),
+        col(Audit.tenant_id) == tenant_id,
+        col(Audit.state).in_(DONE_AUDIT_STATES),
+        col(Audit.completed_at) >= sa.literal(start, UTCDateTime()),
+        col(Audit.completed_at) < sa.literal(end, UTCDateTime()),
+    )
+    keys = [col(AuditTheme.standard), col(AuditTheme.theme), col(AuditTheme.finding)]
+    connection = await session.connection()
+    rows: Sequence[Any] = (
+        await connection.execute(
+            sa.select(*keys, func.count(), func.max(col(AuditTheme.id)))
+            .select_from(AuditTheme)
+            .join(Audit, ticked)
+            .where(col(AuditTheme.tenant_id) == tenant_id)
+            .group_by(*keys)
+        )
+    ).all()
+    latest: dict[str, int] = {}
+    for _, theme, _, _, newest in rows:
+        latest[theme] = max(newest, latest.get(theme, 0))
+    titles: dict[str, str] = {}
+    if latest:
+        named = await connection.execute(
+            sa.select(col(AuditTheme.theme), col(AuditTheme.title)).where(
+                col(AuditTheme.tenant_id) == tenant_id,
+                col(AuditTheme.id).in_(sorted(latest.values())),
+            )
+        )
+        titles = {theme: title for theme, title in named.all()}
+    return [
+        ThemeCount(standard, theme, titles.get(theme, theme), finding, audits)
+        for standard, theme, finding, audits, _ in rows
+    ]

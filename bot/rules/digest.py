@@ -64,9 +64,10 @@ _PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|[qQ]([1-4]))$")
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """Local dates from `start` to `end`, both included."""
+    """Local dates from `start` to `end`, both included: a month, a quarter, the month so far, a
+    calendar year (the annual report) or any span of days (the evidence pack)."""
 
-    kind: Literal["month", "quarter", "month_so_far"]
+    kind: Literal["month", "quarter", "month_so_far", "year", "range"]
     start: date
     end: date
 
@@ -75,6 +76,10 @@ class Period:
         """ "2026-10" or "2026-Q3": the CLI's --period and the run's dedupe key."""
         if self.kind == "quarter":
             return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        if self.kind == "year":
+            return str(self.start.year)
+        if self.kind == "range":
+            return f"{self.start.isoformat()}..{self.end.isoformat()}"
         return f"{self.start.year}-{self.start.month:02d}"
 
     @property
@@ -85,6 +90,10 @@ class Period:
             return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year} ({_MONTH_NAMES[self.start.month - 1][:3]}–{last})"
         if self.kind == "month_so_far":
             return f"{month} so far"
+        if self.kind == "year":
+            return str(self.start.year)
+        if self.kind == "range":
+            return f"{_day(self.start)} to {_day(self.end)}"
         return month
 
     def months(self) -> list[date]:
@@ -94,6 +103,10 @@ class Period:
             result.append(first)
             first = next_month(first)
         return result
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def next_month(first: date) -> date:
@@ -122,6 +135,15 @@ def previous_month(today: date) -> Period:
 def previous_quarter(today: date) -> Period:
     start = month_start(today.replace(month=3 * ((today.month - 1) // 3) + 1), 3)
     return quarter(start.year, (start.month - 1) // 3 + 1)
+
+
+def year(number: int) -> Period:
+    return Period("year", date(number, 1, 1), date(number, 12, 31))
+
+
+def span(start: date, end: date) -> Period:
+    """The days from `start` to `end`, both included."""
+    return Period("range", start, end)
 
 
 def month_so_far(today: date) -> Period:
@@ -179,9 +201,13 @@ class OverduePoint:
 
 
 def overdue_point(period: Period, zone: ZoneInfo, now: datetime) -> OverduePoint:
-    """For a closed period, the close of its last day; for the month so far, now."""
+    """For a closed period, the close of its last day; for the month so far, now; for a period
+    not yet over (a span to today), today as it stands now."""
     if period.kind == "month_so_far":
         return OverduePoint(period.end, now)
+    today = now.astimezone(zone).date()
+    if period.end >= today:
+        return OverduePoint(today, now)
     after = period.end + timedelta(days=1)
     return OverduePoint(after, local_start(after, zone))
 
@@ -235,10 +261,14 @@ class GradeCount:
 
 @dataclass(frozen=True, slots=True)
 class TrendCount:
+    """Audits completed in one month graded (on `key`: overall or a standard), and how many of
+    them good or better."""
+
     team_id: int
     month: date
     graded: int
     good_or_better: int
+    key: str = OVERALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -665,7 +695,7 @@ def digest(
             sum(c.declined for c in compliance),
         ),
         grades=_grade_mix(c for c in counts.grades if wanted(c.team_id)),
-        trend=_trend(counts.trend_months, (t for t in counts.trend if wanted(t.team_id))),
+        trend=trend_points(counts.trend_months, (t for t in counts.trend if wanted(t.team_id))),
         meetings=_meetings((a for a in counts.inadequate if wanted(a.team_id)), today),
         actions=[TeamActions(name, *actions[name]) for name in sorted(actions)],
         feedback=_feedback(f for f in counts.feedback if wanted(f.team_id)),
@@ -708,11 +738,14 @@ def _grade_mix(rows: Iterable[GradeCount]) -> GradeMix:
     return GradeMix({k: {Grade(g): n for g, n in v.items()} for k, v in total.items()})
 
 
-def _trend(window: list[date], rows: Iterable[TrendCount]) -> list[TrendPoint]:
+def trend_points(
+    window: list[date], rows: Iterable[TrendCount], key: str = OVERALL
+) -> list[TrendPoint]:
+    """Each month of `window`: the rows' audits graded on `key`, and good or better."""
     graded = dict.fromkeys(window, 0)
     good = dict.fromkeys(window, 0)
     for row in rows:
-        if row.month in graded:
+        if row.key == key and row.month in graded:
             graded[row.month] += row.graded
             good[row.month] += row.good_or_better
     return [TrendPoint(m, graded[m], good[m]) for m in window]

@@ -9,7 +9,7 @@ figures goes through `disclose`; a hidden figure's numbers are zeroed, so nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -25,7 +25,10 @@ from bot.rules.digest import (
     TrendPoint,
     Verified,
 )
+from bot.rules.evidence import Evidence, ReauditOutcomes, ServiceQuality, ThemeFigure
+from bot.rules.grades import Standard
 from bot.rules.programmes import Progress
+from bot.rules.reaudit import Change
 from bot.rules.theme_report import GroupTop, PeriodThemes, RankedTheme, ThemeReport
 
 SUPPRESS_BELOW = 3
@@ -36,10 +39,13 @@ def fewer_than(below: int) -> str:
     return f"fewer than {below}"
 
 
-def hidden_cells(bases: Sequence[int], below: int) -> set[int]:
+def hidden_cells(
+    bases: Sequence[int], below: int, already: Collection[int] = frozenset()
+) -> set[int]:
     """The cells of a row (by index) not to show beside a total of them: each resting on fewer
-    than `below` (but some), and where that is one cell alone, the smallest other with it."""
-    hidden = {n for n, base in enumerate(bases) if 0 < base < below}
+    than `below` (but some) or `already` hidden, and where that is one cell alone, the smallest
+    other with it."""
+    hidden = {n for n, base in enumerate(bases) if 0 < base < below} | set(already)
     if len(hidden) == 1 and len(bases) > 1:
         others = [(base <= 0, base, n) for n, base in enumerate(bases) if n not in hidden]
         hidden.add(min(others)[2])
@@ -197,4 +203,96 @@ def _group_top(g: GroupTop, below: int) -> GroupTop:
         g,
         strength=None if too_few(g.strength_audits, below) else g.strength,
         to_improve=None if too_few(g.to_improve_audits, below) else g.to_improve,
+    )
+
+
+# --- the evidence pack ----------------------------------------------------------------------------------
+
+
+def disclose_evidence(e: Evidence, *, below: int, for_qa: bool) -> Evidence:
+    """The pack as it may be shown: its digest as `disclose` shows it, and each further figure
+    that rests on fewer than `below` audits hidden, with secondary suppression wherever a total is
+    shown beside its parts (services beside the council, re-audit outcomes beside the audits)."""
+    if for_qa:
+        return e
+    d = disclose(e.digest, below=below, for_qa=False)
+    months = e.digest.period.months()
+    trends = []
+    for t in e.trends:
+        total = e.digest.grades.total(t.key)
+        hidden = d.grades.hidden or too_few(total, below)
+        trends.append(replace(t, points=_trend(t.points, months, hidden, below)))
+    return replace(
+        e,
+        digest=d,
+        trends=trends,
+        services=_services(e.services, months, below),
+        reaudits=_reaudits(e.reaudits, below),
+        themes=[_theme(t, below) for t in e.themes],
+    )
+
+
+def _services(rows: list[ServiceQuality], months: list[date], below: int) -> list[ServiceQuality]:
+    """Beside the council's figures, which total them: each service's period and each month."""
+    hidden = hidden_cells([s.graded for s in rows], below)
+    trends = [_trend(s.trend, months, n in hidden, below) for n, s in enumerate(rows)]
+    width = len(trends[0]) if trends else 0
+    for column in range(width):
+        bases = [rows[n].trend[column].graded for n in range(len(rows))]
+        already = {n for n in range(len(rows)) if trends[n][column].hidden}
+        for n in hidden_cells(bases, below, already):
+            p = trends[n][column]
+            trends[n][column] = TrendPoint(p.month, 0, 0, hidden=True)
+    return [
+        ServiceQuality(s.name, 0, 0, trends[n], hidden=True)
+        if n in hidden
+        else replace(s, trend=trends[n])
+        for n, s in enumerate(rows)
+    ]
+
+
+def _reaudits(r: ReauditOutcomes, below: int) -> ReauditOutcomes:
+    """Few, like the meetings: too few inadequate audits hide it all. Else the outcomes beside
+    their total; those no longer inadequate beside the re-audits done (the rest are still
+    inadequate); each standard's improved, same and worse beside the re-audits done."""
+    if too_few(r.audits, below):
+        return ReauditOutcomes(0, 0, 0, 0, 0, 0, {}, 0, 0, 0, hidden=True)
+    parts = ("done", "due", "cancelled", "none_made")
+    hidden = {parts[n] for n in hidden_cells([getattr(r, p) for p in parts], below)}
+    better = [r.no_longer_inadequate, r.done - r.no_longer_inadequate]
+    if "done" in hidden or hidden_cells(better, below):
+        hidden.add("no_longer_inadequate")
+    changes = {}
+    for s in Standard:
+        moved = r.changes.get(s.value, {})
+        cells = [moved.get(c, 0) for c in Change]
+        if "done" in hidden or hidden_cells([*cells, r.done - sum(cells)], below):
+            hidden.add(s.value)
+        else:
+            changes[s.value] = moved
+
+    def shown(part: str) -> int:
+        return 0 if part in hidden else int(getattr(r, part))
+
+    return replace(
+        r,
+        done=shown("done"),
+        due=shown("due"),
+        cancelled=shown("cancelled"),
+        none_made=shown("none_made"),
+        no_longer_inadequate=shown("no_longer_inadequate"),
+        changes=changes,
+        hidden_parts=frozenset(hidden),
+    )
+
+
+def _theme(t: ThemeFigure, below: int) -> ThemeFigure:
+    """Each count stands alone: no total of them is shown."""
+    improve, strengths = too_few(t.to_improve, below), too_few(t.strengths, below)
+    return replace(
+        t,
+        to_improve=0 if improve else t.to_improve,
+        strengths=0 if strengths else t.strengths,
+        to_improve_hidden=improve,
+        strengths_hidden=strengths,
     )

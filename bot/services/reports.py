@@ -314,10 +314,11 @@ def _avg(value: float | None) -> str:
 
 # --- HTML with inline SVG charts ------------------------------------------------------------------
 
-_CSS = """
+CSS = """
 body { font-family: "Segoe UI", Arial, sans-serif; color: #222; margin: 2rem auto; max-width: 60rem;
   line-height: 1.4; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .3rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
 th, td { border: 1px solid #bbb; padding: .2rem .6rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
@@ -334,7 +335,7 @@ svg text { font: 12px "Segoe UI", Arial, sans-serif; fill: #222; }
 }
 @page { margin: 15mm; }
 """
-_GRADE_FILL = {
+GRADE_FILL = {
     Grade.OUTSTANDING: "#2e7d32",
     Grade.GOOD: "#1565c0",
     Grade.REQUIRES_IMPROVEMENT: "#ef6c00",
@@ -342,13 +343,13 @@ _GRADE_FILL = {
 }
 
 
-def _e(text: object) -> str:
+def esc(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def _html_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
-    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in header)
-    lines = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in body)
+def html_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in header)
+    lines = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in body)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table>"
 
 
@@ -361,7 +362,7 @@ def bar_chart_svg(title: str, bars: Sequence[tuple[str, float, str]], *, unit: s
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        f"<title>{_e(title)}</title>",
+        f"<title>{esc(title)}</title>",
         f'<line x1="{left}" y1="{top + plot}" x2="{width}" y2="{top + plot}" stroke="#888"/>',
     ]
     for n, (name, value, fill) in enumerate(bars):
@@ -370,13 +371,13 @@ def bar_chart_svg(title: str, bars: Sequence[tuple[str, float, str]], *, unit: s
         y = top + plot - bar_height
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" '
-            f'height="{bar_height:.1f}" fill="{fill}"><title>{_e(name)}: {_e(_num(value))}{unit}</title></rect>'
+            f'height="{bar_height:.1f}" fill="{fill}"><title>{esc(name)}: {esc(_num(value))}{unit}</title></rect>'
         )
         parts.append(
-            f'<text x="{x + step * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle">{_e(_num(value))}{unit}</text>'
+            f'<text x="{x + step * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle">{esc(_num(value))}{unit}</text>'
         )
         parts.append(
-            f'<text x="{x + step * 0.35:.1f}" y="{top + plot + 16}" text-anchor="middle">{_e(name)}</text>'
+            f'<text x="{x + step * 0.35:.1f}" y="{top + plot + 16}" text-anchor="middle">{esc(name)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -390,7 +391,7 @@ def line_chart_svg(title: str, points: Sequence[tuple[str, float | None]]) -> st
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart line-chart" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        f"<title>{_e(title)}</title>",
+        f"<title>{esc(title)}</title>",
     ]
     for tick in (0, 50, 100):
         y = top + plot * (1 - tick / 100)
@@ -403,7 +404,7 @@ def line_chart_svg(title: str, points: Sequence[tuple[str, float | None]]) -> st
     for n, (name, value) in enumerate(points):
         x = left + n * step
         parts.append(
-            f'<text x="{x:.1f}" y="{top + plot + 16}" text-anchor="middle">{_e(name)}</text>'
+            f'<text x="{x:.1f}" y="{top + plot + 16}" text-anchor="middle">{esc(name)}</text>'
         )
         if value is None:
             if segment:
@@ -414,7 +415,7 @@ def line_chart_svg(title: str, points: Sequence[tuple[str, float | None]]) -> st
         segment.append(f"{x:.1f},{y:.1f}")
         parts.append(
             f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#1565c0">'
-            f"<title>{_e(name)}: {round(100 * value)}%</title></circle>"
+            f"<title>{esc(name)}: {round(100 * value)}%</title></circle>"
         )
     if segment:
         segments.append(segment)
@@ -437,7 +438,7 @@ def to_html(d: Digest, *, made_on: date) -> str:
     sections = []
     sections.append(
         "<section><h2>Audits completed on time</h2>"
-        + f"<p>{_e(compliance_line(d) if total.due or total.hidden else 'No audits were due.')}</p>"
+        + f"<p>{esc(compliance_line(d) if total.due or total.hidden else 'No audits were due.')}</p>"
         + bar_chart_svg(
             "Audits completed on time, % by team",
             [
@@ -447,67 +448,70 @@ def to_html(d: Digest, *, made_on: date) -> str:
             ],
             unit="%",
         )
-        + _html_table(*drawn.compliance)
+        + html_table(*drawn.compliance)
         + "</section>"
     )
     mix = d.grades.of(OVERALL)
     sections.append(
         "<section><h2>Grades</h2>"
         + (
-            f"<p>{_e(grades_hidden_line(d))}</p>"
+            f"<p>{esc(grades_hidden_line(d))}</p>"
             if d.grades.hidden
-            else f"<p>Good or better ({_e(', '.join(GRADE_LABELS[g] for g in GOOD_OR_BETTER))}): "
-            f"{_e(percent(d.good_or_better))}.</p>"
-            + bar_chart_svg(
-                "Overall grades", [(GRADE_LABELS[g], n, _GRADE_FILL[g]) for g, n in mix]
-            )
-            + _html_table(*drawn.grades)
+            else f"<p>Good or better ({esc(', '.join(GRADE_LABELS[g] for g in GOOD_OR_BETTER))}): "
+            f"{esc(percent(d.good_or_better))}.</p>"
+            + bar_chart_svg("Overall grades", [(GRADE_LABELS[g], n, GRADE_FILL[g]) for g, n in mix])
+            + html_table(*drawn.grades)
         )
         + "</section>"
     )
     sections.append(
         "<section><h2>Good or better over six months</h2>"
-        + f"<p>{_e(trend_words(d))}.</p>"
+        + f"<p>{esc(trend_words(d))}.</p>"
         + line_chart_svg(
             "Share graded good or better",
             [(p.label, None if p.hidden else p.share) for p in d.trend],
         )
-        + _html_table(*drawn.trend)
+        + html_table(*drawn.trend)
         + "</section>"
     )
     sections.append(
         "<section><h2>Inadequate audits: meetings and visits</h2>"
-        f"<p>{_e(meetings_line(d.meetings))}</p></section>"
+        f"<p>{esc(meetings_line(d.meetings))}</p></section>"
     )
-    sections.append("<section><h2>Actions</h2>" + _html_table(*drawn.actions) + "</section>")
+    sections.append("<section><h2>Actions</h2>" + html_table(*drawn.actions) + "</section>")
     sections.append(
         "<section><h2>Actions done and verified by re-audit</h2>"
-        f"<p>{_e(verified_line(d))}</p></section>"
+        f"<p>{esc(verified_line(d))}</p></section>"
     )
     sections.append(
         "<section><h2>Practitioner feedback</h2>"
-        f"<p>{_e(feedback_line(d))}</p>" + _html_table(*drawn.feedback) + "</section>"
+        f"<p>{esc(feedback_line(d))}</p>" + html_table(*drawn.feedback) + "</section>"
     )
     sections.append(
         "<section><h2>Moderation agreement</h2>"
-        + _html_table(*drawn.by_standard)
-        + _html_table(*drawn.by_auditor)
+        + html_table(*drawn.by_standard)
+        + html_table(*drawn.by_auditor)
         + "</section>"
     )
     sections.append(
         "<section><h2>Limiting judgement overrides to look at</h2>"
         + (
-            f"<p>{_e(overrides_hidden_line(d))}</p>"
+            f"<p>{esc(overrides_hidden_line(d))}</p>"
             if d.suppressed_below is not None
-            else _html_table(*drawn.overrides)
+            else html_table(*drawn.overrides)
         )
         + "</section>"
     )
+    return html_page(title, f"{d.title}. Made on {made_on.isoformat()}.", "".join(sections))
+
+
+def html_page(title: str, subtitle: str, body: str) -> str:
+    """A whole page: its style inline, nothing fetched from elsewhere, so it opens offline and
+    prints as it shows."""
     return (
         '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
-        f'<h1>{_e(title)}</h1><p class="subtle">{_e(d.title)}. Made on '
-        f"{_e(made_on.isoformat())}.</p>" + "".join(sections) + "</body></html>\n"
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+        f'<h1>{esc(title)}</h1><p class="subtle">{esc(subtitle)}</p>' + body + "</body></html>\n"
     )
 
 
