@@ -21,6 +21,7 @@ from botbuilder.schema import (
 from botframework.connector.aio import ConnectorClient
 from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 
 from bot.connector import FrozenJson
 from bot.feature import Catalogue
@@ -102,8 +103,10 @@ def _attachment_activity(card: AdaptiveCard | dict[str, Any], summary: str) -> A
 class QaLoopBot(ActivityHandler):  # type: ignore[misc]
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        # References this process has stored, so an unchanged one costs no write per message.
+        # References this process has stored, so an unchanged one costs no write per message;
+        # and their row ids, so keeping track of a posted list card costs no read.
         self._stored: dict[tuple[str, str], tuple[str, int | None]] = {}
+        self._reference_ids: dict[tuple[str, str], int] = {}
         self.roster = RosterSync(deps.sessions)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -260,10 +263,15 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             channel_name=channel.get("name"),
         )
 
+        row_id = saved.row.id
+
         def remember(_session: object) -> None:
             if len(self._stored) > MAX_REMEMBERED_REFERENCES:
                 self._stored.clear()
+                self._reference_ids.clear()
             self._stored[key] = seen
+            if row_id is not None:
+                self._reference_ids[key] = row_id
 
         # Only once it is really stored: a turn that fails rolls the reference back too.
         event.listen(session.sync_session, "after_commit", remember, once=True)
@@ -328,16 +336,26 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         day (bot.services.refresh), like the cards the sender posts."""
         if reply.kind is None or not activity_id:
             return
-        async with transaction(self.deps.sessions) as session:
-            await outbox.record_posted(
-                session,
-                tenant_id=tenant_id,
-                conversation_id=conversation_id,
-                activity_id=activity_id,
-                kind=reply.kind,
-                subjects=reply.shows,
-                at=self.deps.clock(),
-            )
+        key = (tenant_id, conversation_id)
+        for reference_id in (self._reference_ids.get(key), None):
+            try:
+                async with transaction(self.deps.sessions) as session:
+                    await outbox.record_posted(
+                        session,
+                        tenant_id=tenant_id,
+                        conversation_id=conversation_id,
+                        activity_id=activity_id,
+                        kind=reply.kind,
+                        subjects=reply.shows,
+                        at=self.deps.clock(),
+                        reference_id=reference_id,
+                    )
+                return
+            except IntegrityError:
+                if reference_id is None:
+                    raise
+                # The stored reference has gone (a leaver's, purged): read it afresh.
+                self._reference_ids.pop(key, None)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         await self._store_only(turn_context)

@@ -123,18 +123,23 @@ async def record_posted(
     kind: str,
     subjects: Iterable[str],
     at: datetime,
+    reference_id: int | None = None,
 ) -> int:
     """Keep track of a card posted in answer to someone (a list they asked for), as the sender
     does for the cards it delivers; how many subjects were recorded (0 if the conversation is
-    not one we have stored)."""
+    not one we have stored). `reference_id`, the conversation's stored row if the caller knows
+    it, saves reading it."""
     ref = (
-        await session.exec(
-            select(ConversationRef.id).where(
-                ConversationRef.tenant_id == tenant_id,
-                ConversationRef.conversation_id == conversation_id,
+        reference_id
+        or (
+            await session.exec(
+                select(ConversationRef.id).where(
+                    ConversationRef.tenant_id == tenant_id,
+                    ConversationRef.conversation_id == conversation_id,
+                )
             )
-        )
-    ).first()
+        ).first()
+    )
     if ref is None:
         return 0
     shown = list(dict.fromkeys(subjects))

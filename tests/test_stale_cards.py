@@ -19,16 +19,17 @@ tests/test_features.py holds that each of these kinds has a rebuilder.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
-from sqlmodel import col, select, update
+from sqlmodel import col, delete, select, update
 
 from bot.features import CATALOGUE
 from bot.settings import Settings
 from cards.names import CardKind
 from storage.db import SessionMaker, transaction
-from storage.models import SentCard
+from storage.models import ConversationRef, SentCard
 from tests.chat import ALEX, MEGAN, Chat, card_text
 from tests.helpers import (
     NOW,
@@ -152,3 +153,26 @@ async def test_a_card_drawn_again_reads_the_bots_settings(
     assert strict is not None and open_ is not None
     assert "Fewer than 3 audits are due" in card_text(strict[0])
     assert "1 of 1 completed (100%)" in card_text(open_[0])
+
+
+async def test_a_list_asked_for_after_its_chat_was_forgotten_is_still_answered(
+    chat: Chat, sessions: SessionMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot keeps the chat's stored row id to keep track of list cards cheaply; if the row has
+    gone meanwhile (a purge), the answer still arrives and nothing fails."""
+    council = await council_with_everyone(sessions)
+    await add_action(
+        sessions, council, owner="alex", what="Update the plan", due_on=TODAY - timedelta(days=3)
+    )
+    await everyone_has_talked_to_the_bot(chat)
+    await chat.say("my actions", who=ALEX)
+    async with transaction(sessions) as session:
+        await session.exec(delete(SentCard))
+        await session.exec(
+            delete(ConversationRef).where(col(ConversationRef.staff_id) == council.staff["alex"].id)
+        )
+
+    again = await chat.say("my actions", who=ALEX)
+
+    assert "Update the plan" in again.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
