@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.connector import ConnectorHostRefused, FrozenJson, TokenUnavailable
-from storage import outbox
+from storage import outbox, send_rate
 from storage.db import SessionMaker, is_sqlite
 from storage.models import ConversationRef, Delivery
 
@@ -51,6 +51,8 @@ RETRYABLE = frozenset({412, 429, 502, 503, 504})
 AMBIGUOUS = frozenset({504})
 # The bot was removed, blocked or disabled for this person.
 UNREACHABLE = frozenset({403, 404})
+# The connector refused the bot's token: renewed once, then the send stops.
+TOKEN_REFUSED = 401
 # The send rate counts messages Teams accepts; attempts it refused give their token back, but all
 # attempts together stay under this multiple of it, so a failing connector is not hammered.
 REQUEST_HEADROOM = 1.2
@@ -64,6 +66,10 @@ class ConnectorClients(Protocol):
     """bot.connector.CachedConnectorFactory, as the sender uses it."""
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient: ...
+
+    async def forget_token(
+        self, service_url: str, refused: str | None, audience: str | None = None
+    ) -> bool: ...
 
 
 class SecondSender(RuntimeError):
@@ -120,6 +126,108 @@ class TokenBucket:
 
     def give_back(self) -> None:
         self._tokens = min(self.burst, self._tokens + 1.0)
+
+
+class SendRate(Protocol):
+    """The send rate (messages Teams accepts per second) the sender paces its messages by."""
+
+    def wait(self, tenant_id: str, now: float) -> float:
+        """Seconds until a message to this tenant may go (0: now)."""
+        ...
+
+    def take(self, tenant_id: str, now: float) -> None: ...
+
+    def give_back(self, tenant_id: str) -> None:
+        """Teams refused the attempt: it does not count against the rate."""
+        ...
+
+    async def top_up(self) -> float | None:
+        """Get tokens for what `wait` said must wait; seconds until more may be had (0: some
+        were had), or None when nothing waited."""
+        ...
+
+
+class LocalRate:
+    """The rate in memory: the only sender on the database (SQLite)."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self._bucket = TokenBucket(rate, burst, now)
+
+    def wait(self, tenant_id: str, now: float) -> float:
+        return self._bucket.wait(now)
+
+    def take(self, tenant_id: str, now: float) -> None:
+        self._bucket.take(now)
+
+    def give_back(self, tenant_id: str) -> None:
+        self._bucket.give_back()
+
+    async def top_up(self) -> float | None:
+        return None
+
+
+class SharedRate:
+    """The rate shared by every replica (PostgreSQL): tokens are drawn from the (app, tenant)
+    row of `sendrate` a few at a time, as the sender needs them, so N replicas together send at
+    the configured rate rather than N times it."""
+
+    def __init__(self, sessions: SessionMaker, *, app_id: str, rate: float, burst: float) -> None:
+        self._sessions = sessions
+        self._app_id = app_id
+        self.rate = rate
+        self._burst = max(1.0, burst)
+        self._held: Counter[str] = Counter()
+        self._given_back: Counter[str] = Counter()
+        self._wanted: Counter[str] = Counter()
+        self._empty_until: dict[str, float] = {}
+        self._known: set[str] = set()
+
+    def wait(self, tenant_id: str, now: float) -> float:
+        if self._held[tenant_id] >= 1:
+            return 0.0
+        self._wanted[tenant_id] = 1
+        return max(self._empty_until.get(tenant_id, 0.0) - now, _EPSILON)
+
+    def take(self, tenant_id: str, now: float) -> None:
+        self._held[tenant_id] -= 1
+
+    def give_back(self, tenant_id: str) -> None:
+        self._given_back[tenant_id] += 1
+
+    async def top_up(self) -> float | None:
+        if not self._wanted:
+            return None
+        now = time.monotonic()
+        waits = []
+        wanted, self._wanted = self._wanted, Counter()
+        async with self._sessions() as session:
+            for tenant_id in wanted:
+                if self._empty_until.get(tenant_id, 0.0) > now:
+                    waits.append(self._empty_until[tenant_id] - now)
+                    continue
+                if tenant_id not in self._known:
+                    await send_rate.ensure(
+                        session=session,
+                        app_id=self._app_id,
+                        tenant_id=tenant_id,
+                        burst=self._burst,
+                    )
+                    self._known.add(tenant_id)
+                given_back = self._given_back.pop(tenant_id, 0)
+                drawn = await send_rate.draw(
+                    session=session,
+                    app_id=self._app_id,
+                    tenant_id=tenant_id,
+                    rate=self.rate,
+                    burst=self._burst,
+                    want=math.floor(self._burst),
+                    given_back=given_back,
+                )
+                self._held[tenant_id] += drawn.granted
+                self._empty_until[tenant_id] = now + drawn.wait_s
+                waits.append(drawn.wait_s)
+            await session.commit()
+        return min(waits, default=0.0)
 
 
 class ConversationPacer:
@@ -205,6 +313,7 @@ class SenderStats:
     failed: int = 0
     ambiguous: int = 0
     unreachable: int = 0
+    token_refused: int = 0
     skipped: int = 0
     released: int = 0
 
@@ -218,6 +327,8 @@ class _Outcome:
     activity_id: str | None = None
     ambiguous: bool = False
     unreachable: bool = False
+    # Refused with a fresh token too: the bot's credentials need attention.
+    token_refused: bool = False
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     retry_at: datetime | None = None
     retry_at_monotonic: float = 0.0
@@ -240,7 +351,7 @@ class Sender:
         rate: float,
         sole: bool = False,
         limits: tuple[tuple[int, float], ...] = TEAMS_CONVERSATION_LIMITS,
-        max_tries: int = 8,
+        max_tries: int = 5,
         backoff_s: float = 1.0,
         max_backoff_s: float = 300.0,
         lease_s: float = 60.0,
@@ -249,9 +360,14 @@ class Sender:
         max_in_flight: int = 64,
         owner: str | None = None,
         rng: random.Random | None = None,
+        shared_rate_app: str | None = None,
     ) -> None:
         """`sole`: this is the only sender on the database (SQLite, under sole_sender_lock), so
-        leases left by an earlier process are stale and are dropped at start-up."""
+        leases left by an earlier process are stale and are dropped at start-up.
+        `shared_rate_app`: share `rate` with every other sender of this app id (PostgreSQL) through
+        the `sendrate` table, per tenant; None keeps it in memory (one process).
+        `max_tries`: attempts before a delivery that keeps failing waits for `qaloop outbox
+        retry`."""
         self._sessions = sessions
         self._connectors = connectors
         self.rate = rate
@@ -266,7 +382,11 @@ class Sender:
         self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._rng = rng or random.Random()
         now = time.monotonic()
-        self._messages = TokenBucket(rate, burst=rate / 10, now=now)
+        self._messages: SendRate = (
+            LocalRate(rate, burst=rate / 10, now=now)
+            if shared_rate_app is None
+            else SharedRate(sessions, app_id=shared_rate_app, rate=rate, burst=rate / 10)
+        )
         self._requests = TokenBucket(rate * REQUEST_HEADROOM, burst=rate / 10, now=now)
         self._pacer = ConversationPacer(limits)
         # About a second of work claimed ahead: the buckets never wait on the database, and a
@@ -368,6 +488,9 @@ class Sender:
                     more_due = await self._claim(room) > 0
                     next_poll = time.monotonic() + self._poll_s
                 wait = await self._dispatch()
+                drawn = await self._messages.top_up()
+                if drawn is not None:
+                    wait = min(wait, drawn)
             except (SQLAlchemyError, OSError) as exc:
                 # Rows this left leased in the database come back when their lease runs out.
                 log.warning("outbox query failed (%s); trying again shortly", type(exc).__name__)
@@ -417,6 +540,7 @@ class Sender:
             delivery=due.delivery,
             status=None,
             error=why,
+            at=datetime.now(UTC),
             ambiguous=due.recovered,
         )
         self.stats.skipped += 1
@@ -444,13 +568,14 @@ class Sender:
                     else:
                         wait = min(wait, paced)
                     break
-                throttled = max(self._messages.wait(now), self._requests.wait(now))
+                tenant_id = queue[0].delivery.tenant_id
+                throttled = max(self._messages.wait(tenant_id, now), self._requests.wait(now))
                 if throttled > 0:
                     wait = min(wait, throttled)
                     full = True
                     break
                 self._pacer.record(conversation, now)
-                self._messages.take(now)
+                self._messages.take(tenant_id, now)
                 self._requests.take(now)
                 ready.append(queue.popleft())
             if not queue:
@@ -496,7 +621,7 @@ class Sender:
             self._pacer.restamp(conversation, count, now)
         for due in ready:
             if due.delivery.id not in ours:  # the lease ran out and another replica has it
-                self._messages.give_back()
+                self._messages.give_back(due.delivery.tenant_id)
                 continue
             due.delivery.attempts += 1
             task = asyncio.create_task(self._attempt(due))
@@ -517,7 +642,7 @@ class Sender:
             log.error("delivery %s: unexpected %s", due.delivery.id, type(exc).__name__)
             outcome = self._retry(due, None, f"unexpected {type(exc).__name__}", ambiguous=True)
         if outcome.result != "sent" and not outcome.ambiguous:
-            self._messages.give_back()  # Teams did not take it, so it does not count
+            self._messages.give_back(due.delivery.tenant_id)  # Teams did not take it
         self._outcomes.append(outcome)
         self._outcome_ready.set()
 
@@ -533,6 +658,8 @@ class Sender:
             # Before the request left: Teams cannot have it, so it is not ambiguous.
             return self._retry(due, None, str(exc))
         except ErrorResponseException as exc:
+            if _status(exc.response) == TOKEN_REFUSED:
+                return await self._token_refused(due, exc)
             return self._answered(due, exc)
         except aiohttp.ClientConnectorError as exc:
             # Never connected, so nothing reached Teams.
@@ -568,6 +695,26 @@ class Sender:
         activity_id = getattr(raw.output, "id", None) or delivery.replaces_activity_id
         return str(activity_id), _status(raw.response)
 
+    async def _token_refused(self, due: outbox.Due, exc: ErrorResponseException) -> _Outcome:
+        """401: the token may have been revoked or rotated before it expired. Drop it and try
+        once more at once with a fresh one; refused again, the credentials themselves are wrong,
+        and nothing the sender does will change that. Never ambiguous: the request was refused."""
+        if due.delivery.last_status == TOKEN_REFUSED:
+            return _Outcome(
+                due,
+                "failed",
+                status=TOKEN_REFUSED,
+                error="HTTP 401 again with a fresh token: the bot's credentials are refused",
+                token_refused=True,
+            )
+        assert due.conversation is not None
+        request = getattr(exc.response, "request", None)
+        refused = getattr(request, "headers", {}).get("Authorization")
+        await self._connectors.forget_token(due.conversation.service_url, refused)
+        return self._retry(
+            due, TOKEN_REFUSED, "HTTP 401: trying once more with a fresh token", delay=0.0
+        )
+
     def _answered(self, due: outbox.Due, exc: ErrorResponseException) -> _Outcome:
         response = exc.response
         status = _status(response)
@@ -599,7 +746,10 @@ class Sender:
         *,
         ambiguous: bool = False,
         at_least: float = 0.0,
+        delay: float | None = None,
     ) -> _Outcome:
+        """Try again later (after `delay` seconds if given, else backing off with jitter), unless
+        it may arrive a third time or has had its `max_tries`."""
         tries = due.delivery.attempts
         if ambiguous and (due.delivery.ambiguous or due.recovered):
             # It may have arrived twice already: a third try could make it three copies.
@@ -618,7 +768,9 @@ class Sender:
                 error=f"gave up after {tries} tries: {error}",
                 ambiguous=ambiguous,
             )
-        if at_least:
+        if delay is not None:
+            pass
+        elif at_least:
             delay = at_least + self._rng.uniform(0.0, 0.1 * at_least + 0.05)
         else:
             ceiling = min(self._max_backoff_s, self._backoff_s * 2 ** (tries - 1))
@@ -688,6 +840,7 @@ class Sender:
             delivery=delivery,
             status=outcome.status,
             error=outcome.error,
+            at=outcome.at,
             ambiguous=ambiguous,
         )
         if outcome.unreachable and delivery.recipient_staff_id is not None:
@@ -714,7 +867,11 @@ class Sender:
             self.stats.failed += 1
             if outcome.unreachable:
                 self.stats.unreachable += 1
-            log.warning("delivery %s failed: %s", delivery_id, outcome.error)
+            if outcome.token_refused:
+                self.stats.token_refused += 1
+                log.error("delivery %s failed: %s", delivery_id, outcome.error)
+            else:
+                log.warning("delivery %s failed: %s", delivery_id, outcome.error)
 
 
 def _status(response: Any) -> int:
