@@ -58,6 +58,9 @@ TOKEN_REFUSED = 401
 REQUEST_HEADROOM = 1.2
 
 
+# Outcomes are recorded this long after they come, with any others that come meanwhile.
+OUTCOME_LINGER_S = 0.05
+
 # Below this many seconds a wait is float rounding, not a wait.
 _EPSILON = 1e-6
 
@@ -141,10 +144,11 @@ class SendRate(Protocol):
         """Teams refused the attempt: it does not count against the rate."""
         ...
 
-    async def top_up(self) -> float | None:
-        """Get tokens for what `wait` said must wait; seconds until more may be had (0: some
-        were had), or None when nothing waited."""
+    def start(self, wake: Callable[[], None]) -> None:
+        """Begin; `wake` is called when tokens a wait was for have come."""
         ...
+
+    async def stop(self) -> None: ...
 
 
 class LocalRate:
@@ -162,14 +166,24 @@ class LocalRate:
     def give_back(self, tenant_id: str) -> None:
         self._bucket.give_back()
 
-    async def top_up(self) -> float | None:
+    def start(self, wake: Callable[[], None]) -> None:
+        return None
+
+    async def stop(self) -> None:
         return None
 
 
 class SharedRate:
-    """The rate shared by every replica (PostgreSQL): tokens are drawn from the (app, tenant)
-    row of `sendrate` a few at a time, as the sender needs them, so N replicas together send at
-    the configured rate rather than N times it."""
+    """The rate shared by every replica (PostgreSQL): the (app, tenant) row of `sendrate` is a
+    token bucket that every sender draws from, so N replicas together send at the configured
+    rate rather than N times it.
+
+    A keeper task draws a few tokens ahead while messages wait for them, every 1/rate seconds:
+    the row holds at most a small burst, so a sender that drew only between its own database
+    work (claims, commits) would let the row fill up and lose what it could have sent."""
+
+    # A tenant that has waited for tokens within this many seconds is kept topped up.
+    DEMAND_S = 1.0
 
     def __init__(self, sessions: SessionMaker, *, app_id: str, rate: float, burst: float) -> None:
         self._sessions = sessions
@@ -178,15 +192,17 @@ class SharedRate:
         self._burst = max(1.0, burst)
         self._held: Counter[str] = Counter()
         self._given_back: Counter[str] = Counter()
-        self._wanted: Counter[str] = Counter()
-        self._empty_until: dict[str, float] = {}
+        self._wanted_at: dict[str, float] = {}
         self._known: set[str] = set()
+        self._demand = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
     def wait(self, tenant_id: str, now: float) -> float:
         if self._held[tenant_id] >= 1:
             return 0.0
-        self._wanted[tenant_id] = 1
-        return max(self._empty_until.get(tenant_id, 0.0) - now, _EPSILON)
+        self._wanted_at[tenant_id] = now
+        self._demand.set()
+        return 1.0 / self.rate  # the keeper wakes the sender sooner when tokens come
 
     def take(self, tenant_id: str, now: float) -> None:
         self._held[tenant_id] -= 1
@@ -194,40 +210,59 @@ class SharedRate:
     def give_back(self, tenant_id: str) -> None:
         self._given_back[tenant_id] += 1
 
-    async def top_up(self) -> float | None:
-        if not self._wanted:
-            return None
-        now = time.monotonic()
+    def start(self, wake: Callable[[], None]) -> None:
+        self._task = asyncio.create_task(self._keep(wake), name="outbox-send-rate")
+        self._task.add_done_callback(_report_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _keep(self, wake: Callable[[], None]) -> None:
+        while True:
+            now = time.monotonic()
+            wanted = [t for t, at in self._wanted_at.items() if at > now - self.DEMAND_S]
+            if not wanted:
+                self._wanted_at.clear()
+                self._demand.clear()
+                await self._demand.wait()
+                continue
+            try:
+                pause = await self._draw(wanted)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("send rate query failed (%s); trying again", type(exc).__name__)
+                pause = 1.0
+            if pause == 0.0:
+                wake()
+            await asyncio.sleep(max(pause, 1.0 / self.rate))
+
+    async def _draw(self, tenants: list[str]) -> float:
+        """Top each tenant's tokens up to the burst; 0 if any came, else the seconds to the next."""
         waits = []
-        wanted, self._wanted = self._wanted, Counter()
         async with self._sessions() as session:
-            for tenant_id in wanted:
-                if self._empty_until.get(tenant_id, 0.0) > now:
-                    waits.append(self._empty_until[tenant_id] - now)
+            for tenant_id in tenants:
+                want = math.floor(self._burst) - self._held[tenant_id]
+                if want <= 0:
                     continue
                 if tenant_id not in self._known:
                     await send_rate.ensure(
-                        session=session,
-                        app_id=self._app_id,
-                        tenant_id=tenant_id,
-                        burst=self._burst,
+                        session=session, app_id=self._app_id, tenant_id=tenant_id, burst=self._burst
                     )
                     self._known.add(tenant_id)
-                given_back = self._given_back.pop(tenant_id, 0)
                 drawn = await send_rate.draw(
                     session=session,
                     app_id=self._app_id,
                     tenant_id=tenant_id,
                     rate=self.rate,
                     burst=self._burst,
-                    want=math.floor(self._burst),
-                    given_back=given_back,
+                    want=want,
+                    given_back=self._given_back.pop(tenant_id, 0),
                 )
                 self._held[tenant_id] += drawn.granted
-                self._empty_until[tenant_id] = now + drawn.wait_s
                 waits.append(drawn.wait_s)
             await session.commit()
-        return min(waits, default=0.0)
+        return min(waits, default=1.0 / self.rate)
 
 
 class ConversationPacer:
@@ -400,6 +435,7 @@ class Sender:
         self._due_at: list[float] = []  # monotonic times when rows we put back fall due
         self._db_lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._new_work = False
         self._outcome_ready = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -410,11 +446,17 @@ class Sender:
     # --- lifetime -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._unlisten = outbox.on_notify(self._wake.set)
+        self._unlisten = outbox.on_notify(self._queued)
+        self._messages.start(self._wake.set)
         self._loop_task = asyncio.create_task(self._run(), name="outbox-sender")
         self._writer_task = asyncio.create_task(self._write_outcomes(), name="outbox-writer")
         for task in (self._loop_task, self._writer_task):
             task.add_done_callback(_report_crash)
+
+    def _queued(self) -> None:
+        """Deliveries were committed in this process: claim them now, not at the next poll."""
+        self._new_work = True
+        self._wake.set()
 
     @property
     def running(self) -> bool:
@@ -437,6 +479,7 @@ class Sender:
             self._unlisten()
         self._wake.set()
         await asyncio.gather(self._loop_task, return_exceptions=True)
+        await self._messages.stop()
         if self._in_flight:
             _done, pending = await asyncio.wait(self._in_flight, timeout=grace_s)
             for task in pending:  # left "sending": the next sender retries them as ambiguous
@@ -476,7 +519,9 @@ class Sender:
                     taken_over = True
                     if released:
                         log.info("took over %d deliveries leased by an earlier process", released)
-                woken = self._wake.is_set()
+                # Woken for new work, not merely because a request finished: a claim per outcome
+                # cost PostgreSQL three queries a card.
+                woken, self._new_work = self._new_work, False
                 self._wake.clear()
                 while self._due_at and self._due_at[0] <= now:
                     heapq.heappop(self._due_at)
@@ -488,9 +533,6 @@ class Sender:
                     more_due = await self._claim(room) > 0
                     next_poll = time.monotonic() + self._poll_s
                 wait = await self._dispatch()
-                drawn = await self._messages.top_up()
-                if drawn is not None:
-                    wait = min(wait, drawn)
             except (SQLAlchemyError, OSError) as exc:
                 # Rows this left leased in the database come back when their lease runs out.
                 log.warning("outbox query failed (%s); trying again shortly", type(exc).__name__)
@@ -783,16 +825,34 @@ class Sender:
     # --- recording outcomes ---------------------------------------------------------------------
 
     async def _write_outcomes(self) -> None:
-        """Commit outcomes as they come, several to a transaction when they come quickly."""
+        """Commit outcomes as they come, gathered for a moment so that a transaction records
+        several (a round trip per statement is most of what a send costs on PostgreSQL)."""
         while True:
             await self._outcome_ready.wait()
+            if not self._stopping:
+                await asyncio.sleep(OUTCOME_LINGER_S)
             self._outcome_ready.clear()
             while self._outcomes:
                 batch = self._outcomes[:200]
                 try:
                     async with self._transaction() as session:
+                        await outbox.mark_sent(
+                            session=session,
+                            sent=[
+                                outbox.Sent(
+                                    o.due.delivery,
+                                    o.status or 200,
+                                    o.activity_id or "",
+                                    o.at,
+                                    o.ambiguous or o.due.recovered,
+                                )
+                                for o in batch
+                                if o.result == "sent"
+                            ],
+                        )
                         for outcome in batch:
-                            await self._record(session, outcome)
+                            if outcome.result != "sent":
+                                await self._record(session, outcome)
                 except (SQLAlchemyError, OSError) as exc:
                     log.warning("could not record outcomes (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(self._poll_s)
@@ -805,19 +865,9 @@ class Sender:
                 return
 
     async def _record(self, session: AsyncSession, outcome: _Outcome) -> None:
+        """A retry or a failure (sent deliveries are recorded together, by outbox.mark_sent)."""
         delivery = outcome.due.delivery
         ambiguous = outcome.ambiguous or outcome.due.recovered
-        if outcome.result == "sent":
-            assert outcome.activity_id is not None
-            await outbox.mark_sent(
-                session=session,
-                delivery=delivery,
-                status=outcome.status or 200,
-                activity_id=outcome.activity_id,
-                at=outcome.at,
-                ambiguous=ambiguous,
-            )
-            return
         outbox.record_attempt(
             session, delivery=delivery, status=outcome.status, error=outcome.error
         )
