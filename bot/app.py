@@ -176,6 +176,10 @@ def create_app(
                 connectors=outbox_connectors(settings, http, credentials),
                 rate=settings.send_rate,
                 sole=is_sqlite(settings.database_url),
+                # Teams' limit is per app and tenant: replicas share it through the database.
+                shared_rate_app=(
+                    None if is_sqlite(settings.database_url) else settings.APP_ID or "unregistered"
+                ),
             )
             scheduler.start()
             delivery.start()

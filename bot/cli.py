@@ -332,6 +332,7 @@ def demo(
 # at start-up; tests/test_scheduler.py keeps this equal to the features' jobs.
 JOB_NAMES = (
     "briefing",
+    "delivery_alert",
     "housekeeping",
     "moderation_sample",
     "monthly_digest",

@@ -199,6 +199,7 @@ class CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
         self._app_id = app_id
         self._sender = sender
         self._clients: dict[tuple[str, str | None], ConnectorClient] = {}
+        self._credentials: dict[tuple[str, str | None], Any] = {}
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (service_url, audience)
@@ -216,7 +217,31 @@ class CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
             client = ConnectorClient(credentials, base_url=service_url, custom_configuration=config)
             _use_plain_json_serializer(client)
             self._clients[key] = client
+            self._credentials[key] = credentials
         return client
+
+    async def forget_token(
+        self, service_url: str, refused: str | None, audience: str | None = None
+    ) -> bool:
+        """A 401 said the token sent in `refused` (the Authorization header) is no good: drop the
+        cached token, so the next request to `service_url` asks Entra for a fresh one. Not when a
+        fresher token is in use already (another request's 401 dropped it first). Whether it was
+        dropped."""
+        credentials = self._credentials.get((service_url, audience))
+        if credentials is None or not getattr(credentials, "microsoft_app_id", None):
+            return False  # no credentials (the Agents Playground): there is no token to renew
+        if refused is not None:
+            try:
+                current = await asyncio.to_thread(credentials.get_access_token)
+            except Exception:  # MSAL and requests raise assorted errors; all mean "no token"
+                return False
+            if refused != f"Bearer {current}":
+                return False
+        # MicrosoftAppCredentials keeps its token in its MSAL application's cache: a new
+        # application has an empty cache.
+        credentials.app = None
+        log.warning("the Bot Connector refused the bot's token; asking Entra for a new one")
+        return True
 
 
 class QaLoopAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]

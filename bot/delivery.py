@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.connector import ConnectorHostRefused, FrozenJson, TokenUnavailable
-from storage import outbox
+from storage import outbox, send_rate
 from storage.db import SessionMaker, is_sqlite
 from storage.models import ConversationRef, Delivery
 
@@ -51,10 +51,15 @@ RETRYABLE = frozenset({412, 429, 502, 503, 504})
 AMBIGUOUS = frozenset({504})
 # The bot was removed, blocked or disabled for this person.
 UNREACHABLE = frozenset({403, 404})
+# The connector refused the bot's token: renewed once, then the send stops.
+TOKEN_REFUSED = 401
 # The send rate counts messages Teams accepts; attempts it refused give their token back, but all
 # attempts together stay under this multiple of it, so a failing connector is not hammered.
 REQUEST_HEADROOM = 1.2
 
+
+# Outcomes are recorded this long after they come, with any others that come meanwhile.
+OUTCOME_LINGER_S = 0.05
 
 # Below this many seconds a wait is float rounding, not a wait.
 _EPSILON = 1e-6
@@ -64,6 +69,10 @@ class ConnectorClients(Protocol):
     """bot.connector.CachedConnectorFactory, as the sender uses it."""
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient: ...
+
+    async def forget_token(
+        self, service_url: str, refused: str | None, audience: str | None = None
+    ) -> bool: ...
 
 
 class SecondSender(RuntimeError):
@@ -120,6 +129,140 @@ class TokenBucket:
 
     def give_back(self) -> None:
         self._tokens = min(self.burst, self._tokens + 1.0)
+
+
+class SendRate(Protocol):
+    """The send rate (messages Teams accepts per second) the sender paces its messages by."""
+
+    def wait(self, tenant_id: str, now: float) -> float:
+        """Seconds until a message to this tenant may go (0: now)."""
+        ...
+
+    def take(self, tenant_id: str, now: float) -> None: ...
+
+    def give_back(self, tenant_id: str) -> None:
+        """Teams refused the attempt: it does not count against the rate."""
+        ...
+
+    def start(self, wake: Callable[[], None]) -> None:
+        """Begin; `wake` is called when tokens a wait was for have come."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class LocalRate:
+    """The rate in memory: the only sender on the database (SQLite)."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self._bucket = TokenBucket(rate, burst, now)
+
+    def wait(self, tenant_id: str, now: float) -> float:
+        return self._bucket.wait(now)
+
+    def take(self, tenant_id: str, now: float) -> None:
+        self._bucket.take(now)
+
+    def give_back(self, tenant_id: str) -> None:
+        self._bucket.give_back()
+
+    def start(self, wake: Callable[[], None]) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class SharedRate:
+    """The rate shared by every replica (PostgreSQL): the (app, tenant) row of `sendrate` is a
+    token bucket that every sender draws from, so N replicas together send at the configured
+    rate rather than N times it.
+
+    A keeper task draws a few tokens ahead while messages wait for them, every 1/rate seconds:
+    the row holds at most a small burst, so a sender that drew only between its own database
+    work (claims, commits) would let the row fill up and lose what it could have sent."""
+
+    # A tenant that has waited for tokens within this many seconds is kept topped up.
+    DEMAND_S = 1.0
+
+    def __init__(self, sessions: SessionMaker, *, app_id: str, rate: float, burst: float) -> None:
+        self._sessions = sessions
+        self._app_id = app_id
+        self.rate = rate
+        self._burst = max(1.0, burst)
+        self._held: Counter[str] = Counter()
+        self._given_back: Counter[str] = Counter()
+        self._wanted_at: dict[str, float] = {}
+        self._known: set[str] = set()
+        self._demand = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wait(self, tenant_id: str, now: float) -> float:
+        if self._held[tenant_id] >= 1:
+            return 0.0
+        self._wanted_at[tenant_id] = now
+        self._demand.set()
+        return 1.0 / self.rate  # the keeper wakes the sender sooner when tokens come
+
+    def take(self, tenant_id: str, now: float) -> None:
+        self._held[tenant_id] -= 1
+
+    def give_back(self, tenant_id: str) -> None:
+        self._given_back[tenant_id] += 1
+
+    def start(self, wake: Callable[[], None]) -> None:
+        self._task = asyncio.create_task(self._keep(wake), name="outbox-send-rate")
+        self._task.add_done_callback(_report_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _keep(self, wake: Callable[[], None]) -> None:
+        while True:
+            now = time.monotonic()
+            wanted = [t for t, at in self._wanted_at.items() if at > now - self.DEMAND_S]
+            if not wanted:
+                self._wanted_at.clear()
+                self._demand.clear()
+                await self._demand.wait()
+                continue
+            try:
+                pause = await self._draw(wanted)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("send rate query failed (%s); trying again", type(exc).__name__)
+                pause = 1.0
+            if pause == 0.0:
+                wake()
+            await asyncio.sleep(max(pause, 1.0 / self.rate))
+
+    async def _draw(self, tenants: list[str]) -> float:
+        """Top each tenant's tokens up to the burst; 0 if any came, else the seconds to the next."""
+        waits = []
+        async with self._sessions() as session:
+            for tenant_id in tenants:
+                want = math.floor(self._burst) - self._held[tenant_id]
+                if want <= 0:
+                    continue
+                if tenant_id not in self._known:
+                    await send_rate.ensure(
+                        session=session, app_id=self._app_id, tenant_id=tenant_id, burst=self._burst
+                    )
+                    self._known.add(tenant_id)
+                drawn = await send_rate.draw(
+                    session=session,
+                    app_id=self._app_id,
+                    tenant_id=tenant_id,
+                    rate=self.rate,
+                    burst=self._burst,
+                    want=want,
+                    given_back=self._given_back.pop(tenant_id, 0),
+                )
+                self._held[tenant_id] += drawn.granted
+                waits.append(drawn.wait_s)
+            await session.commit()
+        return min(waits, default=1.0 / self.rate)
 
 
 class ConversationPacer:
@@ -205,6 +348,7 @@ class SenderStats:
     failed: int = 0
     ambiguous: int = 0
     unreachable: int = 0
+    token_refused: int = 0
     skipped: int = 0
     released: int = 0
 
@@ -218,6 +362,8 @@ class _Outcome:
     activity_id: str | None = None
     ambiguous: bool = False
     unreachable: bool = False
+    # Refused with a fresh token too: the bot's credentials need attention.
+    token_refused: bool = False
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     retry_at: datetime | None = None
     retry_at_monotonic: float = 0.0
@@ -240,7 +386,7 @@ class Sender:
         rate: float,
         sole: bool = False,
         limits: tuple[tuple[int, float], ...] = TEAMS_CONVERSATION_LIMITS,
-        max_tries: int = 8,
+        max_tries: int = 5,
         backoff_s: float = 1.0,
         max_backoff_s: float = 300.0,
         lease_s: float = 60.0,
@@ -249,9 +395,14 @@ class Sender:
         max_in_flight: int = 64,
         owner: str | None = None,
         rng: random.Random | None = None,
+        shared_rate_app: str | None = None,
     ) -> None:
         """`sole`: this is the only sender on the database (SQLite, under sole_sender_lock), so
-        leases left by an earlier process are stale and are dropped at start-up."""
+        leases left by an earlier process are stale and are dropped at start-up.
+        `shared_rate_app`: share `rate` with every other sender of this app id (PostgreSQL) through
+        the `sendrate` table, per tenant; None keeps it in memory (one process).
+        `max_tries`: attempts before a delivery that keeps failing waits for `qaloop outbox
+        retry`."""
         self._sessions = sessions
         self._connectors = connectors
         self.rate = rate
@@ -266,7 +417,11 @@ class Sender:
         self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._rng = rng or random.Random()
         now = time.monotonic()
-        self._messages = TokenBucket(rate, burst=rate / 10, now=now)
+        self._messages: SendRate = (
+            LocalRate(rate, burst=rate / 10, now=now)
+            if shared_rate_app is None
+            else SharedRate(sessions, app_id=shared_rate_app, rate=rate, burst=rate / 10)
+        )
         self._requests = TokenBucket(rate * REQUEST_HEADROOM, burst=rate / 10, now=now)
         self._pacer = ConversationPacer(limits)
         # About a second of work claimed ahead: the buckets never wait on the database, and a
@@ -280,6 +435,7 @@ class Sender:
         self._due_at: list[float] = []  # monotonic times when rows we put back fall due
         self._db_lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._new_work = False
         self._outcome_ready = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -290,11 +446,17 @@ class Sender:
     # --- lifetime -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._unlisten = outbox.on_notify(self._wake.set)
+        self._unlisten = outbox.on_notify(self._queued)
+        self._messages.start(self._wake.set)
         self._loop_task = asyncio.create_task(self._run(), name="outbox-sender")
         self._writer_task = asyncio.create_task(self._write_outcomes(), name="outbox-writer")
         for task in (self._loop_task, self._writer_task):
             task.add_done_callback(_report_crash)
+
+    def _queued(self) -> None:
+        """Deliveries were committed in this process: claim them now, not at the next poll."""
+        self._new_work = True
+        self._wake.set()
 
     @property
     def running(self) -> bool:
@@ -317,6 +479,7 @@ class Sender:
             self._unlisten()
         self._wake.set()
         await asyncio.gather(self._loop_task, return_exceptions=True)
+        await self._messages.stop()
         if self._in_flight:
             _done, pending = await asyncio.wait(self._in_flight, timeout=grace_s)
             for task in pending:  # left "sending": the next sender retries them as ambiguous
@@ -356,7 +519,9 @@ class Sender:
                     taken_over = True
                     if released:
                         log.info("took over %d deliveries leased by an earlier process", released)
-                woken = self._wake.is_set()
+                # Woken for new work, not merely because a request finished: a claim per outcome
+                # cost PostgreSQL three queries a card.
+                woken, self._new_work = self._new_work, False
                 self._wake.clear()
                 while self._due_at and self._due_at[0] <= now:
                     heapq.heappop(self._due_at)
@@ -417,6 +582,7 @@ class Sender:
             delivery=due.delivery,
             status=None,
             error=why,
+            at=datetime.now(UTC),
             ambiguous=due.recovered,
         )
         self.stats.skipped += 1
@@ -444,13 +610,14 @@ class Sender:
                     else:
                         wait = min(wait, paced)
                     break
-                throttled = max(self._messages.wait(now), self._requests.wait(now))
+                tenant_id = queue[0].delivery.tenant_id
+                throttled = max(self._messages.wait(tenant_id, now), self._requests.wait(now))
                 if throttled > 0:
                     wait = min(wait, throttled)
                     full = True
                     break
                 self._pacer.record(conversation, now)
-                self._messages.take(now)
+                self._messages.take(tenant_id, now)
                 self._requests.take(now)
                 ready.append(queue.popleft())
             if not queue:
@@ -496,7 +663,7 @@ class Sender:
             self._pacer.restamp(conversation, count, now)
         for due in ready:
             if due.delivery.id not in ours:  # the lease ran out and another replica has it
-                self._messages.give_back()
+                self._messages.give_back(due.delivery.tenant_id)
                 continue
             due.delivery.attempts += 1
             task = asyncio.create_task(self._attempt(due))
@@ -517,7 +684,7 @@ class Sender:
             log.error("delivery %s: unexpected %s", due.delivery.id, type(exc).__name__)
             outcome = self._retry(due, None, f"unexpected {type(exc).__name__}", ambiguous=True)
         if outcome.result != "sent" and not outcome.ambiguous:
-            self._messages.give_back()  # Teams did not take it, so it does not count
+            self._messages.give_back(due.delivery.tenant_id)  # Teams did not take it
         self._outcomes.append(outcome)
         self._outcome_ready.set()
 
@@ -533,6 +700,8 @@ class Sender:
             # Before the request left: Teams cannot have it, so it is not ambiguous.
             return self._retry(due, None, str(exc))
         except ErrorResponseException as exc:
+            if _status(exc.response) == TOKEN_REFUSED:
+                return await self._token_refused(due, exc)
             return self._answered(due, exc)
         except aiohttp.ClientConnectorError as exc:
             # Never connected, so nothing reached Teams.
@@ -568,6 +737,26 @@ class Sender:
         activity_id = getattr(raw.output, "id", None) or delivery.replaces_activity_id
         return str(activity_id), _status(raw.response)
 
+    async def _token_refused(self, due: outbox.Due, exc: ErrorResponseException) -> _Outcome:
+        """401: the token may have been revoked or rotated before it expired. Drop it and try
+        once more at once with a fresh one; refused again, the credentials themselves are wrong,
+        and nothing the sender does will change that. Never ambiguous: the request was refused."""
+        if due.delivery.last_status == TOKEN_REFUSED:
+            return _Outcome(
+                due,
+                "failed",
+                status=TOKEN_REFUSED,
+                error="HTTP 401 again with a fresh token: the bot's credentials are refused",
+                token_refused=True,
+            )
+        assert due.conversation is not None
+        request = getattr(exc.response, "request", None)
+        refused = getattr(request, "headers", {}).get("Authorization")
+        await self._connectors.forget_token(due.conversation.service_url, refused)
+        return self._retry(
+            due, TOKEN_REFUSED, "HTTP 401: trying once more with a fresh token", delay=0.0
+        )
+
     def _answered(self, due: outbox.Due, exc: ErrorResponseException) -> _Outcome:
         response = exc.response
         status = _status(response)
@@ -599,7 +788,10 @@ class Sender:
         *,
         ambiguous: bool = False,
         at_least: float = 0.0,
+        delay: float | None = None,
     ) -> _Outcome:
+        """Try again later (after `delay` seconds if given, else backing off with jitter), unless
+        it may arrive a third time or has had its `max_tries`."""
         tries = due.delivery.attempts
         if ambiguous and (due.delivery.ambiguous or due.recovered):
             # It may have arrived twice already: a third try could make it three copies.
@@ -618,7 +810,9 @@ class Sender:
                 error=f"gave up after {tries} tries: {error}",
                 ambiguous=ambiguous,
             )
-        if at_least:
+        if delay is not None:
+            pass
+        elif at_least:
             delay = at_least + self._rng.uniform(0.0, 0.1 * at_least + 0.05)
         else:
             ceiling = min(self._max_backoff_s, self._backoff_s * 2 ** (tries - 1))
@@ -631,16 +825,34 @@ class Sender:
     # --- recording outcomes ---------------------------------------------------------------------
 
     async def _write_outcomes(self) -> None:
-        """Commit outcomes as they come, several to a transaction when they come quickly."""
+        """Commit outcomes as they come, gathered for a moment so that a transaction records
+        several (a round trip per statement is most of what a send costs on PostgreSQL)."""
         while True:
             await self._outcome_ready.wait()
+            if not self._stopping:
+                await asyncio.sleep(OUTCOME_LINGER_S)
             self._outcome_ready.clear()
             while self._outcomes:
                 batch = self._outcomes[:200]
                 try:
                     async with self._transaction() as session:
+                        await outbox.mark_sent(
+                            session=session,
+                            sent=[
+                                outbox.Sent(
+                                    o.due.delivery,
+                                    o.status or 200,
+                                    o.activity_id or "",
+                                    o.at,
+                                    o.ambiguous or o.due.recovered,
+                                )
+                                for o in batch
+                                if o.result == "sent"
+                            ],
+                        )
                         for outcome in batch:
-                            await self._record(session, outcome)
+                            if outcome.result != "sent":
+                                await self._record(session, outcome)
                 except (SQLAlchemyError, OSError) as exc:
                     log.warning("could not record outcomes (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(self._poll_s)
@@ -653,19 +865,9 @@ class Sender:
                 return
 
     async def _record(self, session: AsyncSession, outcome: _Outcome) -> None:
+        """A retry or a failure (sent deliveries are recorded together, by outbox.mark_sent)."""
         delivery = outcome.due.delivery
         ambiguous = outcome.ambiguous or outcome.due.recovered
-        if outcome.result == "sent":
-            assert outcome.activity_id is not None
-            await outbox.mark_sent(
-                session=session,
-                delivery=delivery,
-                status=outcome.status or 200,
-                activity_id=outcome.activity_id,
-                at=outcome.at,
-                ambiguous=ambiguous,
-            )
-            return
         outbox.record_attempt(
             session, delivery=delivery, status=outcome.status, error=outcome.error
         )
@@ -688,6 +890,7 @@ class Sender:
             delivery=delivery,
             status=outcome.status,
             error=outcome.error,
+            at=outcome.at,
             ambiguous=ambiguous,
         )
         if outcome.unreachable and delivery.recipient_staff_id is not None:
@@ -714,7 +917,11 @@ class Sender:
             self.stats.failed += 1
             if outcome.unreachable:
                 self.stats.unreachable += 1
-            log.warning("delivery %s failed: %s", delivery_id, outcome.error)
+            if outcome.token_refused:
+                self.stats.token_refused += 1
+                log.error("delivery %s failed: %s", delivery_id, outcome.error)
+            else:
+                log.warning("delivery %s failed: %s", delivery_id, outcome.error)
 
 
 def _status(response: Any) -> int:

@@ -104,6 +104,7 @@ class CardKind(StrEnum):
     CASE_ENDED = "case_ended"
     CASE_NEW_WORKER = "case_new_worker"
     LEAVER_ACTIONS = "leaver_actions"
+    DELIVERY_ALERT = "delivery_alert"
     # A list a person asked for, kept so it is redrawn when what it lists changes that day.
     MY_ACTIONS = ListCard.MY_ACTIONS.value
     TEAM = ListCard.TEAM.value

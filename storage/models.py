@@ -487,7 +487,10 @@ class Delivery(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "dedupe_key"),
-        sa.Index("ix_delivery_state_next", "state", "next_attempt_at"),
+        # The sender's claim reads due ids in this order straight off the index (no sort of
+        # every due row, which on PostgreSQL spilled to disk with a fan-out's cards in it).
+        sa.Index("ix_delivery_state_next", "state", "next_attempt_at", "id"),
+        sa.Index("ix_delivery_failed", "tenant_id", "failed_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = _tenant()
@@ -512,6 +515,18 @@ class Delivery(SQLModel, table=True):
     activity_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    # When it was given up on (state "failed"): the daily delivery alert counts these.
+    failed_at: datetime | None = _ts(nullable=True)
+
+
+class SendRate(SQLModel, table=True):
+    """Teams' send rate is per app and tenant: on PostgreSQL every replica's sender draws its
+    tokens from this one row (a token bucket updated atomically), so N replicas share one rate."""
+
+    app_id: str = Field(primary_key=True, max_length=64)
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    tokens: float
+    at: datetime = _ts()
 
 
 class DeliveryAttempt(SQLModel, table=True):

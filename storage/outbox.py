@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import and_, delete, event, or_, update
+from sqlalchemy import and_, bindparam, delete, event, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cards.delivery_alert import DeliveryTrouble
 from storage import audit_log
 from storage.models import ConversationRef, Delivery, DeliveryAttempt, SentCard, Staff
 
@@ -224,61 +225,86 @@ async def claim_due(
     "sending" by a sender whose lease ran out comes back marked ambiguous, with an attempt row
     saying its last outcome is unknown.
     """
-    rows: list[tuple[Delivery, ConversationRef | None, bool | None]] = []
-    for states in ((State.RETRY, State.SENDING), (State.PENDING,)):
-        if len(rows) >= limit:
+    ids: list[int] = []
+    # One state at a time, so each query reads its ids in order off ix_delivery_state_next and
+    # stops at `limit`: no sort of every due row (a fan-out's are thousands, cards and all).
+    for state in (State.RETRY, State.SENDING, State.PENDING):
+        if len(ids) >= limit:
             break
         statement = (
-            select(Delivery, ConversationRef, Staff.reachable)
-            .outerjoin(
-                ConversationRef,
-                and_(
-                    col(ConversationRef.id) == col(Delivery.conversation_ref_id),
-                    col(ConversationRef.tenant_id) == col(Delivery.tenant_id),
-                ),
-            )
-            .outerjoin(
-                Staff,
-                and_(
-                    col(Staff.id) == col(Delivery.recipient_staff_id),
-                    col(Staff.tenant_id) == col(Delivery.tenant_id),
-                ),
-            )
+            select(Delivery.id)
             .where(
-                col(Delivery.state).in_(states),
+                col(Delivery.state) == state,
                 col(Delivery.next_attempt_at) <= now,
                 or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
             )
             .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-            .limit(limit - len(rows))
-            .with_for_update(of=Delivery, skip_locked=True)
+            .limit(limit - len(ids))
+            .with_for_update(skip_locked=True)
         )
         if exclude_conversations:
             statement = statement.where(
                 col(Delivery.conversation_ref_id).not_in(list(exclude_conversations))
             )
-        rows += (await session.exec(statement)).all()
+        ids += [i for i in (await session.exec(statement)).all() if i is not None]
+    if not ids:
+        return []
+    found = await session.exec(
+        select(Delivery, ConversationRef, Staff.reachable)
+        .outerjoin(
+            ConversationRef,
+            and_(
+                col(ConversationRef.id) == col(Delivery.conversation_ref_id),
+                col(ConversationRef.tenant_id) == col(Delivery.tenant_id),
+            ),
+        )
+        .outerjoin(
+            Staff,
+            and_(
+                col(Staff.id) == col(Delivery.recipient_staff_id),
+                col(Staff.tenant_id) == col(Delivery.tenant_id),
+            ),
+        )
+        .where(col(Delivery.id).in_(ids))
+    )
+    order = {delivery_id: n for n, delivery_id in enumerate(ids)}
+    rows = sorted(found.all(), key=lambda row: order[row[0].id or 0])
     claimed: list[Due] = []
     taken: Counter[int] = Counter()
     for delivery, conversation, reachable in rows:
+        # The sender changes its copy as it goes and writes what it means by statements.
+        session.expunge(delivery)
         taken[delivery.conversation_ref_id] += 1
         if taken[delivery.conversation_ref_id] > per_conversation:
             continue  # left unleased for a later claim
-        recovered = delivery.state == State.SENDING
-        delivery.lease_owner = owner
-        delivery.lease_until = lease_until
-        if recovered:
-            delivery.ambiguous = True
-            delivery.state = State.RETRY
-            record_attempt(
-                session,
-                delivery=delivery,
-                status=None,
-                error="outcome unknown: the sender stopped while sending",
-            )
-        session.add(delivery)
-        claimed.append(Due(delivery, conversation, reachable is not False, recovered))
-    await session.flush()
+        claimed.append(
+            Due(delivery, conversation, reachable is not False, delivery.state == State.SENDING)
+        )
+    leased = [due.delivery.id for due in claimed if due.delivery.id is not None]
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(leased))
+        .values(lease_owner=owner, lease_until=lease_until)
+    )
+    recovered = [due.delivery for due in claimed if due.recovered]
+    if recovered:
+        await session.exec(
+            update(Delivery)
+            .where(col(Delivery.id).in_([d.id for d in recovered]))
+            .values(ambiguous=True, state=State.RETRY)
+        )
+    for due in claimed:
+        due.delivery.lease_owner = owner
+        due.delivery.lease_until = lease_until
+    for delivery in recovered:
+        delivery.ambiguous = True
+        delivery.state = State.RETRY
+        record_attempt(
+            session,
+            delivery=delivery,
+            status=None,
+            error="outcome unknown: the sender stopped while sending",
+        )
     return claimed
 
 
@@ -345,63 +371,99 @@ def record_attempt(
     )
 
 
-async def mark_sent(
-    *,
-    session: AsyncSession,
-    delivery: Delivery,
-    status: int,
-    activity_id: str,
-    at: datetime,
-    ambiguous: bool,
-) -> None:
-    """Sent: whoever holds the lease now, this is the truth, so no other sender may send it."""
-    assert delivery.id is not None
-    values: dict[str, Any] = {
-        "state": State.SENT,
-        "activity_id": activity_id,
-        "sent_at": at,
-        "last_status": status,
-        "last_error": None,
-        "lease_owner": None,
-        "lease_until": None,
-    }
-    if ambiguous:
-        values["ambiguous"] = True
-    await session.exec(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery.id, col(Delivery.tenant_id) == delivery.tenant_id)
-        .values(**values)
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A delivery Teams accepted, as the sender saw it."""
+
+    delivery: Delivery
+    status: int
+    activity_id: str
+    at: datetime
+    ambiguous: bool
+
+
+_MARK_SENT = (
+    update(Delivery)
+    .where(col(Delivery.id) == bindparam("b_id"), col(Delivery.tenant_id) == bindparam("b_tenant"))
+    .values(
+        state=State.SENT,
+        activity_id=bindparam("b_activity_id"),
+        sent_at=bindparam("b_at"),
+        last_status=bindparam("b_status"),
+        ambiguous=bindparam("b_ambiguous"),
+        last_error=None,
+        lease_owner=None,
+        lease_until=None,
     )
-    record_attempt(session, delivery=delivery, status=status, error=None)
-    await _record_sent_cards(session, delivery=delivery, activity_id=activity_id)
+)
 
 
-async def _record_sent_cards(
-    session: AsyncSession, *, delivery: Delivery, activity_id: str
-) -> None:
-    subjects = list(dict.fromkeys(delivery.subjects or []))
-    if not subjects:
+async def mark_sent(*, session: AsyncSession, sent: Sequence[Sent]) -> None:
+    """Sent: whoever holds the lease now, this is the truth, so no other sender may send it.
+    The lot in three statements (the deliveries, their log lines, the cards now posted) plus
+    one per update of a posted card: a round trip per row was what PostgreSQL's sender spent
+    its time on."""
+    if not sent:
         return
-    if delivery.replaces_activity_id is not None:
+    connection = await session.connection()
+    await connection.execute(
+        _MARK_SENT,
+        [
+            {
+                "b_id": s.delivery.id,
+                "b_tenant": s.delivery.tenant_id,
+                "b_activity_id": s.activity_id,
+                "b_at": s.at,
+                "b_status": s.status,
+                "b_ambiguous": s.ambiguous or s.delivery.ambiguous,
+            }
+            for s in sent
+        ],
+    )
+    await connection.execute(
+        insert(DeliveryAttempt),
+        [
+            {
+                "tenant_id": s.delivery.tenant_id,
+                "delivery_id": s.delivery.id,
+                "attempt": s.delivery.attempts,
+                "status": s.status,
+                "error": None,
+                "at": s.at,
+            }
+            for s in sent
+        ],
+    )
+    cards = [row for s in sent for row in await _sent_cards(session, s)]
+    if cards:
+        await connection.execute(insert(SentCard), cards)
+
+
+async def _sent_cards(session: AsyncSession, sent: Sent) -> list[dict[str, Any]]:
+    """The SentCard rows a delivery adds: one per subject it shows, new to its card."""
+    delivery = sent.delivery
+    subjects = list(dict.fromkeys(delivery.subjects or []))
+    if subjects and delivery.replaces_activity_id is not None:
         # An update keeps its activity id: only subjects new to that card need a row.
         known = await session.exec(
             select(SentCard.subject).where(
                 col(SentCard.tenant_id) == delivery.tenant_id,
                 SentCard.conversation_ref_id == delivery.conversation_ref_id,
-                SentCard.activity_id == activity_id,
+                SentCard.activity_id == sent.activity_id,
             )
         )
         subjects = [s for s in subjects if s not in set(known.all())]
-    for subject in subjects:
-        session.add(
-            SentCard(
-                tenant_id=delivery.tenant_id,
-                subject=subject,
-                conversation_ref_id=delivery.conversation_ref_id,
-                activity_id=activity_id,
-                kind=delivery.kind,
-            )
-        )
+    return [
+        {
+            "tenant_id": delivery.tenant_id,
+            "subject": subject,
+            "conversation_ref_id": delivery.conversation_ref_id,
+            "activity_id": sent.activity_id,
+            "kind": delivery.kind,
+            "sent_at": sent.at,
+        }
+        for subject in subjects
+    ]
 
 
 async def mark_retry(
@@ -433,10 +495,11 @@ async def mark_failed(
     delivery: Delivery,
     status: int | None,
     error: str,
+    at: datetime,
     ambiguous: bool = False,
 ) -> None:
-    """Failed for good: never retried."""
-    await _unsent(session, owner, delivery, status, error, ambiguous, state=State.FAILED)
+    """Given up on: never retried by the sender (`qaloop outbox retry` may queue it again)."""
+    await _unsent(session, owner, delivery, status, error, ambiguous, state=State.FAILED, at=at)
 
 
 async def _unsent(
@@ -449,6 +512,7 @@ async def _unsent(
     *,
     state: str,
     next_attempt_at: datetime | None = None,
+    at: datetime | None = None,
 ) -> None:
     assert delivery.id is not None
     values: dict[str, Any] = {
@@ -460,6 +524,8 @@ async def _unsent(
     }
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
+    if state == State.FAILED:
+        values["failed_at"] = at
     if ambiguous:
         values["ambiguous"] = True
     # Only while still ours: a replica that took over an expired lease may be sending it now.
@@ -524,6 +590,37 @@ async def ambiguous_count(*, session: AsyncSession, tenant_id: str) -> int:
         .where(Delivery.tenant_id == tenant_id, col(Delivery.ambiguous).is_(True))
     )
     return int(result.one())
+
+
+async def trouble(
+    *, session: AsyncSession, tenant_id: str, since: datetime, until: datetime
+) -> DeliveryTrouble:
+    """What went wrong with deliveries in [since, until): given up on, of those refused for the
+    bot's credentials, and people who became unreachable (still so, and still staff)."""
+    failed = (
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            col(Delivery.tenant_id) == tenant_id,
+            col(Delivery.state) == State.FAILED,
+            col(Delivery.failed_at) >= since,
+            col(Delivery.failed_at) < until,
+        )
+    )
+    dead = (await session.exec(failed)).one()
+    refused = (await session.exec(failed.where(col(Delivery.last_status) == 401))).one()
+    gone = await session.exec(
+        select(func.count())
+        .select_from(Staff)
+        .where(
+            col(Staff.tenant_id) == tenant_id,
+            col(Staff.active).is_(True),
+            col(Staff.reachable).is_(False),
+            col(Staff.unreachable_since) >= since,
+            col(Staff.unreachable_since) < until,
+        )
+    )
+    return DeliveryTrouble(int(dead), int(refused), int(gone.one()))
 
 
 # --- what an operator sees and does (`qaloop outbox`) ----------------------------------------------
@@ -638,6 +735,7 @@ async def requeue_failed(
             "last_status": delivery.last_status,
         }
         delivery.state = State.PENDING
+        delivery.failed_at = None
         delivery.attempts = 0
         delivery.next_attempt_at = now
         delivery.lease_until = None

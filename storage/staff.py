@@ -80,6 +80,22 @@ async def names(*, session: AsyncSession, tenant_id: str, ids: set[int]) -> dict
     return {staff_id: name for staff_id, name in result.all() if staff_id is not None}
 
 
+async def holding_any_role(
+    *, session: AsyncSession, tenant_id: str, roles: frozenset[Role]
+) -> list[Staff]:
+    """Active people with any of `roles`, by id."""
+    rows = await session.exec(
+        select(Staff)
+        .where(
+            Staff.tenant_id == tenant_id,
+            col(Staff.active).is_(True),
+            or_(*(col(Staff.roles).contains(role.value) for role in roles)),
+        )
+        .order_by(col(Staff.id))
+    )
+    return [person for person in rows.all() if person.role_set & roles]
+
+
 async def mark_reachable(*, session: AsyncSession, tenant_id: str, person: Staff) -> None:
     """They messaged us, so the app is installed for them again."""
     if person.reachable:

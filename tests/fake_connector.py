@@ -51,9 +51,12 @@ class Seen:
     conversation_id: str
     key: str
     status: int
-    # accepted | fault | unreachable | limit | chaos | accepted_then_504 | accepted_then_dropped
+    # accepted | fault | token_refused | unreachable | limit | chaos | accepted_then_504 |
+    # accepted_then_dropped
     why: str
     retry_after: float | None = None
+    # The bearer token it carried ("" without one).
+    token: str = ""
 
     @property
     def delivered(self) -> bool:
@@ -113,6 +116,8 @@ class FakeConnector:
     chaos: Chaos | None = None
     # Conversations the bot can no longer reach, and the status Teams answers (403 or 404).
     unreachable: dict[str, int] = field(default_factory=dict)
+    # Bearer tokens Teams no longer accepts (revoked, or from a rotated secret): answered 401.
+    revoked_tokens: set[str] = field(default_factory=set)
     # Every activity request (faults included), with when and how it was answered.
     requests: list[Seen] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -174,14 +179,20 @@ class FakeConnector:
         now = time.monotonic()
         cid = request.match_info["cid"]
         key = hashlib.sha1(request.method.encode() + request.path.encode() + raw).hexdigest()
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
 
         def seen(status: int, why: str, retry_after: float | None = None) -> None:
-            self.requests.append(Seen(now, request.method, cid, key, status, why, retry_after))
+            self.requests.append(
+                Seen(now, request.method, cid, key, status, why, retry_after, token)
+            )
 
         fault = self._fault()
         if fault is not None:
             seen(fault.status, "fault")
             return fault
+        if token in self.revoked_tokens:
+            seen(401, "token_refused")
+            return _error(401, "Unauthorized")
         if cid in self.unreachable:
             status = self.unreachable[cid]
             seen(status, "unreachable")

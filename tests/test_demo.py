@@ -379,7 +379,8 @@ async def test_make_demo_mid_morning_sets_the_day_s_run_aside_for_first_messages
         tenant_id=DEMO_TENANT_ID,
     )
 
-    assert set_aside == ["reminders"]
+    # The daily delivery alert, due at 08:00, is set aside with the morning's cards.
+    assert set_aside == ["delivery_alert", "reminders"]
     # The bot starts: its catch-up leaves the day alone, so nothing goes to pages not yet open.
     assert (
         await catch_up(
@@ -414,5 +415,6 @@ async def test_make_demo_mid_morning_sets_the_day_s_run_aside_for_first_messages
         JOBS["reminders"], sessions=sessions, settings=settings, now=late_morning
     )
     assert outcome.state == "ran" and len(outcome.planned) > outcome.queued > 0
-    [logged] = [e for e in await all_of(sessions, AuditLog) if e.event == "job.set_aside"]
-    assert logged.after == {"job": "reminders", "period": str(TODAY)}
+    logged = [e for e in await all_of(sessions, AuditLog) if e.event == "job.set_aside"]
+    assert sorted(e.after["job"] for e in logged if e.after) == ["delivery_alert", "reminders"]
+    assert all(e.after == {"job": e.after["job"], "period": str(TODAY)} for e in logged if e.after)

@@ -52,7 +52,7 @@ def test_every_changing_card_kind_has_a_rebuilder_and_one_off_notices_have_none(
 
 def test_the_scheduler_runs_the_jobs_the_features_declare() -> None:
     assert sorted(CATALOGUE.jobs) == sorted(j.name for f in FEATURES for j in f.jobs)
-    assert len(CATALOGUE.jobs) == 8
+    assert len(CATALOGUE.jobs) == 9
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,10 @@ against the configured rate (budget ≥ 0.9): refused attempts and Retry-After w
 that time. Lost must be 0 but for cards given up on after two ambiguous answers (a third try
 could make a third copy; they are flagged for the operator, ≤ 0.1 %), and duplicates must be 0
 other than deliveries marked ambiguous.
+With PostgreSQL (--postgres URL, or QALOOP_TEST_POSTGRES_URL) the same fan-out runs twice more,
+each in a fresh database: one QA Loop process, whose rate must be ≥ 0.9 × SQLite's in this run,
+and two replicas at once, which share one rate per app and tenant: together ≥ 0.9 × and
+≤ 1.05 × the configured rate, not twice it.
 Exits 1 if a budget is missed, 2 if the harness itself fails. `--small` runs 500 cards.
 """
 
@@ -21,14 +25,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, func, select
 
 from storage import outbox
@@ -39,6 +49,11 @@ from storage.models import ConversationRef, Delivery, Staff, Tenant
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "bbbbbbbb-0000-0000-0000-00000000bench"
 RATE_BUDGET = 0.90
+# Issue 16 item 17: one PostgreSQL sender against SQLite on the same machine, in the same run.
+PG_AGAINST_SQLITE = 0.90
+# Issue 16 item 16: two replicas together, against the one configured rate.
+SHARED_RATE_BUDGET = (0.90, 1.05)
+PG_ENV = "QALOOP_TEST_POSTGRES_URL"
 # At most two copies of a card (issue 16): one given two ambiguous answers is given up on.
 UNCERTAIN_BUDGET = 0.001
 CHAOS = {
@@ -271,28 +286,53 @@ async def outbox_figures(url: str) -> dict[str, Any]:
         await engine.dispose()
 
 
-async def run(people: int, rate: float, workdir: Path) -> int:
-    url = f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
+@dataclass
+class Run:
+    """One fan-out: what the connector saw and what the outbox says."""
+
+    label: str
+    people: int
+    rate: float
+    stats: dict[str, Any]
+    figures: dict[str, Any]
+    wall: float
+
+    @property
+    def sending_s(self) -> float:
+        return float(self.stats["last_delivered_at"] - self.stats["first_request_at"])
+
+    @property
+    def achieved(self) -> float:
+        return self.stats["messages"] / self.sending_s if self.sending_s > 0 else 0.0
+
+
+async def fan_out(
+    label: str, url: str, people: int, rate: float, workdir: Path, *, replicas: int = 1
+) -> Run:
+    """Queue `people` cards in the database at `url` and send them with `replicas` QA Loop
+    processes, each configured at `rate` (the rate is per app and tenant, not per process)."""
     log = workdir / "servers.log"
-    await asyncio.to_thread(upgrade, url)
     connector = await Server(
         "connector", log, "--teams-limits", "--chaos", json.dumps(CHAOS), "--max-seconds", "3600"
     ).start()
-    qaloop: Server | None = None
+    senders: list[Server] = []
     try:
         started = time.perf_counter()
         card_bytes = await seed(url, connector.url, people)
         print(
-            f"queued {people:,} daily cards ({card_bytes:,} bytes of card JSON each) "
-            f"in {time.perf_counter() - started:.1f} s",
+            f"[{label}] queued {people:,} daily cards ({card_bytes:,} bytes of card JSON each) "
+            f"in {time.perf_counter() - started:.1f} s; sending at {rate:g}/s with "
+            f"{replicas} QA Loop process{'es' if replicas > 1 else ''}, Teams' limits, 10 % faults",
             flush=True,
         )
-        print(f"sending at {rate:g}/s to a connector enforcing Teams' limits, 10 % faults…")
         started = time.perf_counter()
-        qaloop = await Server(
-            "qaloop", log, "--db", url, "--max-seconds", "3600",
-            env={"QALOOP_SEND_RATE": str(rate)},
-        ).start()  # fmt: skip
+        for _ in range(replicas):
+            senders.append(
+                await Server(
+                    "qaloop", log, "--db", url, "--max-seconds", "3600",
+                    env={"QALOOP_SEND_RATE": str(rate)},
+                ).start()
+            )  # fmt: skip
         deadline = started + people / rate * 2 + 120
         stats = await connector.stats()
         while time.perf_counter() < deadline:
@@ -307,69 +347,120 @@ async def run(people: int, rate: float, workdir: Path) -> int:
             if not figures["states"].keys() & set(outbox.CLAIMABLE):
                 break
         wall = time.perf_counter() - started
-        await qaloop.stop()
+        for sender in senders:
+            await sender.stop()
         stats = await connector.stats()
     except Exception:
         if log.exists():
             print(log.read_text()[-4000:], file=sys.stderr)
         raise
     finally:
-        if qaloop is not None:
-            await qaloop.stop()
+        for sender in senders:
+            await sender.stop()
         await connector.stop()
+    return Run(label, people, rate, stats, await outbox_figures(url), wall)
 
-    figures = await outbox_figures(url)
-    sending_s = stats["last_delivered_at"] - stats["first_request_at"]
-    achieved = stats["messages"] / sending_s if sending_s > 0 else 0.0
-    fraction = achieved / rate
+
+def report(run: Run) -> bool:
+    """Print one run's figures; whether it kept every budget but the rate's."""
+    stats, figures, people = run.stats, run.figures, run.people
     lost = people - stats["messages"]
     twice = set(stats["twice"])
     duplicates = twice - figures["ambiguous"]
     failed = figures["states"].get("failed", 0)
     why = stats["why"]
     refused = sum(n for w, n in why.items() if not w.startswith("accepted"))
-
-    ok = lambda good: "OK" if good else "MISSED"  # noqa: E731
-    print()
-    print(
-        f"achieved {achieved:.2f} cards/s of {rate:g}/s configured = {fraction:.3f} "
-        f"(budget ≥ {RATE_BUDGET}) {ok(fraction >= RATE_BUDGET)}"
-    )
     uncertain = figures["uncertain"]
     # Only a card given up on after two ambiguous answers may be missing, and those are rare.
     lost_ok = lost <= uncertain and failed == uncertain and uncertain <= UNCERTAIN_BUDGET * people
+    print()
+    print(f"[{run.label}] achieved {run.achieved:.2f} cards/s of {run.rate:g}/s configured")
     print(
-        f"lost {lost}, failed {failed}: all of them given up after two ambiguous answers "
+        f"  lost {lost}, failed {failed}: all of them given up after two ambiguous answers "
         f"({uncertain}, flagged for the operator; budget ≤ {UNCERTAIN_BUDGET:.1%}) {ok(lost_ok)}"
     )
     print(
-        f"duplicates {len(duplicates)} {ok(not duplicates)}; ambiguous deliveries "
+        f"  duplicates {len(duplicates)} {ok(not duplicates)}; ambiguous deliveries "
         f"{len(figures['ambiguous'])}, of which {len(twice)} arrived twice (counted, allowed)"
     )
     print(
-        f"requests {stats['requests']:,} (= attempts in the outbox {figures['attempts']:,}); "
+        f"  requests {stats['requests']:,} (= attempts in the outbox {figures['attempts']:,}); "
         f"refused {refused:,} ({refused / max(stats['requests'], 1):.1%}): {why}"
     )
     print(
-        f"429s answered for Teams' per-conversation limits {why.get('limit', 0)}; retries "
+        f"  429s answered for Teams' per-conversation limits {why.get('limit', 0)}; retries "
         f"sooner than Retry-After {stats['early_retries']} "
         f"{ok(stats['early_retries'] == 0)}; conversations over a limit "
         f"{stats['conversation_overruns']} {ok(stats['conversation_overruns'] == 0)}"
     )
     print(
-        f"most delivered in any 1 s {stats['most_delivered_in_1s']}, most requests in any 1 s "
+        f"  most delivered in any 1 s {stats['most_delivered_in_1s']}, most requests in any 1 s "
         f"{stats['most_requests_in_1s']}"
     )
-    print(f"time: {sending_s:.1f} s sending, {wall:.1f} s from starting QA Loop")
-    good = (
-        fraction >= RATE_BUDGET
-        and lost_ok
+    print(f"  time: {run.sending_s:.1f} s sending, {run.wall:.1f} s from starting QA Loop")
+    return (
+        lost_ok
         and not duplicates
         and stats["early_retries"] == 0
         and stats["conversation_overruns"] == 0
         and stats["requests"] == figures["attempts"]
     )
-    return 0 if good else 1
+
+
+def ok(good: bool) -> str:
+    return "OK" if good else "MISSED"
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(server_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database on the PostgreSQL server at `server_url`, dropped afterwards."""
+    name = f"qaloop_bench_{uuid.uuid4().hex[:10]}"
+    url = make_url(server_url)
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        database = url.set(database=name).render_as_string(hide_password=False)
+        await asyncio.to_thread(upgrade, database)
+        yield database
+    finally:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
+
+
+async def run(people: int, rate: float, workdir: Path, postgres: str | None) -> int:
+    sqlite = f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
+    await asyncio.to_thread(upgrade, sqlite)
+    baseline = await fan_out("SQLite, one process", sqlite, people, rate, workdir)
+    good = report(baseline)
+    fraction = baseline.achieved / rate
+    print(
+        f"  SQLite: {fraction:.3f} of the configured rate (budget ≥ {RATE_BUDGET}) "
+        f"{ok(fraction >= RATE_BUDGET)}"
+    )
+    good = good and fraction >= RATE_BUDGET
+    if postgres is None:
+        print(f"\n(no PostgreSQL: set {PG_ENV} or pass --postgres to compare replicas)")
+        return 0 if good else 1
+    async with postgres_database(postgres) as url:
+        one = await fan_out("PostgreSQL, one process", url, people, rate, workdir)
+    good = report(one) and good
+    against = one.achieved / baseline.achieved if baseline.achieved else 0.0
+    print(
+        f"  PostgreSQL one sender ÷ SQLite in this run: {against:.3f} "
+        f"(budget ≥ {PG_AGAINST_SQLITE}) {ok(against >= PG_AGAINST_SQLITE)}"
+    )
+    async with postgres_database(postgres) as url:
+        two = await fan_out("PostgreSQL, two replicas", url, people, rate, workdir, replicas=2)
+    good = report(two) and good
+    shared = two.achieved / rate
+    within = SHARED_RATE_BUDGET[0] <= shared <= SHARED_RATE_BUDGET[1]
+    print(
+        f"  two replicas together: {shared:.3f} of the configured rate per app and tenant "
+        f"(budget {SHARED_RATE_BUDGET[0]}–{SHARED_RATE_BUDGET[1]}) {ok(within)}"
+    )
+    return 0 if good and against >= PG_AGAINST_SQLITE and within else 1
 
 
 def main() -> None:
@@ -378,12 +469,17 @@ def main() -> None:
     )
     parser.add_argument("--small", action="store_true", help="500 cards instead of 5,000")
     parser.add_argument("--rate", type=float, default=25.0, help="QALOOP_SEND_RATE (default 25)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(PG_ENV),
+        help=f"a PostgreSQL server URL (default ${PG_ENV}); a database is made and dropped",
+    )
     args = parser.parse_args()
     people = 500 if args.small else 5000
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="qaloop-fanout-") as tmp:
-            code = asyncio.run(run(people, args.rate, Path(tmp)))
+            code = asyncio.run(run(people, args.rate, Path(tmp), args.postgres))
     except Exception as exc:
         print(f"benchmark harness failed: {exc!r}", file=sys.stderr)
         raise SystemExit(2) from exc

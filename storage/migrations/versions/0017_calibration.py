@@ -6,7 +6,7 @@ before they saw the auditor's, the auditor's grade as then shown and the grade a
 `calibrationresponse` each auditor it went to with their grades once sent.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-14 10:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
