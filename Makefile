@@ -30,10 +30,6 @@ check: setup
 
 ## Performance budgets (DESIGN §11); prints figures and ratios.
 bench: setup
-	.venv/bin/python -m tests.bench.bench_my_actions
-	.venv/bin/python -m tests.bench.bench_fanout
-	.venv/bin/python -m tests.bench.bench_digest
-	.venv/bin/python -m tests.bench.bench_export
-	.venv/bin/python -m tests.bench.bench_themes
-	.venv/bin/python -m tests.bench.bench_evidence
-	.venv/bin/python -m tests.bench.bench_startup
+	@status=0; for b in bench_my_actions bench_fanout bench_digest bench_export bench_themes bench_evidence bench_startup; do \
+		echo "== $$b"; .venv/bin/python -m tests.bench.$$b || status=1; \
+	done; exit $$status
