@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.rules.calibration import DEFAULT_AGREEMENT_PERCENT, DEFAULT_MIN_PAIRS
+from bot.rules.cases import DEFAULT_CASE_REF_PATTERN
 from bot.rules.disclosure import SUPPRESS_BELOW
 from bot.rules.retention import Policy
 
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
     )
     timezone: str = "Europe/London"
     send_rate: float = Field(25.0, gt=0, le=50)
-    case_ref_pattern: str = r"^[A-Z]{0,3}-?\d{3,10}$"
+    case_ref_pattern: str = DEFAULT_CASE_REF_PATTERN
     admin_contact: str = "your QA team"
     # A figure shown to anyone but QA that rests on fewer audits or responses than this reads
     # "fewer than 3" (bot.rules.disclosure).

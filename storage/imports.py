@@ -15,13 +15,12 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.cases import DEFAULT_CASE_REF_PATTERN
 from bot.rules.lifecycle import CaseStatus, leavers_need_confirming
 from bot.rules.roles import Role, format_roles, parse_roles
 from storage import audit_log
 from storage.db import SessionMaker, transaction
 from storage.models import Case, Service, Staff, Team, Tenant
-
-DEFAULT_CASE_REF_PATTERN = r"^[A-Z]{0,3}-?\d{3,10}$"
 
 Progress = Callable[[int, int], None]
 

@@ -8,13 +8,13 @@ import pytest
 from bot.rules.calibration import (
     Agreement,
     agreement,
-    case_ref_words,
     flagged,
     gwet_ac1,
     is_skewed,
     kappa,
     table_of,
 )
+from bot.rules.cases import case_ref_words
 from bot.settings import Settings
 
 # SAS PROC FREQ, AGREE option, on this 3 × 3 table: simple kappa 0.4842 and weighted kappa 0.4701

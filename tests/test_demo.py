@@ -18,6 +18,7 @@ from sqlmodel import SQLModel, func, select
 
 from bot.app import create_app
 from bot.features import CATALOGUE
+from bot.rules.cases import DEFAULT_CASE_REF_PATTERN
 from bot.rules.grades import ActionState, AuditKind, AuditState, Grade, Standard
 from bot.rules.roles import Role
 from bot.rules.workdays import add_working_days
@@ -33,7 +34,6 @@ from storage.demo import (
     DemoSummary,
     build_demo,
 )
-from storage.imports import DEFAULT_CASE_REF_PATTERN
 from storage.models import (
     Action,
     Audit,

@@ -10,7 +10,6 @@ The scale always has its four grades, whether or not all were used.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -146,15 +145,3 @@ def flagged(figure: Agreement, *, min_pairs: int, below_percent: int) -> bool:
     """Worth QA's attention: enough pairs to go on, and exact agreement under the threshold."""
     share = figure.exact_percent
     return figure.pairs >= min_pairs and share is not None and share < below_percent
-
-
-def case_ref_words(text: str, pattern: str) -> list[str]:
-    """The words of `text` that the tenant's case-reference pattern matches (as the case import
-    and allocation read a reference: upper case, whole word), in order, once each."""
-    compiled = re.compile(pattern)
-    found: list[str] = []
-    for word in re.findall(r"[\w-]+", text):
-        word = word.strip("-").upper()
-        if word and compiled.search(word) and word not in found:
-            found.append(word)
-    return found

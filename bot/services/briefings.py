@@ -5,7 +5,6 @@ the monthly `briefing` job publish with the same function.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
@@ -22,6 +21,7 @@ from bot.rules.briefing import (
     parse_briefing_file,
     scheduled_day,
 )
+from bot.rules.cases import case_ref_words
 from bot.rules.roles import Role
 from bot.services import notify
 from cards.briefing import BriefingView, briefing_card, briefing_preview_card
@@ -34,9 +34,6 @@ from storage.models import Briefing, ConversationRef
 # The notification preview in the channel: our words only, never the author's.
 CHANNEL_SUMMARY = "New Best Practice Briefing"
 AUTHORS = frozenset({Role.QA})
-# A token that could be a case reference ("C-10001", "AB123456"); checked against the tenant's
-# cases, so a year or a phone number does not trip it.
-_CASE_LIKE = re.compile(r"(?<![\w-])[A-Za-z]{0,3}-?\d{3,10}(?![\w-])")
 
 
 def view_of(briefing: Briefing, *, published_local: datetime | None = None) -> BriefingView:
@@ -115,7 +112,9 @@ async def publish(
 async def case_refs_in(session: AsyncSession, tenant_id: str, text: BriefingText) -> list[str]:
     """Case references of this tenant named anywhere in the briefing."""
     words = " ".join([text.title, text.read, *text.key_messages, text.link or ""])
-    candidates = {m.upper() for m in _CASE_LIKE.findall(words)}
+    # Any word that could be a case reference, checked against the tenant's cases, so a year or
+    # a phone number does not trip it.
+    candidates = set(case_ref_words(words))
     return await briefings.known_case_refs(
         session=session, tenant_id=tenant_id, candidates=candidates
     )

@@ -12,7 +12,8 @@ from collections import defaultdict
 from typing import ClassVar
 
 from bot.payloads import TEXT_LIMIT, Id, Payload
-from bot.rules.calibration import LOOKBACK_MONTHS, agreement, case_ref_words, flagged
+from bot.rules.calibration import LOOKBACK_MONTHS, agreement, flagged
+from bot.rules.cases import case_ref_words
 from bot.rules.digest import local_start
 from bot.rules.grades import Grade, Standard
 from bot.rules.reaudit import months_on
