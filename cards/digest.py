@@ -31,10 +31,13 @@ from bot.rules.digest import (
     RATING_LABELS,
     RATINGS,
     STANDARDS,
+    TREND_MONTHS,
     Agreement,
     Digest,
+    GroupTrend,
     Meetings,
     TeamCompliance,
+    TrendPoint,
     percent,
     share,
 )
@@ -49,6 +52,7 @@ from cards.themes import themes_section
 TEAM_ROWS = 25
 AUDITOR_ROWS = 15
 OVERRIDE_ROWS = 10
+TREND_GROUP_ROWS = 12
 # Short labels for the standards, so a table fits a phone.
 STANDARD_SHORT = {
     "heart": "Heart",
@@ -273,23 +277,51 @@ def trend_words(d: Digest) -> str:
     )
 
 
+TREND_KEYS = (OVERALL, *(s.value for s in STANDARDS))
+TREND_TITLE = f"Good or better over {TREND_MONTHS} months"
+
+
+def trend_cell(d: Digest, p: TrendPoint) -> str:
+    return hidden_text(d) if p.hidden else percent(p.share)
+
+
+def trend_series(d: Digest) -> dict[str, list[TrendPoint]]:
+    """Overall's months, then each standard's."""
+    return {OVERALL: d.trend, **{k: d.standard_trend.get(k, []) for k in TREND_KEYS[1:]}}
+
+
+def trend_table_rows(d: Digest) -> list[list[str]]:
+    """A row a month: overall's share, then each standard's."""
+    series = trend_series(d)
+    return [
+        [p.label, *(trend_cell(d, series[k][n]) if series[k] else "–" for k in TREND_KEYS)]
+        for n, p in enumerate(d.trend)
+    ]
+
+
+def group_trend_row(d: Digest, g: GroupTrend) -> list[str]:
+    if g.hidden:
+        return [g.name, hidden_text(d), *([""] * len(TREND_KEYS))]
+    return [
+        g.name,
+        str(g.graded.get(OVERALL, 0)),
+        *(hidden_text(d) if k in g.hidden_keys else percent(g.share(k)) for k in TREND_KEYS),
+    ]
+
+
+def group_trend_header(d: Digest) -> list[str]:
+    return [d.trend_group_kind.capitalize(), "Audits", *(STANDARD_SHORT[k] for k in TREND_KEYS)]
+
+
 def _trend(d: Digest) -> list[CardElement]:
-    parts: list[CardElement] = [section("Good or better over six months")]
-    points = [p for p in d.trend if p.share is not None]
-    if not points:
-        if any(p.hidden for p in d.trend):
-            return [*parts, note(trend_words(d) + ".")]
-        return [*parts, note("No graded audits in the last six months.")]
+    """Overall and each standard's share graded good or better, month by month: a line each,
+    with a table (a month a row) where charts do not render; then the months added up by service
+    or team."""
+    parts: list[CardElement] = [section(TREND_TITLE)]
+    if not any(p.share is not None or p.hidden for p in d.trend):
+        return [*parts, note(f"No graded audits in the last {TREND_MONTHS} months.")]
     parts.append(note(trend_words(d) + "."))
-    fallback = table(
-        ["Month", "Graded", "Good or better"],
-        [
-            [p.label, hidden_text(d), ""]
-            if p.hidden
-            else [p.label, str(p.graded), percent(p.share)]
-            for p in d.trend
-        ],
-    )
+    series = trend_series(d)
     parts.append(
         LineChart(
             title="Share graded good or better (%)",
@@ -298,19 +330,29 @@ def _trend(d: Digest) -> list[CardElement]:
             y_max=100,
             data=[
                 LineChartData(
-                    legend="Good or better",
+                    legend=STANDARD_SHORT[key],
                     values=[
                         LineChartValue(x=p.short_label, y=round(100 * (p.share or 0)))
                         for p in points
+                        if p.share is not None
                     ],
                 )
+                for key, points in series.items()
+                if any(p.share is not None for p in points)
             ],
-            fallback=fallback,
+            fallback=table(
+                ["Month", *(STANDARD_SHORT[k] for k in TREND_KEYS)], trend_table_rows(d)
+            ),
         )
     )
     gaps = [p.label for p in d.trend if p.share is None and not p.hidden]
     if gaps:
         parts.append(note(f"No graded audits in {', '.join(gaps)}.", subtle=True))
+    if d.trend_groups:
+        parts.append(note(f"By {d.trend_group_kind}, the {TREND_MONTHS} months:", subtle=True))
+        rows = [group_trend_row(d, g) for g in d.trend_groups[:TREND_GROUP_ROWS]]
+        parts.append(table(group_trend_header(d), rows))
+        parts += _more(TREND_GROUP_ROWS, len(d.trend_groups), d.trend_group_kind)
     return parts
 
 

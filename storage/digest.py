@@ -239,7 +239,9 @@ async def trend(
     zone: ZoneInfo,
     team_ids: Collection[int] | None = None,
 ) -> list[TrendCount]:
-    """Graded and good-or-better audits for each month of the six ending with the period's last."""
+    """For each month of the TREND_MONTHS ending with the period's last, audits completed with a
+    grade and with a good-or-better grade: overall and for each standard, counted as `grades`
+    counts the period's grade mix."""
     window = trend_window(period)
     starts = [local_start(first, zone) for first in window]
     end = local_start(next_month(window[-1]), zone)
@@ -247,15 +249,14 @@ async def trend(
         *((col(Audit.completed_at) < _at(s), n - 1) for n, s in enumerate(starts[1:], 1)),
         else_=len(window) - 1,
     )
-    good = col(Audit.overall_grade).in_([g.value for g in GOOD_OR_BETTER])
+    good = [g.value for g in GOOD_OR_BETTER]
+    columns = []
+    for key in JUDGEMENTS:
+        grade = _grade_column(key)
+        columns += [func.count().filter(grade.is_not(None)), func.count().filter(grade.in_(good))]
     rows = await _all(
         session,
-        sa.select(
-            col(Audit.team_id),
-            month_index,
-            func.count().filter(col(Audit.overall_grade).is_not(None)),
-            func.count().filter(good),
-        )
+        sa.select(col(Audit.team_id), month_index, *columns)
         .where(
             col(Audit.tenant_id) == tenant_id,
             *_completed_between(starts[0], end),
@@ -263,7 +264,11 @@ async def trend(
         )
         .group_by(col(Audit.team_id), month_index),
     )
-    return [TrendCount(team, window[index], graded, g) for team, index, graded, g in rows]
+    return [
+        TrendCount(team, window[index], graded, g, key)
+        for team, index, *values in rows
+        for key, graded, g in zip(JUDGEMENTS, values[0::2], values[1::2], strict=True)
+    ]
 
 
 async def inadequate(
