@@ -43,7 +43,9 @@ def auditors_card(view: AuditorGrades, *, since: str) -> AdaptiveCard:
     with all auditors' first to read each against."""
     body: list[CardElement] = [
         heading(AUDITORS_TITLE),
-        note(f"Audits completed from {since}, by overall grade. For the QA team only.", subtle=True),
+        note(
+            f"Audits completed from {since}, by overall grade. For the QA team only.", subtle=True
+        ),
     ]
     if view.unmatched:
         body.append(literal(f"No auditor's name has “{view.unmatched}” in it."))
@@ -92,6 +94,7 @@ def _beside(one: GradeShare, everyone: GradeShare) -> list[CardElement]:
                     [GRADE_LABELS[g], percent(one.share(g)), percent(everyone.share(g))]
                     for g in Grade
                 ],
+                stored_columns=3,
             ),
         ),
     ]
@@ -139,7 +142,14 @@ def learning_card(view: Learning, practice: Practice) -> AdaptiveCard:
         ]
         for a in view.audits[:AUDIT_ROWS]
     ]
-    body.append(table(["Completed", "Audit", "Overall", "To improve"], rows, first_wide=False))
+    body.append(
+        table(
+            ["Completed", "Audit", "Overall", "To improve"],
+            rows,
+            first_wide=False,
+            stored_columns=4,
+        )
+    )
     if len(view.audits) > AUDIT_ROWS:
         more = counted(len(view.audits) - AUDIT_ROWS, "earlier audit")
         body.append(note(f"And {more}.", subtle=True))

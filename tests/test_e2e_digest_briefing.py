@@ -45,7 +45,7 @@ BAR_CHART = re.compile(
 LINE_CHART = re.compile(r"0 25 50 75 100( [A-Z][a-z]{2}){3,12} ")
 # The tables the charts fall back to where they do not render: in the card, not on the page.
 BAR_FALLBACK = "Grade Audits Outstanding"
-LINE_FALLBACK = "Month Overall Heart Assessment"
+LINE_FALLBACK = "Oversight: "
 
 
 async def test_megan_types_stats_and_sees_the_grades_and_trend_charts_drawn(

@@ -73,7 +73,10 @@ def tables(card: dict[str, Any]) -> list[list[list[str]]]:
         found.append(
             [
                 [
-                    "".join(i["text"] for b in cell["items"] for i in b.get("inlines", []))
+                    "".join(
+                        b.get("text") or "".join(i["text"] for i in b.get("inlines", []))
+                        for b in cell["items"]
+                    )
                     for cell in row["cells"]
                 ]
                 for row in table["rows"]
@@ -171,13 +174,11 @@ async def test_qa_sees_every_month_and_standard_and_each_service(
     # Everyone's: November 1 of 2 (the declined audit never counts), October 5 of 5.
     assert "Dec 2025 –" in text and "Nov 2026 50%" in text and "Oct 2026 100%" in text
     assert "Sep 2026 80%" in text
-    months = table_with(card, "Month")
-    assert months[0] == ["Month", "Overall", "Heart", "Assessment", "Plans", "Records",
-                         "Oversight", "Strengths"]  # fmt: skip
-    assert months[-1] == ["Nov 2026", "50%", "100%", "50%", "50%", "100%", "100%", "100%"]
+    # Where the chart does not render, a line each for overall and the standards.
+    assert "Overall: Dec –; Jan –; Feb –" in text and "Aug 100%; Sep 80%; Oct 100%; Nov 50%" in text
     # October: plans requires improvement in three of North's four, South's good.
-    assert months[-2][:5] == ["Oct 2026", "100%", "100%", "100%", "40%"]
-    assert months[2] == ["Jan 2026", *(["–"] * 7)]
+    assert "Plans: Dec –; Jan –" in text and "Oct 40%; Nov 50%" in text
+    assert "Heart: Dec –; Jan –" in text and "Oct 100%; Nov 100%" in text
     chart = next(n for n in nodes(card) if n.get("type") == "Chart.Line")
     assert [d["legend"] for d in chart["data"]][:2] == ["Overall", "Heart"]
     by_service = table_with(card, "Service")
@@ -196,9 +197,8 @@ async def test_a_team_manager_sees_small_months_hidden_and_a_head_of_service_by_
     # November: two graded in North, fewer than 3: hidden, and so is every standard that month.
     assert "Nov 2026 fewer than 3 graded" in text
     assert "Oct 2026 100%" in text and "Aug 2026 100%" in text
-    months = table_with(card, "Month")
-    assert months[-1] == ["Nov 2026", *(["fewer than 3"] * 7)]
-    assert months[-2][:5] == ["Oct 2026", "100%", "100%", "100%", "25%"]
+    assert "Overall: Dec –" in text and "Oct 100%; Nov fewer than 3" in text
+    assert "Plans: Dec –" in text and "Oct 25%; Nov fewer than 3" in text
     # One team's figures: no breakdown.
     assert not [t for t in tables(card) if t[0][0] in ("Team", "Service")]
     # The head of service: by team; South rests on one audit, hidden, and North with it.
@@ -231,7 +231,7 @@ async def test_the_monthly_digest_has_the_trends_under_40_kb_with_no_case_refere
     planned = await monthly_digest(deps=deps(sessions, settings), now=at(date(2026, 11, 2), 8))
     card = planned[0].card
     assert "Good or better over 12 months" in card_text(card)
-    assert table_with(card, "Month")[-1][:2] == ["Oct 2026", "100%"]
+    assert "Overall: Nov –; Dec –" in card_text(card) and "Sep 80%; Oct 100%" in card_text(card)
     assert len(json.dumps(card)) < 40_000
     everything = json.dumps(card)
     assert not any(c.case_ref in everything for cases in council.cases.values() for c in cases)
