@@ -35,4 +35,5 @@ bench: setup
 	.venv/bin/python -m tests.bench.bench_digest
 	.venv/bin/python -m tests.bench.bench_export
 	.venv/bin/python -m tests.bench.bench_themes
+	.venv/bin/python -m tests.bench.bench_trends
 	.venv/bin/python -m tests.bench.bench_startup
