@@ -1,7 +1,8 @@
 """Trends beyond the digest (issue 13 item 7): each auditor's grade mix beside all auditors' (QA
 only: it names auditors), and a practitioner's own audits over time (`my learning`: theirs, and
 their team manager's to see). The window is the digest's trend: the TREND_MONTHS months ending
-with this one. Pure: storage/trends.py counts and fetches, this module adds up and decides.
+with this one. Pure: storage/digest.py counts the auditors' grades as it counts the digest's,
+storage/learning.py fetches one person's audits; this module adds up and decides who sees what.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ ALL_AUDITORS = "All auditors"
 
 
 def window(today: date) -> Period:
-    """The TREND_MONTHS months ending with today's, up to today: what both views count."""
+    """The TREND_MONTHS months ending with today's, up to today: what both views count (a
+    period only for its bounds, so its kind is the month so far's)."""
     first = trend_window(month_so_far(today))[0]
     return Period("month_so_far", first, today)
 
