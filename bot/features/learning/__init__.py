@@ -14,8 +14,8 @@ FEATURE = Feature(
     commands=(
         Command(
             "my learning",
-            "Your audits over the last 12 months: grades, themes, actions and learning links "
-            "(a team manager: learning and a name from your team)",
+            "Your audits over the last 12 months: grades, what to work on, actions and links "
+            "(a manager types learning and a name)",
             handlers.show_learning,
             aliases=("learning",),
             # Teams' menus hold 10 commands a scope and are full; it is typed, and listed in help.
