@@ -30,6 +30,6 @@ check: setup
 
 ## Performance budgets (DESIGN §11); prints figures and ratios.
 bench: setup
-	@status=0; for b in bench_my_actions bench_fanout bench_digest bench_export bench_themes bench_evidence bench_startup; do \
+	@status=0; for b in bench_my_actions bench_fanout bench_digest bench_export bench_themes bench_trends bench_evidence bench_startup; do \
 		echo "== $$b"; .venv/bin/python -m tests.bench.$$b || status=1; \
 	done; exit $$status

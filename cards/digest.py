@@ -13,6 +13,7 @@ from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
     ColumnDefinition,
+    Container,
     Fact,
     FactSet,
     HorizontalBarChart,
@@ -23,6 +24,7 @@ from microsoft_teams.cards import (
     Table,
     TableCell,
     TableRow,
+    TextBlock,
 )
 
 from bot.rules.deadlines import DEFAULT_DEADLINES, Deadlines
@@ -30,10 +32,13 @@ from bot.rules.digest import (
     RATING_LABELS,
     RATINGS,
     STANDARDS,
+    TREND_MONTHS,
     Agreement,
     Digest,
+    GroupTrend,
     Meetings,
     TeamCompliance,
+    TrendPoint,
     percent,
     share,
 )
@@ -44,10 +49,12 @@ from bot.rules.theme_report import ThemeReport
 from cards.common import counted, heading, label, literal, new_card, note, run, section
 from cards.themes import themes_section
 
-# Keeps the card well under Teams' 40 KB with fifty teams; the report has every row.
-TEAM_ROWS = 25
+# Keeps the card under Teams' 40 KB with fifty teams, 500 auditors and the 12-month trends
+# (tests/bench/bench_trends.py: 25 rows made QA's `stats` 43 KB); the report has every row.
+TEAM_ROWS = 15
 AUDITOR_ROWS = 15
 OVERRIDE_ROWS = 10
+TREND_GROUP_ROWS = 12
 # Short labels for the standards, so a table fits a phone.
 STANDARD_SHORT = {
     "heart": "Heart",
@@ -111,20 +118,37 @@ def digest_card(
 
 
 def table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], *, first_wide: bool = True
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    first_wide: bool = True,
+    stored_columns: int = 1,
 ) -> Table:
-    """A plain table; the cells are rendered literally (team and people's names are stored text)."""
+    """A plain table. The first `stored_columns` columns hold stored text (a team's or a person's
+    name) and are rendered literally; the others hold our own figures ("12", "83%", "fewer than
+    3"), as plain TextBlocks, a third the size, so long tables keep the card under 40 KB."""
     widths = [2 if first_wide else 1] + [1] * (len(header) - 1)
     return Table(
         columns=[ColumnDefinition(width=w) for w in widths],
         first_row_as_headers=True,
         show_grid_lines=False,
-        rows=[_row(header, bold=True)] + [_row(r) for r in rows],
+        rows=[_row(header, stored_columns, bold=True)] + [_row(r, stored_columns) for r in rows],
     )
 
 
-def _row(cells: Sequence[str], *, bold: bool = False) -> TableRow:
-    return TableRow(cells=[TableCell(items=[literal(run(c, bold=bold))]) for c in cells])
+def _row(cells: Sequence[str], stored: int, *, bold: bool = False) -> TableRow:
+    return TableRow(
+        cells=[
+            TableCell(
+                items=[
+                    literal(run(c, bold=bold))
+                    if n < stored
+                    else TextBlock(text=c, weight="Bolder" if bold else None)
+                ]
+            )
+            for n, c in enumerate(cells)
+        ]
+    )
 
 
 def _more(shown: int, total: int, what: str) -> list[CardElement]:
@@ -272,44 +296,93 @@ def trend_words(d: Digest) -> str:
     )
 
 
+TREND_KEYS = (OVERALL, *(s.value for s in STANDARDS))
+TREND_TITLE = f"Good or better over {TREND_MONTHS} months"
+
+
+def trend_cell(d: Digest, p: TrendPoint) -> str:
+    return hidden_text(d) if p.hidden else percent(p.share)
+
+
+def trend_series(d: Digest) -> dict[str, list[TrendPoint]]:
+    """Overall's months, then each standard's."""
+    return {OVERALL: d.trend, **{k: d.standard_trend.get(k, []) for k in TREND_KEYS[1:]}}
+
+
+def trend_table_rows(d: Digest) -> list[list[str]]:
+    """A row a month: overall's share, then each standard's."""
+    series = trend_series(d)
+    return [
+        [p.label, *(trend_cell(d, series[k][n]) if series[k] else "–" for k in TREND_KEYS)]
+        for n, p in enumerate(d.trend)
+    ]
+
+
+def trend_lines(d: Digest) -> list[str]:
+    """A line for overall and each standard: "Heart: Dec 80%; Jan –; ...", the months named
+    from the first's year (the chart's title says which)."""
+    return [
+        f"{STANDARD_SHORT[key]}: "
+        + "; ".join(f"{p.short_label} {trend_cell(d, p)}" for p in points)
+        for key, points in trend_series(d).items()
+        if points
+    ]
+
+
+def group_trend_row(d: Digest, g: GroupTrend) -> list[str]:
+    if g.hidden:
+        return [g.name, hidden_text(d), *([""] * len(TREND_KEYS))]
+    return [
+        g.name,
+        str(g.graded.get(OVERALL, 0)),
+        *(hidden_text(d) if k in g.hidden_keys else percent(g.share(k)) for k in TREND_KEYS),
+    ]
+
+
+def group_trend_header(d: Digest) -> list[str]:
+    return [d.trend_group_kind.capitalize(), "Audits", *(STANDARD_SHORT[k] for k in TREND_KEYS)]
+
+
 def _trend(d: Digest) -> list[CardElement]:
-    parts: list[CardElement] = [section("Good or better over six months")]
-    points = [p for p in d.trend if p.share is not None]
-    if not points:
-        if any(p.hidden for p in d.trend):
-            return [*parts, note(trend_words(d) + ".")]
-        return [*parts, note("No graded audits in the last six months.")]
+    """Overall and each standard's share graded good or better, month by month: a line each,
+    with a table (a month a row) where charts do not render; then the months added up by service
+    or team."""
+    parts: list[CardElement] = [section(TREND_TITLE)]
+    if not any(p.share is not None or p.hidden for p in d.trend):
+        return [*parts, note(f"No graded audits in the last {TREND_MONTHS} months.")]
     parts.append(note(trend_words(d) + "."))
-    fallback = table(
-        ["Month", "Graded", "Good or better"],
-        [
-            [p.label, hidden_text(d), ""]
-            if p.hidden
-            else [p.label, str(p.graded), percent(p.share)]
-            for p in d.trend
-        ],
-    )
+    first, last = d.trend[0], d.trend[-1]
+    series = trend_series(d)
     parts.append(
         LineChart(
-            title="Share graded good or better (%)",
+            title=f"Share graded good or better (%), {first.label} to {last.label}",
             show_title=True,
             y_min=0,
             y_max=100,
             data=[
                 LineChartData(
-                    legend="Good or better",
+                    legend=STANDARD_SHORT[key],
                     values=[
                         LineChartValue(x=p.short_label, y=round(100 * (p.share or 0)))
                         for p in points
+                        if p.share is not None
                     ],
                 )
+                for key, points in series.items()
+                if any(p.share is not None for p in points)
             ],
-            fallback=fallback,
+            # In words rather than a table of 12 months by 7: a quarter of the size.
+            fallback=Container(items=[note(line) for line in trend_lines(d)]),
         )
     )
     gaps = [p.label for p in d.trend if p.share is None and not p.hidden]
     if gaps:
         parts.append(note(f"No graded audits in {', '.join(gaps)}.", subtle=True))
+    if d.trend_groups:
+        parts.append(note(f"By {d.trend_group_kind}, the {TREND_MONTHS} months:", subtle=True))
+        rows = [group_trend_row(d, g) for g in d.trend_groups[:TREND_GROUP_ROWS]]
+        parts.append(table(group_trend_header(d), rows))
+        parts += _more(TREND_GROUP_ROWS, len(d.trend_groups), d.trend_group_kind)
     return parts
 
 

@@ -61,6 +61,7 @@ from bot.rules.grades import (
 )
 from bot.rules.programmes import PROGRAMMES, ProgrammeCount
 from bot.rules.roles import Role
+from bot.rules.trends import AuditorCount
 from storage import tenants
 from storage.inadequate import MEETING, VISIT
 from storage.models import (
@@ -85,7 +86,7 @@ def _in_teams(column: Any, team_ids: Collection[int] | None) -> list[ColumnEleme
     return [] if team_ids is None else [col(column).in_(sorted(team_ids))]
 
 
-async def _all(session: AsyncSession, query: sa.Executable) -> Sequence[Any]:
+async def rows_of(session: AsyncSession, query: sa.Executable) -> Sequence[Any]:
     """Plain rows through the connection: counts and columns, never ORM objects."""
     result = await (await session.connection()).execute(query)
     rows: Sequence[Any] = result.all()
@@ -124,7 +125,7 @@ class _Where(TypedDict):
 
 
 async def teams(*, session: AsyncSession, tenant_id: str) -> list[TeamRow]:
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Team.id), col(Team.name), col(Team.service_id))
         .where(col(Team.tenant_id) == tenant_id)
@@ -134,7 +135,7 @@ async def teams(*, session: AsyncSession, tenant_id: str) -> list[TeamRow]:
 
 
 async def services(*, session: AsyncSession, tenant_id: str) -> list[ServiceRow]:
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Service.id), col(Service.name))
         .where(col(Service.tenant_id) == tenant_id)
@@ -152,7 +153,7 @@ async def counts(
     overdue: OverduePoint,
     team_ids: Collection[int] | None = None,
     trend_months: int = TREND_MONTHS,
-    trend_keys: Sequence[str] = (OVERALL,),
+    trend_keys: Sequence[str] = JUDGEMENTS,
 ) -> Counts:
     """Every count the digest needs for `period`, by team; only `team_ids` if given. The trend
     covers `trend_months` months, graded overall or on each of `trend_keys`."""
@@ -194,7 +195,7 @@ async def compliance(
     cutoffs = on_time_cutoffs(period, zone)
     late_from = _by_day(col(Audit.due_on), {day: _at(cutoff) for day, cutoff in cutoffs.items()})
     completed = col(Audit.state).in_(DONE_AUDIT_STATES)
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(
             col(Audit.team_id),
@@ -215,7 +216,8 @@ async def compliance(
     return [ComplianceCount(*row) for row in rows]
 
 
-def _completed_between(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+def completed_between(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """Completed (or moderated) in [start, end): what every count of completed audits means."""
     return [
         col(Audit.state).in_(DONE_AUDIT_STATES),
         col(Audit.completed_at) >= _at(start),
@@ -235,12 +237,12 @@ async def grades(
     start, end = bounds(period, zone)
     keys = [(key, grade) for key in JUDGEMENTS for grade in GRADES]
     columns = [func.count().filter(_grade_column(key) == grade.value) for key, grade in keys]
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Audit.team_id), *columns)
         .where(
             col(Audit.tenant_id) == tenant_id,
-            *_completed_between(start, end),
+            *completed_between(start, end),
             *_in_teams(Audit.team_id, team_ids),
         )
         .group_by(col(Audit.team_id)),
@@ -262,10 +264,11 @@ async def trend(
     zone: ZoneInfo,
     team_ids: Collection[int] | None = None,
     months: int = TREND_MONTHS,
-    keys: Sequence[str] = (OVERALL,),
+    keys: Sequence[str] = JUDGEMENTS,
 ) -> list[TrendCount]:
-    """Graded and good-or-better audits for each month of the `months` ending with the period's
-    last: overall, or on each of `keys` (overall and the standards)."""
+    """For each month of the `months` ending with the period's last, audits completed with a
+    grade on each of `keys` (overall and the standards) and with a good-or-better grade, counted
+    as `grades` counts the period's grade mix."""
     window = trend_window(period, months)
     starts = [local_start(first, zone) for first in window]
     end = local_start(next_month(window[-1]), zone)
@@ -276,22 +279,22 @@ async def trend(
     good = [g.value for g in GOOD_OR_BETTER]
     columns = []
     for key in keys:
-        graded = _grade_column(key)
-        columns += [func.count().filter(graded.is_not(None)), func.count().filter(graded.in_(good))]
-    rows = await _all(
+        grade = _grade_column(key)
+        columns += [func.count().filter(grade.is_not(None)), func.count().filter(grade.in_(good))]
+    rows = await rows_of(
         session,
         sa.select(col(Audit.team_id), month_index, *columns)
         .where(
             col(Audit.tenant_id) == tenant_id,
-            *_completed_between(starts[0], end),
+            *completed_between(starts[0], end),
             *_in_teams(Audit.team_id, team_ids),
         )
         .group_by(col(Audit.team_id), month_index),
     )
     return [
-        TrendCount(team, window[index], graded, good_count, key)
+        TrendCount(team, window[index], graded, g, key)
         for team, index, *values in rows
-        for key, graded, good_count in zip(keys, values[0::2], values[1::2], strict=True)
+        for key, graded, g in zip(keys, values[0::2], values[1::2], strict=True)
     ]
 
 
@@ -317,7 +320,7 @@ async def inadequate(
             col(step.source) == source,
         )
 
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(
             col(Audit.team_id),
@@ -343,7 +346,7 @@ async def inadequate(
         .where(
             col(Audit.tenant_id) == tenant_id,
             or_(col(Audit.overall_grade) == Grade.INADEQUATE, col(Audit.visit_due_on).is_not(None)),
-            *_completed_between(start, end),
+            *completed_between(start, end),
             *_in_teams(Audit.team_id, team_ids),
         ),
     )
@@ -430,7 +433,7 @@ async def actions(
         (audit_team.is_(None), func.coalesce(col(Staff.service_id), col(owner_team.service_id))),
         else_=None,
     )
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(
             audit_team,
@@ -468,7 +471,7 @@ async def actions_done_on_time(
         col(Action.due_on),
         {day: _at(cutoff) for day, cutoff in on_time_cutoffs(period, zone).items()},
     )
-    found = await _all(
+    found = await rows_of(
         session,
         sa.select(func.count()).where(
             col(Action.tenant_id) == tenant_id,
@@ -510,7 +513,7 @@ async def feedback(
         .scalar_subquery()
     )
     rating_columns = [getattr(FeedbackVersion, name) for name in RATINGS]
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(
             col(Audit.team_id),
@@ -534,7 +537,7 @@ async def feedback(
         .where(
             col(Audit.tenant_id) == tenant_id,
             col(Audit.practitioner_id).is_not(None),
-            *_completed_between(start, end),
+            *completed_between(start, end),
             *_in_teams(Audit.team_id, team_ids),
         )
         .group_by(col(Audit.team_id)),
@@ -560,7 +563,7 @@ async def moderation(
     for key in JUDGEMENTS:
         said = agreement[key].as_boolean()
         columns += [func.count().filter(said.is_(True)), func.count().filter(said.is_not(None))]
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(
             col(Audit.team_id),
@@ -605,7 +608,7 @@ async def overrides(
     """Audits completed in the period with an inadequate standard and a better overall grade."""
     start, end = bounds(period, zone)
     standard_columns = [_grade_column(s.value) for s in STANDARDS]
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(
             col(Audit.id),
@@ -619,7 +622,7 @@ async def overrides(
         )
         .where(
             col(Audit.tenant_id) == tenant_id,
-            *_completed_between(start, end),
+            *completed_between(start, end),
             col(Audit.overall_grade).is_not(None),
             col(Audit.overall_grade) != Grade.INADEQUATE,
             or_(*(c == Grade.INADEQUATE for c in standard_columns)),
@@ -639,6 +642,24 @@ async def overrides(
     ]
 
 
+async def auditor_counts(
+    *, session: AsyncSession, tenant_id: str, start: datetime, end: datetime
+) -> list[AuditorCount]:
+    """Audits completed in [start, end), by auditor and overall grade."""
+    rows = await rows_of(
+        session,
+        sa.select(
+            col(Audit.auditor_id), col(Staff.display_name), col(Audit.overall_grade), func.count()
+        )
+        .join(
+            Staff, and_(col(Staff.id) == col(Audit.auditor_id), col(Staff.tenant_id) == tenant_id)
+        )
+        .where(col(Audit.tenant_id) == tenant_id, *completed_between(start, end))
+        .group_by(col(Audit.auditor_id), col(Staff.display_name), col(Audit.overall_grade)),
+    )
+    return [AuditorCount(*row) for row in rows]
+
+
 # --- who gets it --------------------------------------------------------------------------------------
 
 
@@ -652,7 +673,7 @@ class TeamManager:
 
 async def team_managers(*, session: AsyncSession, tenant_id: str) -> list[TeamManager]:
     """Active team managers with a team, by name."""
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Staff.id), col(Staff.display_name), col(Staff.team_id), col(Staff.roles))
         .where(
@@ -686,7 +707,7 @@ SERVICE_LEAD_ROLES = (Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE)
 async def service_leads(*, session: AsyncSession, tenant_id: str) -> list[ServiceLead]:
     """Active service managers and heads of service with a service, by name."""
     service = func.coalesce(col(Staff.service_id), col(Team.service_id))
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Staff.id), col(Staff.display_name), service, col(Staff.roles))
         .outerjoin(Team, and_(col(Team.id) == col(Staff.team_id), col(Team.tenant_id) == tenant_id))
@@ -714,7 +735,7 @@ async def programmes(
     start, end = bounds(period, zone)
     is_tm = col(Audit.kind) == AuditKind.TEAM_MANAGER.value
     home = sa.case((is_tm, col(Staff.team_id)), else_=col(Audit.team_id))
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Audit.kind), home, func.count())
         .select_from(Audit)
@@ -724,7 +745,7 @@ async def programmes(
         .where(
             col(Audit.tenant_id) == tenant_id,
             col(Audit.kind).in_([k.value for k in PROGRAMMES]),
-            *_completed_between(start, end),
+            *completed_between(start, end),
         )
         .group_by(col(Audit.kind), home),
     )
@@ -733,7 +754,7 @@ async def programmes(
 
 async def team_manager_teams(*, session: AsyncSession, tenant_id: str) -> list[int | None]:
     """Each active team manager's team (None: one with no team): what the TM target multiplies."""
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Staff.team_id), col(Staff.roles)).where(
             col(Staff.tenant_id) == tenant_id,
@@ -755,7 +776,7 @@ async def cancelled(
     """Audits that were due in the period and were cancelled, by team and why (compliance leaves
     them out and says why)."""
     reason = func.coalesce(col(Audit.cancelled_reason), NO_REASON)
-    rows = await _all(
+    rows = await rows_of(
         session,
         sa.select(col(Audit.team_id), reason, func.count())
         .where(
@@ -805,10 +826,10 @@ async def verified(
             *_in_teams(Audit.team_id, team_ids),
         )
     )
-    counted = await _all(session, joined.add_columns(func.count()).group_by(col(Audit.team_id)))
+    counted = await rows_of(session, joined.add_columns(func.count()).group_by(col(Audit.team_id)))
     grades = [getattr(again, f"grade_{s.value}") for s in STANDARDS]
     group = [col(Audit.team_id), col(Action.state), col(Action.standard), *grades]
-    rows = await _all(
+    rows = await rows_of(
         session,
         joined.add_columns(col(Action.state), col(Action.standard), *grades, func.count())
         .join(

@@ -40,11 +40,12 @@ def _squash(text: str) -> str:
 BAR_CHART = re.compile(
     r"Outstanding \d+ Good \d+ Requires improvement \d+ Inadequate \d+ By practice standard"
 )
-# The line chart: y ticks 0 to 100 (y_min and y_max), then six months (Jun, Jul...) along the x axis.
-LINE_CHART = re.compile(r"0 25 50 75 100( [A-Z][a-z]{2}){6} ")
+# The line chart: y ticks 0 to 100 (y_min and y_max), then the graded months of the twelve (Jun,
+# Jul...) along the x axis; a line for overall and each standard.
+LINE_CHART = re.compile(r"0 25 50 75 100( [A-Z][a-z]{2}){3,12} ")
 # The tables the charts fall back to where they do not render: in the card, not on the page.
 BAR_FALLBACK = "Grade Audits Outstanding"
-LINE_FALLBACK = "Month Graded Good or better"
+LINE_FALLBACK = "Oversight: "
 
 
 async def test_megan_types_stats_and_sees_the_grades_and_trend_charts_drawn(

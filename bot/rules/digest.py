@@ -1,4 +1,4 @@
-"""The digest's figures: periods (month, quarter, month so far, the six-month trend) and how the
+"""The digest's figures: periods (month, quarter, month so far, the 12-month trends) and how the
 counts the database gives per team become a team's, a service's or everyone's figures.
 
 Pure: storage/digest.py counts, grouped by team, in SQL; this module adds them up for a scope and
@@ -21,7 +21,8 @@ from bot.rules.programmes import NO_TARGETS, ProgrammeCount, Progress, Targets, 
 from bot.rules.reaudit import is_done, is_verified
 from bot.rules.workdays import is_first_working_day_of_month
 
-TREND_MONTHS = 6
+# Good or better per standard per month (issue 13 item 7): the months ending with the period's.
+TREND_MONTHS = 12
 QUARTER_STARTS = (1, 4, 7, 10)
 GOOD_OR_BETTER = (Grade.OUTSTANDING, Grade.GOOD)
 GRADES = tuple(Grade)
@@ -261,8 +262,8 @@ class GradeCount:
 
 @dataclass(frozen=True, slots=True)
 class TrendCount:
-    """Audits completed in one month graded (on `key`: overall or a standard), and how many of
-    them good or better."""
+    """Audits completed in one month with a grade for `key` ("overall" or a standard), and how
+    many of those grades were good or better: the digest's grade mix, counted by month."""
 
     team_id: int
     month: date
@@ -445,6 +446,22 @@ class TrendPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupTrend:
+    """One service's or team's audits graded over the trend's months, by "overall" and each
+    standard, and how many of those were good or better."""
+
+    name: str
+    graded: Mapping[str, int]
+    good_or_better: Mapping[str, int]
+    hidden: bool = False
+    # Standards whose own count is too few to show (bot.rules.disclosure).
+    hidden_keys: frozenset[str] = frozenset()
+
+    def share(self, key: str) -> float | None:
+        return share(self.good_or_better.get(key, 0), self.graded.get(key, 0))
+
+
+@dataclass(frozen=True, slots=True)
 class Meetings:
     """Inadequate audits and their action meetings: held in time, held late, not (yet) held."""
 
@@ -556,6 +573,12 @@ class Digest:
     everyone: bool = True
     # Actions done and verified, of the audits re-audited in the period.
     verified: Verified = NO_REAUDITS
+    # Each standard's good or better by month, over the same months as `trend` (overall's).
+    standard_trend: Mapping[str, list[TrendPoint]] = field(default_factory=dict)
+    # The trend's months added up by service (everyone's figures) or by team (a service's):
+    # "service", "team", or "" for one team's figures, which have no breakdown.
+    trend_groups: list[GroupTrend] = field(default_factory=list)
+    trend_group_kind: str = ""
 
     @property
     def actions_total(self) -> TeamActions:
@@ -671,6 +694,11 @@ def digest(
     for c in counts.cancelled:
         if wanted(c.team_id):
             cancelled[c.reason] = cancelled.get(c.reason, 0) + c.count
+    trend_rows: dict[str, list[TrendCount]] = {key: [] for key in JUDGEMENTS}
+    for t in counts.trend:
+        if wanted(t.team_id) and t.key in trend_rows:
+            trend_rows[t.key].append(t)
+    group_kind, groups = trend_groups_of(counts, team_ids, service_id)
     return Digest(
         title=title,
         period=counts.period,
@@ -695,7 +723,13 @@ def digest(
             sum(c.declined for c in compliance),
         ),
         grades=_grade_mix(c for c in counts.grades if wanted(c.team_id)),
-        trend=trend_points(counts.trend_months, (t for t in counts.trend if wanted(t.team_id))),
+        trend=trend_points(counts.trend_months, trend_rows[OVERALL]),
+        standard_trend={
+            s.value: trend_points(counts.trend_months, trend_rows[s.value], s.value)
+            for s in STANDARDS
+        },
+        trend_group_kind=group_kind,
+        trend_groups=_trend_groups(trend_rows, groups),
         meetings=_meetings((a for a in counts.inadequate if wanted(a.team_id)), today),
         actions=[TeamActions(name, *actions[name]) for name in sorted(actions)],
         feedback=_feedback(f for f in counts.feedback if wanted(f.team_id)),
@@ -749,6 +783,49 @@ def trend_points(
             graded[row.month] += row.graded
             good[row.month] += row.good_or_better
     return [TrendPoint(m, graded[m], good[m]) for m in window]
+
+
+def trend_groups_of(
+    counts: Counts, team_ids: Collection[int] | None, service_id: int | None
+) -> tuple[str, dict[str, set[int]]]:
+    """Whose trends a scope's figures break down into: everyone's by service, a service's (or
+    several teams') by team, one team's not at all. Groups with no team are left out."""
+    if team_ids is None:
+        by_service = {
+            s.name: {t.id for t in counts.teams if t.service_id == s.id} for s in counts.services
+        }
+        return "service", {name: ids for name, ids in by_service.items() if ids}
+    if service_id is None and len(team_ids) <= 1:
+        return "", {}
+    return "team", {t.name: {t.id} for t in counts.teams if t.id in team_ids}
+
+
+def _trend_groups(
+    rows: Mapping[str, list[TrendCount]], groups: Mapping[str, set[int]]
+) -> list[GroupTrend]:
+    """Each group's months added up, by name; a group with no graded audit is left out."""
+    by_team: dict[int, tuple[Counter[str], Counter[str]]] = {}
+    for key, counted in rows.items():
+        for r in counted:
+            graded, good = by_team.setdefault(r.team_id, (Counter(), Counter()))
+            graded[key] += r.graded
+            good[key] += r.good_or_better
+    result = []
+    for name in sorted(groups):
+        graded, good = Counter[str](), Counter[str]()
+        for team_id in groups[name]:
+            team_graded, team_good = by_team.get(team_id, (Counter(), Counter()))
+            graded.update(team_graded)
+            good.update(team_good)
+        if any(graded.values()):
+            result.append(
+                GroupTrend(
+                    name,
+                    {k: graded[k] for k in JUDGEMENTS},
+                    {k: good[k] for k in JUDGEMENTS},
+                )
+            )
+    return result
 
 
 def _meetings(audits: Iterable[InadequateAudit], today: date) -> Meetings:

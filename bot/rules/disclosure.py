@@ -20,13 +20,14 @@ from bot.rules.digest import (
     Digest,
     FeedbackFigures,
     GradeMix,
+    GroupTrend,
     Meetings,
     TeamCompliance,
     TrendPoint,
     Verified,
 )
 from bot.rules.evidence import Evidence, ReauditOutcomes, ServiceQuality, ThemeFigure
-from bot.rules.grades import Standard
+from bot.rules.grades import OVERALL, Standard
 from bot.rules.programmes import Progress
 from bot.rules.reaudit import Change
 from bot.rules.theme_report import GroupTop, PeriodThemes, RankedTheme, ThemeReport
@@ -63,6 +64,7 @@ def disclose(d: Digest, *, below: int, for_qa: bool) -> Digest:
     if for_qa:
         return d
     grades_hidden = too_few(d.grades.total(), below)
+    trend = _trend(d.trend, d.period.months(), grades_hidden, below)
     return replace(
         d,
         compliance=_compliance(d.compliance, below),
@@ -71,7 +73,11 @@ def disclose(d: Digest, *, below: int, for_qa: bool) -> Digest:
         else d.compliance_total,
         grades=GradeMix({}, hidden=True) if grades_hidden else d.grades,
         meetings=_meetings(d.meetings, below),
-        trend=_trend(d.trend, d.period.months(), grades_hidden, below),
+        trend=trend,
+        standard_trend={
+            key: _standard_trend(points, trend, below) for key, points in d.standard_trend.items()
+        },
+        trend_groups=_trend_groups(d.trend_groups, below),
         feedback=_feedback(d.feedback, below),
         by_auditor=_agreements(d.by_auditor, below, secondary=True),
         by_standard=_agreements(d.by_standard, below, secondary=False),
@@ -123,6 +129,31 @@ def _trend(
         hidden |= {inside[n] for n in hidden_cells([points[i].graded for i in inside], below)}
     return [
         TrendPoint(p.month, 0, 0, hidden=True) if n in hidden else p for n, p in enumerate(points)
+    ]
+
+
+def _standard_trend(
+    points: list[TrendPoint], overall: list[TrendPoint], below: int
+) -> list[TrendPoint]:
+    """A standard's month is hidden where its own count is too few, or where the month's overall
+    figure is hidden (they rest on much the same audits)."""
+    return [
+        TrendPoint(p.month, 0, 0, hidden=True) if o.hidden or too_few(p.graded, below) else p
+        for p, o in zip(points, overall, strict=True)
+    ]
+
+
+def _trend_groups(groups: list[GroupTrend], below: int) -> list[GroupTrend]:
+    """Each group's audits are shown beside the others': a group resting on too few is hidden
+    with the next smallest (secondary suppression); a standard resting on too few, alone."""
+    hidden = hidden_cells([g.graded.get(OVERALL, 0) for g in groups], below)
+    return [
+        GroupTrend(g.name, {}, {}, hidden=True)
+        if n in hidden
+        else replace(
+            g, hidden_keys=frozenset(k for k, base in g.graded.items() if too_few(base, below))
+        )
+        for n, g in enumerate(groups)
     ]
 
 

@@ -40,7 +40,6 @@ KNOW = "What do we know about the quality of social work practice?"
 HOW = "How do we know it?"
 DOING = "What are we doing about it?"
 
-TREND_MONTHS = 12
 # Overall first, then the standards in the framework's order.
 TREND_KEYS = (OVERALL, *(k for k in JUDGEMENTS if k != OVERALL))
 # How many standards and themes the pack names as areas for improvement.

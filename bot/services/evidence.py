@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.rules.deadlines import DEFAULT_DEADLINES, Deadlines
 from bot.rules.digest import (
     GOOD_OR_BETTER,
+    TREND_MONTHS,
     Period,
     TrendPoint,
     bounds,
@@ -27,7 +28,6 @@ from bot.rules.evidence import (
     HOW,
     KNOW,
     TREND_KEYS,
-    TREND_MONTHS,
     Briefed,
     Evidence,
     EvidenceCounts,

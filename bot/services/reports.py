@@ -20,6 +20,7 @@ from bot.rules.digest import (
     RATING_LABELS,
     RATINGS,
     STANDARDS,
+    TREND_MONTHS,
     Digest,
     Meetings,
     Period,
@@ -34,14 +35,19 @@ from cards.common import label
 from cards.digest import (
     COMPLIANCE_HEADER,
     STANDARD_SHORT,
+    TREND_KEYS,
+    TREND_TITLE,
     agreement_cell,
     compliance_line,
     compliance_row,
     feedback_line,
     grades_hidden_line,
+    group_trend_header,
+    group_trend_row,
     hidden_text,
     meetings_line,
     overrides_hidden_line,
+    trend_table_rows,
     trend_words,
     verified_line,
 )
@@ -113,6 +119,25 @@ def rows(d: Digest) -> Iterator[tuple[str, str, str, str]]:
         yield "trend", month, "graded", str(p.graded)
         yield "trend", month, "good_or_better", str(p.good_or_better)
         yield "trend", month, "good_or_better_percent", _pc(p.share)
+    for key, points in d.standard_trend.items():
+        for p in points:
+            month = p.month.strftime("%Y-%m")
+            if p.hidden:
+                yield "trend_" + key, month, "graded", hidden
+                continue
+            yield "trend_" + key, month, "graded", str(p.graded)
+            yield "trend_" + key, month, "good_or_better", str(p.good_or_better)
+    for g in d.trend_groups:
+        section = f"trend_by_{d.trend_group_kind}"
+        if g.hidden:
+            yield section, g.name, "graded", hidden
+            continue
+        for key in TREND_KEYS:
+            if key in g.hidden_keys:
+                yield section, g.name, f"{key}_graded", hidden
+                continue
+            yield section, g.name, f"{key}_graded", str(g.graded.get(key, 0))
+            yield section, g.name, f"{key}_good_or_better", str(g.good_or_better.get(key, 0))
     m = d.meetings
     if m.hidden:
         yield "meetings", "All", "inadequate", hidden
@@ -197,6 +222,9 @@ class Tables(NamedTuple):
     compliance: TableData
     grades: TableData
     trend: TableData
+    # Overall's and each standard's share good or better, a month a row; then by group.
+    standard_trend: TableData
+    trend_groups: TableData
     actions: TableData
     feedback: TableData
     by_standard: TableData
@@ -225,6 +253,11 @@ def tables(d: Digest) -> Tables:
                 else [p.label, str(p.graded), str(p.good_or_better), percent(p.share)]
                 for p in d.trend
             ],
+        ),
+        standard_trend=(["Month", *(STANDARD_SHORT[k] for k in TREND_KEYS)], trend_table_rows(d)),
+        trend_groups=(
+            group_trend_header(d) if d.trend_groups else [],
+            [group_trend_row(d, g) for g in d.trend_groups],
         ),
         actions=(
             ["Team", "Opened", "Done", "Overdue"],
@@ -281,8 +314,13 @@ def to_markdown(d: Digest, *, made_on: date) -> str:
     out += _md_table(*drawn.compliance)
     out += ["## Grades", "", _grades_line(d), ""]
     out += _md_table(*drawn.grades)
-    out += ["## Good or better over six months", ""]
+    out += [f"## {TREND_TITLE}", ""]
     out += _md_table(*drawn.trend)
+    out += ["By practice standard (% good or better):", ""]
+    out += _md_table(*drawn.standard_trend)
+    if d.trend_groups:
+        out += [f"By {d.trend_group_kind}, the {TREND_MONTHS} months:", ""]
+        out += _md_table(*drawn.trend_groups)
     out += ["## Inadequate audits: meetings and visits", "", meetings_line(d.meetings), ""]
     out += ["## Actions", ""]
     out += _md_table(*drawn.actions)
@@ -465,13 +503,21 @@ def to_html(d: Digest, *, made_on: date) -> str:
         + "</section>"
     )
     sections.append(
-        "<section><h2>Good or better over six months</h2>"
+        f"<section><h2>{esc(TREND_TITLE)}</h2>"
         + f"<p>{esc(trend_words(d))}.</p>"
         + line_chart_svg(
             "Share graded good or better",
             [(p.label, None if p.hidden else p.share) for p in d.trend],
         )
         + html_table(*drawn.trend)
+        + "<p>By practice standard (% good or better):</p>"
+        + html_table(*drawn.standard_trend)
+        + (
+            f"<p>By {esc(d.trend_group_kind)}, the {TREND_MONTHS} months:</p>"
+            + html_table(*drawn.trend_groups)
+            if d.trend_groups
+            else ""
+        )
         + "</section>"
     )
     sections.append(

@@ -1,4 +1,5 @@
-"""Digests & stats: `stats` for this month so far, and the monthly digest and quarterly report
+"""Digests & stats: `stats` for this month so far (with the 12-month trends), `stats auditors`
+(QA: each auditor's grades beside all auditors'), and the monthly digest and quarterly report
 posted to managers and channels."""
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ FEATURE = Feature(
             handlers.show_stats,
             aliases=("digest",),
             roles=MANAGERS | {Role.QA},
+        ),
+        Command(
+            "stats auditors",
+            "Each auditor's grades over 12 months beside all auditors' (QA team), for example "
+            "stats auditors sam",
+            handlers.show_auditors,
+            roles=frozenset({Role.QA}),
+            example="stats auditors",
+            menu=(),
         ),
     ),
     jobs=(digest.MONTHLY_JOB, digest.QUARTERLY_JOB),

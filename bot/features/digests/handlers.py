@@ -11,9 +11,13 @@ from bot.rules.digest import (
 from bot.rules.disclosure import disclose
 from bot.rules.permissions import team_scope
 from bot.rules.roles import Role
+from bot.rules.trends import auditor_grades, window_bounds, window_label
+from bot.services import flows
 from bot.turn import Reply, Request
+from cards.common import truncate
 from cards.digest import digest_card, digest_summary
 from cards.notices import not_allowed_card
+from cards.trends import auditors_card, auditors_summary
 from storage import actions, staff, team
 from storage import digest as figures
 
@@ -52,3 +56,28 @@ async def show_stats(request: Request) -> Reply:
         for_qa=Role.QA in me.roles,
     )
     return Reply(card=digest_card(view), summary=digest_summary(view), private=True)
+
+
+AUDITORS_NOT_FOR_YOU = (
+    "Grades by auditor name the auditors, so they are for the QA team only. Type stats for "
+    "your figures."
+)
+
+
+async def show_auditors(request: Request) -> Reply:
+    """Each auditor's overall grades over the trend's months beside all auditors' (QA only: it
+    names auditors); `stats auditors <name>` shows those whose name holds it. Anyone else is
+    refused, and the refusal audit-logged."""
+    if Role.QA not in request.person.role_set:
+        flows.log_refusal(request, "stats_auditors", None, "role", denied=True, entity="staff")
+        return Reply(card=not_allowed_card(AUDITORS_NOT_FOR_YOU), summary=AUDITORS_NOT_FOR_YOU)
+    session, tenant_id, today = request.session, request.tenant_id, request.today
+    zone = await actions.display_zone(session=session, tenant_id=tenant_id)
+    start, end = window_bounds(today, zone)
+    rows = await figures.auditor_counts(session=session, tenant_id=tenant_id, start=start, end=end)
+    view = auditor_grades(rows, named=truncate(request.raw_args.strip(), 60))
+    return Reply(
+        card=auditors_card(view, since=window_label(today)),
+        summary=auditors_summary(view),
+        private=True,
+    )
