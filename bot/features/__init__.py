@@ -22,6 +22,7 @@ from bot.features import (
     inadequate,
     learning,
     moderation,
+    own_view,
     people,
     themes,
 )
@@ -31,6 +32,7 @@ FEATURES: tuple[Feature, ...] = (
     actions.FEATURE,
     grading.FEATURE,
     feedback.FEATURE,
+    own_view.FEATURE,
     digests.FEATURE,
     themes.FEATURE,
     learning.FEATURE,

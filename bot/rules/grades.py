@@ -40,7 +40,7 @@ class Grade(StrEnum):
 
 
 # Best first: a lower rank is the better grade; two grades one apart are adjacent on the scale.
-GRADE_RANK: Mapping[str, int] = {grade.value: n for n, grade in enumerate(Grade)}
+GRADE_RANK: dict[str, int] = {grade.value: n for n, grade in enumerate(Grade)}
 
 GRADE_LABELS = {
     Grade.OUTSTANDING: "Outstanding",

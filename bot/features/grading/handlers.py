@@ -34,7 +34,7 @@ from bot.rules.themes import THEME_KEY, THEME_KEY_LIMIT, Finding
 from bot.rules.workdays import weekdays_of
 from bot.services import audit_result, feedback, flows, inadequate, notify
 from bot.services import templates as audit_templates
-from bot.services.practice import practice_for
+from bot.services.practice import practice_for, practice_with_exemplars
 from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
@@ -506,7 +506,9 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         tenant_id=tenant_id,
         audit=audit,
         today=request.today,
-        practice=practice_for(request.settings),
+        practice=await practice_with_exemplars(
+            session, tenant_id=tenant_id, settings=request.settings
+        ),
     )
     asked = await feedback.ask_for_feedback(
         session, tenant_id=tenant_id, audit=audit, today=request.today
