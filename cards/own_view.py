@@ -6,11 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, ChoiceSetInput, ExecuteAction
+from microsoft_teams.cards import (
+    AdaptiveCard,
+    CardElement,
+    ChoiceSetInput,
+    ExecuteAction,
+    Fact,
+    FactSet,
+)
 from microsoft_teams.cards import Choice as CardChoice
 
+from bot.rules.agreement import GradeAgreement
+from bot.rules.digest import percent
 from bot.rules.grades import AUDIT_KIND_LABELS, GRADE_LABELS, STANDARD_LABELS, Grade, Standard
-from cards.common import heading, im_back, label, literal, new_card, note, run
+from cards.common import counted, heading, im_back, label, literal, new_card, note, run, section
 from cards.names import CardVerb, Input, item_input
 from cards.practice import Practice, descriptor_toggle
 
@@ -114,3 +123,52 @@ def _about(about: OwnViewAbout) -> list[CardElement]:
         literal(run(about.case_ref, bold=True), f" · {kind}"),
         literal(f"Auditor: {about.auditor_name}"),
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnViewFigures:
+    """For QA only: collaborative audits completed in the period, those the practitioner gave
+    their own view of, and how far their grades agree with the auditor's."""
+
+    completed: int
+    with_own_view: int
+    overall: GradeAgreement
+    by_standard: Mapping[Standard, GradeAgreement]
+
+
+def own_view_section(f: OwnViewFigures) -> list[CardElement]:
+    parts: list[CardElement] = [section("Practitioners' own view (QA only)")]
+    if not f.completed:
+        return [*parts, note("No collaborative audits were completed.")]
+    parts.append(
+        note(
+            f"{f.with_own_view} of {counted(f.completed, 'collaborative audit')} completed had "
+            "the practitioner's own grades, given before they saw the auditor's."
+        )
+    )
+    if not f.overall.pairs:
+        return parts
+    parts.append(
+        note(
+            f"Agreement with the auditor: {agreement_words(f.overall)}. The practitioner graded "
+            f"higher {f.overall.first_better} times and lower {f.overall.first_worse}.",
+        )
+    )
+    parts.append(
+        FactSet(
+            facts=[
+                Fact(title=STANDARD_LABELS[s], value=agreement_words(a))
+                for s, a in f.by_standard.items()
+                if a.pairs
+            ]
+        )
+    )
+    return parts
+
+
+def agreement_words(a: GradeAgreement) -> str:
+    """ "exact 50% (3 of 6), within one grade 83% (5 of 6)"."""
+    return (
+        f"exact {percent(a.exact_share)} ({a.exact} of {a.pairs}), "
+        f"within one grade {percent(a.within_one_share)} ({a.within_one} of {a.pairs})"
+    )

@@ -21,11 +21,13 @@ from storage.models import (
     ConversationRef,
     Delivery,
     DeliveryAttempt,
+    Exemplar,
     ExtensionRequest,
     Feedback,
     FeedbackVersion,
     Moderation,
     ModerationGrade,
+    PractitionerGrade,
     SentCard,
     Staff,
     UTCDateTime,
@@ -236,5 +238,12 @@ async def closed_audits(
             session, delete(Moderation).where(col(Moderation.audit_id).in_(chunk))
         )
         await session.exec(delete(ActionMeeting).where(col(ActionMeeting.audit_id).in_(chunk)))
+        await session.exec(
+            delete(PractitionerGrade).where(col(PractitionerGrade.audit_id).in_(chunk))
+        )
+        # An exemplar carries no case details and outlives the audit it came from.
+        await session.exec(
+            update(Exemplar).where(col(Exemplar.audit_id).in_(chunk)).values(audit_id=None)
+        )
         gone["audits"] += await _rows(session, delete(Audit).where(col(Audit.id).in_(chunk)))
     return gone
