@@ -17,6 +17,7 @@ from storage.models import (
     Action,
     ActionMeeting,
     Audit,
+    AuditTheme,
     ChannelUse,
     ConversationRef,
     Delivery,
@@ -30,6 +31,7 @@ from storage.models import (
     PractitionerGrade,
     SentCard,
     Staff,
+    TemplateAnswer,
     UTCDateTime,
 )
 
@@ -238,9 +240,8 @@ async def closed_audits(
             session, delete(Moderation).where(col(Moderation.audit_id).in_(chunk))
         )
         await session.exec(delete(ActionMeeting).where(col(ActionMeeting.audit_id).in_(chunk)))
-        await session.exec(
-            delete(PractitionerGrade).where(col(PractitionerGrade.audit_id).in_(chunk))
-        )
+        for belongs in (PractitionerGrade, AuditTheme, TemplateAnswer):
+            await session.exec(delete(belongs).where(col(belongs.audit_id).in_(chunk)))
         # An exemplar carries no case details and outlives the audit it came from.
         await session.exec(
             update(Exemplar).where(col(Exemplar.audit_id).in_(chunk)).values(audit_id=None)

@@ -5,13 +5,18 @@ theme. Anyone else pressing is refused and logged, and nothing changes. Over HTT
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
+from sqlmodel import col
 
-from storage.db import SessionMaker
-from tests.chat import ALEX, Chat, button, card_text, inputs
+from storage import retention
+from storage.db import SessionMaker, transaction
+from storage.models import Audit, AuditTheme, Exemplar, PractitionerGrade
+from tests.chat import ALEX, TENANT, Chat, button, card_text, inputs
 from tests.helpers import (
     DIEGO,
     LYNNE,
@@ -22,6 +27,7 @@ from tests.helpers import (
     logged,
     press,
     queued,
+    rows,
 )
 from tests.test_grading import diego_s_audit, save
 
@@ -196,3 +202,40 @@ async def test_a_declined_exemplar_is_not_shown_and_only_strengths_may_be_sugges
     [result] = await queued(sessions, "audit_result")
     assert TITLE not in card_text(result.card)
     assert audit_id
+
+
+async def test_retention_removes_an_old_audit_s_own_grades_and_keeps_its_exemplar(
+    sessions: SessionMaker,
+) -> None:
+    """An exemplar carries no case details, so it outlives its audit; the practitioner's own
+    grades, and the audit's ticked themes, go with the audit."""
+    council, audit_id = await diego_s_audit(sessions)
+    async with transaction(sessions) as session:
+        audit = await session.get(Audit, audit_id)
+        assert audit is not None
+        old = datetime(2019, 3, 1, 10, tzinfo=UTC)
+        audit.state, audit.completed_at, audit.due_on = "completed", old, old.date()
+        audit.created_at = old
+        session.add(audit)
+        await session.flush()
+        await session.exec(sa.update(Audit).where(col(Audit.id) == audit_id).values(updated_at=old))
+        by = council.id("diego")
+        session.add(PractitionerGrade(tenant_id=TENANT, audit_id=audit_id, practitioner_id=by,
+                                      standard="heart", grade="good"))  # fmt: skip
+        session.add(AuditTheme(tenant_id=TENANT, audit_id=audit_id, standard="heart",
+                               theme="voice-of-child", title="Voice", finding="strength",
+                               created_by=by))  # fmt: skip
+        session.add(Exemplar(tenant_id=TENANT, audit_id=audit_id, standard="heart",
+                             theme="voice-of-child", title=TITLE, text=WORDS, state="approved",
+                             suggested_by=by))  # fmt: skip
+
+    async with transaction(sessions) as session:
+        gone = await retention.closed_audits(
+            session=session, tenant_id=TENANT, before=datetime(2024, 1, 1, tzinfo=UTC)
+        )
+
+    assert gone["audits"] == 1
+    assert await rows(sessions, PractitionerGrade) == []
+    assert await rows(sessions, AuditTheme) == []
+    [kept] = await rows(sessions, Exemplar)
+    assert kept.audit_id is None and kept.title == TITLE
