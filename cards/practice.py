@@ -21,9 +21,10 @@ from cards.names import Shown, item_input
 
 # An Action.OpenUrl per link: a card shows at most this many together.
 LINKS_SHOWN = 6
-# Approved exemplars' text on one card: enough to learn from, small enough for Teams.
+# Approved exemplars on one card (the newest of each theme): enough to learn from, small
+# enough for Teams.
 EXEMPLARS_SHOWN = 3
-EXEMPLAR_TEXT_SHOWN = 600
+EXEMPLAR_TEXT_SHOWN = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,23 +108,25 @@ def descriptor_toggle(
 
 def learning_links(themes: list[Theme]) -> tuple[list[CardElement], list[OpenUrlAction]]:
     """Each theme with links or exemplars, named, a button per link (at most LINKS_SHOWN) and
-    the approved exemplars' text (at most EXEMPLARS_SHOWN on a card)."""
+    the newest approved exemplar of each (at most EXEMPLARS_SHOWN on a card)."""
     lines: list[CardElement] = []
     buttons: list[OpenUrlAction] = []
     exemplars = 0
     for theme in themes:
         if not theme.links and not theme.exemplars:
             continue
+        # The newest exemplar of a theme, while the card has room for one more.
+        shown = theme.exemplars[:1] if exemplars < EXEMPLARS_SHOWN else ()
+        exemplars += len(shown)
         kinds = [f"{link.kind}: {link.title}" for link in theme.links]
-        kinds += [f"Exemplar from our audits: {e.title}" for e in theme.exemplars]
+        kinds += [f"Exemplar from our audits: {e.title}" for e in shown]
+        if not kinds:
+            continue
         lines.append(literal(run(f"{theme.title}: ", bold=True), ", ".join(kinds)))
         for link in theme.links:
             if len(buttons) < LINKS_SHOWN and all(b.url != link.url for b in buttons):
                 buttons.append(OpenUrlAction(title=link.title, url=link.url))
-        for exemplar in theme.exemplars:
-            if exemplars == EXEMPLARS_SHOWN:
-                break
-            exemplars += 1
+        for exemplar in shown:
             lines.append(
                 literal(
                     run(f"{exemplar.title}: ", bold=True),
