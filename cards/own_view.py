@@ -16,8 +16,8 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards import Choice as CardChoice
 
-from bot.rules.agreement import GradeAgreement
-from bot.rules.digest import percent
+from bot.rules.calibration import Agreement
+from bot.rules.digest import percent, share
 from bot.rules.grades import AUDIT_KIND_LABELS, GRADE_LABELS, STANDARD_LABELS, Grade, Standard
 from cards.common import counted, heading, im_back, label, literal, new_card, note, run, section
 from cards.names import CardVerb, Input, item_input
@@ -132,8 +132,8 @@ class OwnViewFigures:
 
     completed: int
     with_own_view: int
-    overall: GradeAgreement
-    by_standard: Mapping[Standard, GradeAgreement]
+    overall: Agreement
+    by_standard: Mapping[Standard, Agreement]
 
 
 def own_view_section(f: OwnViewFigures) -> list[CardElement]:
@@ -151,7 +151,7 @@ def own_view_section(f: OwnViewFigures) -> list[CardElement]:
     parts.append(
         note(
             f"Agreement with the auditor: {agreement_words(f.overall)}. The practitioner graded "
-            f"higher {f.overall.first_better} times and lower {f.overall.first_worse}.",
+            f"better {f.overall.better} times and worse {f.overall.worse}.",
         )
     )
     parts.append(
@@ -166,9 +166,9 @@ def own_view_section(f: OwnViewFigures) -> list[CardElement]:
     return parts
 
 
-def agreement_words(a: GradeAgreement) -> str:
+def agreement_words(a: Agreement) -> str:
     """ "exact 50% (3 of 6), within one grade 83% (5 of 6)"."""
     return (
-        f"exact {percent(a.exact_share)} ({a.exact} of {a.pairs}), "
-        f"within one grade {percent(a.within_one_share)} ({a.within_one} of {a.pairs})"
+        f"exact {percent(share(a.exact, a.pairs))} ({a.exact} of {a.pairs}), "
+        f"within one grade {percent(share(a.within_one, a.pairs))} ({a.within_one} of {a.pairs})"
     )

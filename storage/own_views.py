@@ -1,6 +1,7 @@
 """The practitioner's own view of their collaborative audit: the grades they gave (once, before
 they see the auditor's), and for QA the pairs of their grade and the auditor's, per standard, in
-audits completed in a period (bot.rules.agreement counts how far they agree)."""
+audits completed in a period (bot.rules.calibration.agreement counts how far they agree, as it
+does for moderators)."""
 
 from __future__ import annotations
 
@@ -59,11 +60,11 @@ def save_own_grades(
 @dataclass(frozen=True, slots=True)
 class OwnViewPairs:
     """Collaborative audits completed in a period, those with the practitioner's own view, and
-    each graded standard's pair: (standard, practitioner's grade, auditor's grade)."""
+    each standard both graded: (standard, practitioner's grade, auditor's grade)."""
 
     completed: int
     with_own_view: int
-    pairs: Sequence[tuple[str, str | None, str | None]]
+    pairs: Sequence[tuple[str, str, str]]
 
 
 def _auditor_grade() -> sa.ColumnElement[str]:
@@ -119,5 +120,5 @@ async def own_view_pairs(
         )
         .where(*where)
     )
-    pairs = [(standard, own, auditor) for standard, own, auditor in rows.all()]
+    pairs = [(standard, own, auditor) for standard, own, auditor in rows.all() if auditor]
     return OwnViewPairs(int(completed), int(with_view), pairs)

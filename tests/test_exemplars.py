@@ -82,14 +82,25 @@ async def test_diego_suggests_patti_approves_and_lynne_learns_from_it(
         },
         who=DIEGO,
     )
-    assert f"It names a case reference ({case_ref})" in named.text
+    assert f"It has what looks like a case reference ({case_ref})" in named.text
+    unknown = await press(
+        chat,
+        send
+        | {
+            "exemplar_theme": "voice-of-child",
+            "exemplar_title": "Seen on ab-99999",
+            "exemplar_text": WORDS,
+        },
+        who=DIEGO,
+    )
+    assert "It has what looks like a case reference (AB-99999)" in unknown.text
     assert inputs(named.card or {})["exemplar_title"]["value"] == TITLE  # what he typed is kept
     empty = await press(
         chat, send | {"exemplar_theme": "voice-of-child", "exemplar_title": TITLE}, who=DIEGO
     )
     assert "Please say what made it good practice." in empty.text
     assert await exemplar_rows(sessions) == []
-    assert len(await logged(sessions, "refused.suggest_exemplar")) == 2
+    assert len(await logged(sessions, "refused.suggest_exemplar")) == 3
 
     typed = {"exemplar_theme": "voice-of-child", "exemplar_title": TITLE, "exemplar_text": WORDS}
     sent = await press(chat, send | typed, who=DIEGO)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.rules.agreement import agreement
+from bot.rules.calibration import agreement
 from bot.rules.digest import bounds, month_so_far
 from bot.rules.grades import Grade, Standard
 from storage import own_views
@@ -227,7 +227,7 @@ async def test_own_view_agreement_equals_plain_sql_counts(
         found = await own_views.own_view_pairs(
             session=session, tenant_id=council.tenant_id, start=lo, end=hi
         )
-        figures = agreement((own, auditor) for _, own, auditor in found.pairs)
+        figures = agreement([(own, auditor) for _, own, auditor in found.pairs])
         params = {"t": council.tenant_id, "lo": lo, "hi": hi}
         joined = f"FROM practitionergrade p JOIN audit a ON a.id = p.audit_id WHERE {IN_PERIOD}"
         graded = f"{joined} AND ({AUDITOR}) IS NOT NULL"
@@ -255,8 +255,8 @@ async def test_own_view_agreement_equals_plain_sql_counts(
         figures.pairs,
         figures.exact,
         figures.within_one,
-        figures.first_better,
-        figures.first_worse,
+        figures.better,
+        figures.worse,
     ) == plain
 
 
@@ -269,7 +269,7 @@ async def test_qa_s_stats_show_the_agreement_and_managers_do_not(
         found = await own_views.own_view_pairs(
             session=session, tenant_id=council.tenant_id, start=lo, end=hi
         )
-    figures = agreement((own, auditor) for _, own, auditor in found.pairs)
+    figures = agreement([(own, auditor) for _, own, auditor in found.pairs])
     await everyone_says_hello(chat)
 
     patti = await chat.say("stats", who=PATTI)
@@ -282,22 +282,5 @@ async def test_qa_s_stats_show_the_agreement_and_managers_do_not(
     )
     assert f"({figures.exact} of {figures.pairs})" in patti.text
     assert f"({figures.within_one} of {figures.pairs})" in patti.text
+    assert f"better {figures.better} times and worse {figures.worse}" in patti.text
     assert "own view" not in megan.text.lower()
-
-
-def test_agreement_counts_exact_within_one_and_direction() -> None:
-    found = agreement(
-        [
-            ("good", "good"),
-            ("outstanding", "good"),  # one better
-            ("good", "inadequate"),  # two better
-            ("inadequate", "requires_improvement"),  # one worse
-            (None, "good"),  # left out
-            ("good", None),  # not graded by the auditor
-            ("excellent", "good"),  # not a grade
-        ]
-    )
-    assert (found.pairs, found.exact, found.within_one) == (4, 1, 3)
-    assert (found.first_better, found.first_worse) == (2, 1)
-    assert found.exact_share == 0.25 and found.within_one_share == 0.75
-    assert agreement([]).exact_share is None

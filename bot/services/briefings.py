@@ -21,9 +21,9 @@ from bot.rules.briefing import (
     parse_briefing_file,
     scheduled_day,
 )
+from bot.rules.cases import case_ref_words
 from bot.rules.roles import Role
 from bot.services import notify
-from bot.services.case_refs import case_refs_named
 from cards.briefing import BriefingView, briefing_card, briefing_preview_card
 from cards.common import card_json
 from cards.names import CardKind
@@ -111,8 +111,12 @@ async def publish(
 
 async def case_refs_in(session: AsyncSession, tenant_id: str, text: BriefingText) -> list[str]:
     """Case references of this tenant named anywhere in the briefing."""
-    return await case_refs_named(
-        session, tenant_id, text.title, text.read, *text.key_messages, text.link or ""
+    words = " ".join([text.title, text.read, *text.key_messages, text.link or ""])
+    # Any word that could be a case reference, checked against the tenant's cases, so a year or
+    # a phone number does not trip it.
+    candidates = set(case_ref_words(words))
+    return await briefings.known_case_refs(
+        session=session, tenant_id=tenant_id, candidates=candidates
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rules.agreement import agreement, agreement_by_standard
+from bot.rules.calibration import agreement
 from bot.rules.digest import (
     bounds,
     digest,
@@ -11,6 +11,7 @@ from bot.rules.digest import (
     teams_in,
 )
 from bot.rules.disclosure import disclose
+from bot.rules.grades import Standard
 from bot.rules.permissions import team_scope
 from bot.rules.roles import Role
 from bot.rules.trends import auditor_grades, window_bounds, window_label
@@ -67,8 +68,11 @@ async def show_stats(request: Request) -> Reply:
         own = OwnViewFigures(
             completed=found.completed,
             with_own_view=found.with_own_view,
-            overall=agreement((mine, theirs) for _, mine, theirs in found.pairs),
-            by_standard=agreement_by_standard(found.pairs),
+            overall=agreement([(mine, theirs) for _, mine, theirs in found.pairs]),
+            by_standard={
+                s: agreement([(mine, theirs) for k, mine, theirs in found.pairs if k == s])
+                for s in Standard
+            },
         )
     card = digest_card(view, own_views=own)
     return Reply(card=card, summary=digest_summary(view), private=True)

@@ -1,5 +1,6 @@
 """Suggesting an exemplar from the grading cards: a theme ticked as a strength, written up with
-no case details (a case reference is refused), sent to the QA team to approve."""
+no case details (any word the council's case-reference pattern matches is refused, as for a
+calibration exercise), sent to the QA team to approve."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from pydantic import StringConstraints, field_validator
 
 from bot.features.grading.handlers import ThemeKey, audit_view_for, working_reply
 from bot.payloads import Id, Payload
+from bot.rules.cases import case_ref_words
 from bot.rules.exemplars import TEXT_LIMIT, TITLE_LIMIT
 from bot.rules.grades import DONE_AUDIT_STATES
 from bot.rules.themes import Finding
 from bot.services import exemplars as service
 from bot.services import flows
-from bot.services.case_refs import case_refs_named
 from bot.services.practice import practice_for
 from bot.turn import Reply, Request
 from cards.exemplars import ExemplarDraft, exemplar_form_card
@@ -70,12 +71,13 @@ async def on_suggest_exemplar(request: Request, payload: SuggestExemplar) -> Rep
         problem = "Please give the exemplar a title."
     elif not payload.exemplar_text:
         problem = "Please say what made it good practice."
-    elif refs := await case_refs_named(
-        request.session, request.tenant_id, payload.exemplar_title, payload.exemplar_text
+    elif refs := case_ref_words(
+        f"{payload.exemplar_title}\n{payload.exemplar_text}", request.settings.case_ref_pattern
     ):
         problem = (
-            f"It names a case reference ({', '.join(refs[:3])}). Exemplars are shared with "
-            "staff, so please take it out, with any names."
+            f"It has what looks like a case reference ({', '.join(refs[:3])}). Exemplars are "
+            "shared with staff, so please take it out, with any names (write a number of three "
+            "or more digits in words)."
         )
     if problem is not None or theme is None:
         flows.log_refusal(request, verb, payload.audit_id, "exemplar_not_ready")
