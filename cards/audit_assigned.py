@@ -29,6 +29,7 @@ from bot.rules.grades import (
 )
 from cards.common import heading, im_back, label, literal, new_card, note, run, too_long, uk_date
 from cards.names import CardVerb, Input, item_input
+from cards.own_view import own_view_button
 
 TEXT_LIMIT = 2000
 THEME_LIMIT = 200
@@ -59,6 +60,8 @@ class AssignedView:
     manager_id: int | None
     manager_name: str | None
     declined_reason: str | None
+    # The practitioner gave their own view of a collaborative audit (they are offered it once).
+    own_view_given: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,8 @@ def audit_copy_card(
     the audit has a new auditor."""
     kind = label(AUDIT_KIND_LABELS, view.kind).lower()
     due = uk_date(view.due_on, today=today)
+    own: list[CardElement] = []
+    buttons: list[Action] = []
     if recipient_id == view.practitioner_id:
         title = (
             "Your case's audit has a new auditor" if reassigned else "Your case has been selected"
@@ -149,6 +154,17 @@ def audit_copy_card(
         )
         if view.kind == AuditKind.COLLABORATIVE:
             body.append(note("They will be in touch to arrange a time to go through it together."))
+            if view.state in (AuditState.ASSIGNED, AuditState.IN_PROGRESS):
+                if view.own_view_given:
+                    own.append(literal(run("Your own view is sent ✓", bold=True, color="Good")))
+                else:
+                    own.append(
+                        note(
+                            "Before you meet, you can grade your own practice on this case: "
+                            "you'll see your view beside the auditor's when it is completed."
+                        )
+                    )
+                    buttons.append(own_view_button(view.id))
     else:
         title = (
             "An audit in your team has a new auditor"
@@ -171,7 +187,7 @@ def audit_copy_card(
         body.append(literal("Theme: ", view.theme))
     if view.state not in (AuditState.ASSIGNED, AuditState.IN_PROGRESS):
         body.append(literal(run(_state_line(view.state), bold=True)))
-    return new_card(body, [im_back("My audits", "my audits")])
+    return new_card([*body, *own], [*buttons, im_back("My audits", "my audits")])
 
 
 def audit_declined_card(

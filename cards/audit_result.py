@@ -3,6 +3,7 @@ and the actions that are theirs. The feedback form follows it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from microsoft_teams.cards import Action, AdaptiveCard, CardElement, Container, TextRun
@@ -73,11 +74,11 @@ def audit_result_card(
         heading("Your audit is complete"),
         literal(*about),
         literal(f"Audited by {view.auditor_name}{done}"),
-        section("Grades"),
+        section("Grades: the auditor's and your own view" if view.own_grades else "Grades"),
     ]
     for standard in Standard:
         grade = view.grades.get(standard)
-        body.append(literal(f"{STANDARD_LABELS[standard]}: ", grade_run(grade, bold=False)))
+        body.append(_grade_line(standard, grade, view.own_grades))
         body += descriptor_toggle(
             practice.descriptors.get(standard.value),
             item=standard.value,
@@ -128,6 +129,20 @@ def audit_result_card(
     body.append(note("A short feedback form follows: how did the audit feel?", subtle=True))
     buttons: list[Action] = [im_back("My actions", "my actions")] if mine else []
     return new_card(body, [*buttons, *link_buttons])
+
+
+def _grade_line(standard: Standard, grade: str | None, own: Mapping[str, str]) -> CardElement:
+    """The auditor's grade; beside it the practitioner's own, when they gave their view."""
+    if not own:
+        return literal(f"{STANDARD_LABELS[standard]}: ", grade_run(grade, bold=False))
+    mine = own.get(standard.value)
+    return literal(
+        f"{STANDARD_LABELS[standard]}: ",
+        "Auditor ",
+        grade_run(grade, bold=True),
+        " · You ",
+        grade_run(mine, bold=True) if mine else run("left out", subtle=True),
+    )
 
 
 def _why(view: GradingView) -> list[CardElement]:

@@ -47,6 +47,7 @@ from bot.rules.grades import GRADE_LABELS, OVERALL, STANDARD_LABELS, AuditKind, 
 from bot.rules.programmes import Progress
 from bot.rules.theme_report import ThemeReport
 from cards.common import counted, heading, label, literal, new_card, note, run, section
+from cards.own_view import OwnViewFigures, own_view_section
 from cards.themes import themes_section
 
 # Keeps the card under Teams' 40 KB with fifty teams, 500 auditors and the 12-month trends
@@ -85,9 +86,14 @@ def digest_summary(d: Digest) -> str:
 
 
 def digest_card(
-    d: Digest, *, intro: str | None = None, themes: ThemeReport | None = None
+    d: Digest,
+    *,
+    intro: str | None = None,
+    themes: ThemeReport | None = None,
+    own_views: OwnViewFigures | None = None,
 ) -> AdaptiveCard:
-    """The figures; with `themes`, the monthly digest's practice themes section too."""
+    """The figures; with `themes`, the monthly digest's practice themes section too; with
+    `own_views` (QA only), practitioners' own grades against the auditors'."""
     body: list[CardElement] = [
         heading(f"QA figures: {d.period.label}"),
         literal(run(d.title, subtle=True)),
@@ -113,6 +119,8 @@ def digest_card(
         body += themes_section(themes)
     body += _feedback(d)
     body += _moderation(d)
+    if own_views is not None:
+        body += own_view_section(own_views)
     body += _overrides(d)
     return new_card(body)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from microsoft_teams.cards import (
+    Action,
     AdaptiveCard,
     CardElement,
     ChoiceSetInput,
@@ -49,6 +50,7 @@ from cards.common import (
     uk_date,
     up_to,
 )
+from cards.exemplars import suggest_exemplar_actions
 from cards.names import CardVerb, Input, item_input
 from cards.practice import Practice, Theme, descriptor_toggle
 from cards.template import TemplateProgress
@@ -116,6 +118,9 @@ class GradingView:
     completed_by: str | None = None
     actions: tuple[ActionLine, ...] = ()
     themes: tuple[TaggedTheme, ...] = ()
+    # The practitioner's own grades (a collaborative audit), shown beside the auditor's once the
+    # audit is completed; never before.
+    own_grades: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def graded(self) -> bool:
@@ -365,6 +370,7 @@ def working_card(
             data={"action": CardVerb.OPEN_GRADING, "audit_id": view.id},
             associated_inputs="none",
         ),
+        *exemplar_actions(view),
         ExecuteAction(
             title="Complete audit",
             verb=CardVerb.COMPLETE_AUDIT,
@@ -388,8 +394,9 @@ def completed_card(view: GradingView, *, today: date, message: str | None = None
     if message:
         body.append(literal(message))
     body += _grades_section(view)
+    body += _own_view_line(view)
     body += _actions_section(view, today)
-    return new_card(body)
+    return new_card(body, exemplar_actions(view))
 
 
 def audit_status_card(view: GradingView, *, message: str, today: date) -> AdaptiveCard:
@@ -439,6 +446,25 @@ def _grades_section(view: GradingView, limit: int = TEXT_LIMIT) -> list[CardElem
         )
     parts += themes_lines(view)
     return parts
+
+
+def exemplar_actions(view: GradingView) -> list[Action]:
+    """ "Suggest an exemplar", for an audit with themes ticked as strengths."""
+    strengths = [(t.key, t.title) for t in view.themes if t.finding == Finding.STRENGTH]
+    return suggest_exemplar_actions(view.id, strengths)
+
+
+def _own_view_line(view: GradingView) -> list[CardElement]:
+    """The practitioner's own grades, given before they saw these (the audit is completed)."""
+    if not view.own_grades:
+        return []
+    given = [
+        f"{STANDARD_LABELS[s]}: {label(GRADE_LABELS, grade)}"
+        for s in Standard
+        if (grade := view.own_grades.get(s.value))
+    ]
+    name = view.practitioner_name or "The practitioner"
+    return [literal(run(f"{name}'s own view: ", bold=True), "; ".join(given))]
 
 
 def themes_lines(view: GradingView) -> list[CardElement]:

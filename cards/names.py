@@ -43,6 +43,12 @@ class CardVerb(StrEnum):
     SAVE_TEMPLATE = "save_template"
     ADD_ACTION = "add_action"
     COMPLETE_AUDIT = "complete_audit"
+    # The practitioner's own view of a collaborative audit, before they see the auditor's grades.
+    OPEN_OWN_VIEW = "open_own_view"
+    SUBMIT_OWN_VIEW = "submit_own_view"
+    # Exemplars: an auditor suggests one from a strength; the QA team approves or declines it.
+    SUGGEST_EXEMPLAR = "suggest_exemplar"
+    DECIDE_EXEMPLAR = "decide_exemplar"
     # The response to an inadequate audit.
     MEETING_HELD = "meeting_held"
     VISIT_DONE = "visit_done"
@@ -90,6 +96,8 @@ class CardKind(StrEnum):
     AUDIT_ASSIGNED_COPY = "audit_assigned_copy"
     AUDIT_DECLINED = "audit_declined"
     AUDIT_RESULT = "audit_result"
+    EXEMPLAR_REVIEW = "exemplar_review"
+    EXEMPLAR_DECIDED = "exemplar_decided"
     FEEDBACK_FORM = "feedback_form"
     INADEQUATE_ALERT = "inadequate_alert"
     CHILD_VISIT_DUE = "child_visit_due"
@@ -132,6 +140,8 @@ class Input(StrEnum):
     TO_IMPROVE = "to_improve"
     # An audit template's answer per question (its key).
     ANSWER = "answer"
+    # The practitioner's own grade per standard.
+    OWN_GRADE = "own_grade"
 
 
 class Shown(StrEnum):
@@ -171,6 +181,10 @@ def subject_id(subject: str, kind: str) -> int | None:
     """12 from "action:12" when kind is "action"."""
     prefix, _, ident = subject.partition(":")
     return int(ident) if prefix == kind and ident.isdigit() else None
+
+
+def exemplar_subject(exemplar_id: int) -> str:
+    return f"exemplar:{exemplar_id}"
 
 
 def leaver_subject(staff_id: int) -> str:

@@ -16,11 +16,15 @@ from microsoft_teams.cards import (
 )
 
 from bot.rules.grades import GRADE_LABELS, Grade
-from cards.common import literal, note, run
+from cards.common import literal, note, run, truncate
 from cards.names import Shown, item_input
 
 # An Action.OpenUrl per link: a card shows at most this many together.
 LINKS_SHOWN = 6
+# Approved exemplars on one card (the newest of each theme): enough to learn from, small
+# enough for Teams.
+EXEMPLARS_SHOWN = 3
+EXEMPLAR_TEXT_SHOWN = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +35,22 @@ class LearningLink:
 
 
 @dataclass(frozen=True, slots=True)
+class ExemplarNote:
+    """An exemplar the QA team approved for a theme: good practice from our own audits, written
+    with no case details."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Theme:
     key: str
     standard: str
     title: str
     links: tuple[LearningLink, ...] = ()
+    # Approved exemplars, newest first (bot.services.practice.with_exemplars adds them).
+    exemplars: tuple[ExemplarNote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +107,32 @@ def descriptor_toggle(
 
 
 def learning_links(themes: list[Theme]) -> tuple[list[CardElement], list[OpenUrlAction]]:
-    """Each theme with links, named, and a button per link (at most LINKS_SHOWN)."""
+    """Each theme with links or exemplars, named, a button per link (at most LINKS_SHOWN) and
+    the newest approved exemplar of each (at most EXEMPLARS_SHOWN on a card)."""
     lines: list[CardElement] = []
     buttons: list[OpenUrlAction] = []
+    exemplars = 0
     for theme in themes:
-        if not theme.links:
+        if not theme.links and not theme.exemplars:
             continue
-        kinds = ", ".join(f"{link.kind}: {link.title}" for link in theme.links)
-        lines.append(literal(run(f"{theme.title}: ", bold=True), kinds))
+        # The newest exemplar of a theme, while the card has room for one more.
+        shown = theme.exemplars[:1] if exemplars < EXEMPLARS_SHOWN else ()
+        exemplars += len(shown)
+        kinds = [f"{link.kind}: {link.title}" for link in theme.links]
+        kinds += [f"Exemplar from our audits: {e.title}" for e in shown]
+        if not kinds:
+            continue
+        lines.append(literal(run(f"{theme.title}: ", bold=True), ", ".join(kinds)))
         for link in theme.links:
             if len(buttons) < LINKS_SHOWN and all(b.url != link.url for b in buttons):
                 buttons.append(OpenUrlAction(title=link.title, url=link.url))
+        for exemplar in shown:
+            lines.append(
+                literal(
+                    run(f"{exemplar.title}: ", bold=True),
+                    truncate(exemplar.text, EXEMPLAR_TEXT_SHOWN),
+                )
+            )
     if not lines:
         return [], []
     return [note("Learning for these themes:"), *lines], buttons

@@ -15,7 +15,7 @@ from bot.rules.allocation import Auditor, Candidate, Manager, Plan
 from bot.rules.grades import OPEN_AUDIT_STATES, UNFINISHED_AUDIT_STATES, AuditKind, AuditState
 from bot.rules.roles import MANAGERS, Role
 from cards.audit_assigned import AssignedView, AuditorChoice
-from storage import audit_log, audits
+from storage import audit_log, audits, own_views
 from storage.db import compare_and_set
 from storage.models import Allocation, Audit, Case, ConversationRef, Staff, Team
 
@@ -414,6 +414,9 @@ async def assigned_view(
         manager_id=manager.id if manager else None,
         manager_name=manager.display_name if manager else None,
         declined_reason=audit.declined_reason,
+        own_view_given=bool(
+            await own_views.own_grades(session=session, tenant_id=tenant_id, audit_id=audit_id)
+        ),
     )
 
 

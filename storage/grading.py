@@ -17,7 +17,7 @@ from bot.rules.grades import ActionState, AuditState, Standard
 from bot.rules.roles import Role
 from cards.action_form import OwnerChoice
 from cards.grading import ActionLine, GradingView
-from storage import audit_log, staff, themes
+from storage import audit_log, own_views, staff, themes
 from storage.db import compare_and_set
 from storage.models import Action, Audit, Case, Staff
 
@@ -89,6 +89,9 @@ async def grading_view(
             for action, name in rows
         ),
         themes=tagged,
+        own_grades=await own_views.own_grades(
+            session=session, tenant_id=tenant_id, audit_id=audit_id
+        ),
     )
 
 

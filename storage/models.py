@@ -317,6 +317,43 @@ class TemplateAnswer(SQLModel, table=True):
     answered_at: datetime = _ts()
 
 
+class PractitionerGrade(SQLModel, table=True):
+    """The practitioner's own grade for one standard of their collaborative audit, given before
+    they see the auditor's; kept as given (submitted once), shown beside the auditor's."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "audit_id", "standard"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int = Field(foreign_key="audit.id", index=True)
+    practitioner_id: int = Field(foreign_key="staff.id")
+    standard: str = Field(max_length=16)
+    grade: str = Field(max_length=24)
+    created_at: datetime = _ts()
+
+
+class Exemplar(SQLModel, table=True):
+    """A strength an auditor saw, written up with no case details as good practice for a theme;
+    shown with the theme's learning once the QA team approves it. It outlives its audit (the
+    audit is unlinked when retention removes it)."""
+
+    __table_args__ = (sa.Index("ix_exemplar_tenant_theme_state", "tenant_id", "theme", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = _tenant()
+    audit_id: int | None = Field(default=None, foreign_key="audit.id", index=True)
+    standard: str = Field(max_length=16)
+    # The theme's key in the themes file.
+    theme: str = Field(max_length=60)
+    title: str = Field(max_length=80)
+    text: str = Field(max_length=1000)
+    # suggested → approved or declined (bot.rules.exemplars).
+    state: str = Field(default="suggested", max_length=16)
+    suggested_by: int = Field(foreign_key="staff.id")
+    suggested_at: datetime = _ts()
+    decided_by: int | None = Field(default=None, foreign_key="staff.id")
+    decided_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime | None = _changed()
+
+
 class ModerationSample(SQLModel, table=True):
     """One month's reproducible moderation sample: the seed and the candidates' fingerprint."""
 

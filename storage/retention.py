@@ -17,17 +17,21 @@ from storage.models import (
     Action,
     ActionMeeting,
     Audit,
+    AuditTheme,
     ChannelUse,
     ConversationRef,
     Delivery,
     DeliveryAttempt,
+    Exemplar,
     ExtensionRequest,
     Feedback,
     FeedbackVersion,
     Moderation,
     ModerationGrade,
+    PractitionerGrade,
     SentCard,
     Staff,
+    TemplateAnswer,
     UTCDateTime,
 )
 
@@ -236,5 +240,11 @@ async def closed_audits(
             session, delete(Moderation).where(col(Moderation.audit_id).in_(chunk))
         )
         await session.exec(delete(ActionMeeting).where(col(ActionMeeting.audit_id).in_(chunk)))
+        for belongs in (PractitionerGrade, AuditTheme, TemplateAnswer):
+            await session.exec(delete(belongs).where(col(belongs.audit_id).in_(chunk)))
+        # An exemplar carries no case details and outlives the audit it came from.
+        await session.exec(
+            update(Exemplar).where(col(Exemplar.audit_id).in_(chunk)).values(audit_id=None)
+        )
         gone["audits"] += await _rows(session, delete(Audit).where(col(Audit.id).in_(chunk)))
     return gone

@@ -103,7 +103,9 @@ async def test_diego_is_sent_the_assigned_card_and_alex_and_megan_a_copy(
     assert ref not in card.summary
     for copy in (to_alex, to_megan):
         assert ref not in copy.summary
-        assert not list(buttons(copy.card))  # a copy has nothing to press
+    assert not list(buttons(to_megan.card))  # the manager's copy has nothing to press
+    # The practitioner's copy of a collaborative audit offers only their own view first.
+    assert [b["title"] for b in buttons(to_alex.card)] == ["Your own view first"]
 
 
 # Can't do this one

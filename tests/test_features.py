@@ -33,6 +33,7 @@ REBUILT = {
     CardKind.INADEQUATE_ALERT,
     CardKind.CHILD_VISIT_DUE,
     CardKind.MODERATION_REQUEST,
+    CardKind.EXEMPLAR_REVIEW,
     CardKind.MY_ACTIONS,
     CardKind.TEAM,
     CardKind.MY_AUDITS,

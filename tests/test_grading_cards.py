@@ -241,3 +241,42 @@ def test_each_long_text_field_says_its_limit_beside_it() -> None:
     for name in ("summary", "strengths_seen", "limiting_reason"):
         assert fields[name]["label"].endswith("(up to 2,000 characters)"), name
         assert fields[name]["maxLength"] == 2000
+
+
+def test_cards_with_every_strength_ticked_own_grades_and_long_exemplars_stay_under_40_kb() -> None:
+    """A dozen themes ticked, each with three links and five long approved exemplars, the
+    practitioner's own grades and long text everywhere. (36 such themes, the themes file's
+    limit, already overflow the working and completed cards without exemplars.)"""
+    from cards.grading import TaggedTheme
+    from cards.practice import ExemplarNote, LearningLink, Practice, Theme
+
+    ticked = tuple(
+        TaggedTheme(f"theme-{n}", "heart", LONG[:80], "strength" if n % 2 else "to_improve")
+        for n in range(12)
+    )
+    links = tuple(LearningLink("Guidance", LONG[:80], f"https://e.example/{n}") for n in range(3))
+    notes = tuple(ExemplarNote(LONG[:80], LONG[:1000]) for _ in range(5))
+    practice = Practice(themes=tuple(Theme(t.key, "heart", t.title, links, notes) for t in ticked))
+    actions = tuple(
+        ActionLine(i, "plans", LONG, LONG, "Lynne Robbins", date(2026, 12, 3), "open", owner_id=3)
+        for i in range(1, 30)
+    )
+    view = a_view(
+        summary=LONG,
+        strengths_seen=LONG,
+        limiting_reason=LONG,
+        themes=ticked,
+        actions=actions,
+        own_grades={s.value: "outstanding" for s in Standard},
+        completed_at=datetime(2026, 11, 25, 15, 0, tzinfo=UTC),
+    )
+    typed = ActionDraft(what=LONG[:500], measure=LONG[:500], owner_email="x" * 320)
+    drafts = {s.value: typed for s in Standard} | {"any": typed}
+
+    working = working_card(view, owners=OWNERS, today=TODAY, drafts=drafts, message="x" * 300)
+    completed = completed_card(view, today=TODAY, message="x" * 300)
+    result = audit_result_card(view, practitioner_id=3, today=TODAY, practice=practice)
+
+    for card in (working, completed, result):
+        assert card_size(card) < 40 * 1024, [card_size(c) for c in (working, completed, result)]
+    assert "Suggest an exemplar" in json.dumps(card_json(working))

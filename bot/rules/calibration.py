@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.rules.grades import Grade
+from bot.rules.grades import GRADE_RANK, Grade
 
 SCALE: tuple[Grade, ...] = tuple(Grade)  # best first
 # Grades count as skewed when one grade is more than this share of all those given (both sides).
@@ -30,7 +30,7 @@ Direction = Literal["lenient", "harsh"]
 
 def rank(grade: str) -> int:
     """0 for outstanding to 3 for inadequate."""
-    return SCALE.index(Grade(grade))
+    return GRADE_RANK[Grade(grade).value]
 
 
 def table_of(pairs: Iterable[tuple[str, str]]) -> list[list[int]]:

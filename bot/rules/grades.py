@@ -39,6 +39,9 @@ class Grade(StrEnum):
     INADEQUATE = "inadequate"
 
 
+# Best first: a lower rank is the better grade; two grades one apart are adjacent on the scale.
+GRADE_RANK: dict[str, int] = {grade.value: n for n, grade in enumerate(Grade)}
+
 GRADE_LABELS = {
     Grade.OUTSTANDING: "Outstanding",
     Grade.GOOD: "Good",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bot.rules.grades import ActionState, Grade, Standard
+from bot.rules.grades import GRADE_RANK, ActionState, Grade, Standard
 from bot.rules.lifecycle import CANCEL_REASONS, CaseStatus
 from bot.rules.workdays import is_working_day, next_working_day
 
@@ -78,9 +78,7 @@ class Change(StrEnum):
 
 CHANGE_LABELS = {Change.IMPROVED: "Improved", Change.SAME: "Same", Change.WORSE: "Worse"}
 
-_RANK: dict[str, int] = {
-    grade.value: n for n, grade in enumerate(Grade)
-}  # best first: a lower rank is better
+_RANK = GRADE_RANK  # best first: a lower rank is better
 
 
 def standard_change(before: str | None, after: str | None) -> Change | None:

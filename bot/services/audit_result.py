@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import notify
-from bot.services.practice import practice_for
+from bot.services.practice import practice_with_exemplars
 from bot.settings import Settings
 from cards.audit_result import audit_result_card, audit_result_summary
 from cards.common import card_json
@@ -78,6 +78,6 @@ async def rebuild_audit_result(
     )
     if view is None:
         return None
-    practice = practice_for(settings)
+    practice = await practice_with_exemplars(session, tenant_id=tenant_id, settings=settings)
     card = audit_result_card(view, practitioner_id=practitioner_id, today=today, practice=practice)
     return card_json(card), audit_result_summary()

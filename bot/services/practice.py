@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import GRADE_LABELS, Grade, Standard
 from bot.rules.themes import THEME_TITLE_LIMIT
@@ -22,6 +24,7 @@ from bot.services.guide import (
 )
 from bot.settings import Settings
 from cards.practice import Descriptor, LearningLink, Practice, Theme
+from storage import exemplars
 
 log = logging.getLogger(__name__)
 
@@ -253,3 +256,16 @@ def practice_for(settings: Settings) -> Practice:
     return load_practice(
         descriptors_file=settings.grade_descriptors_file, themes_file=settings.themes_file
     )
+
+
+async def practice_with_exemplars(
+    session: AsyncSession, *, tenant_id: str, settings: Settings
+) -> Practice:
+    """The council's practice content with the exemplars the QA team approved beside each
+    theme's learning links: what every card that shows learning links reads."""
+    practice = practice_for(settings)
+    approved = await exemplars.approved_by_theme(session=session, tenant_id=tenant_id)
+    if not approved:
+        return practice
+    themes = tuple(replace(t, exemplars=approved.get(t.key, ())) for t in practice.themes)
+    return replace(practice, themes=themes)

@@ -18,7 +18,7 @@ from bot.rules.theme_report import report_periods, top_to_improve
 from bot.rules.workdays import next_working_day, weekdays_of
 from bot.services import flows, tracking
 from bot.services.figures import month_compliance
-from bot.services.practice import practice_for
+from bot.services.practice import practice_with_exemplars
 from bot.services.theme_report import report_for, titles_of
 from bot.settings import Settings
 from bot.turn import PERSONAL, Command, Reply, Request
@@ -217,7 +217,7 @@ async def _learning(
     (bot.rules.disclosure), each with its learning links from the themes file."""
     if scope.kind != "team" or scope.id is None:
         return []
-    practice = practice_for(settings)
+    practice = await practice_with_exemplars(session, tenant_id=tenant_id, settings=settings)
     if not practice.themes:
         return []
     zone = await actions.display_zone(session=session, tenant_id=tenant_id)

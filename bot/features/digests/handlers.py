@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from bot.rules.calibration import agreement
 from bot.rules.digest import (
+    bounds,
     digest,
     month_so_far,
     overdue_point,
     teams_in,
 )
 from bot.rules.disclosure import disclose
+from bot.rules.grades import Standard
 from bot.rules.permissions import team_scope
 from bot.rules.roles import Role
 from bot.rules.trends import auditor_grades, window_bounds, window_label
@@ -17,8 +20,9 @@ from bot.turn import Reply, Request
 from cards.common import truncate
 from cards.digest import digest_card, digest_summary
 from cards.notices import not_allowed_card
+from cards.own_view import OwnViewFigures
 from cards.trends import auditors_card, auditors_summary
-from storage import actions, staff, team
+from storage import actions, own_views, staff, team
 from storage import digest as figures
 
 NOT_FOR_YOU = "Stats are for managers and the QA team, so they're not available for your role."
@@ -55,7 +59,23 @@ async def show_stats(request: Request) -> Reply:
         below=request.settings.suppress_below,
         for_qa=Role.QA in me.roles,
     )
-    return Reply(card=digest_card(view), summary=digest_summary(view), private=True)
+    own = None
+    if Role.QA in me.roles:
+        start, end = bounds(period, zone)
+        found = await own_views.own_view_pairs(
+            session=session, tenant_id=tenant_id, start=start, end=end, team_ids=team_ids
+        )
+        own = OwnViewFigures(
+            completed=found.completed,
+            with_own_view=found.with_own_view,
+            overall=agreement([(mine, theirs) for _, mine, theirs in found.pairs]),
+            by_standard={
+                s: agreement([(mine, theirs) for k, mine, theirs in found.pairs if k == s])
+                for s in Standard
+            },
+        )
+    card = digest_card(view, own_views=own)
+    return Reply(card=card, summary=digest_summary(view), private=True)
 
 
 AUDITORS_NOT_FOR_YOU = (

@@ -4,7 +4,7 @@ actions), completing an audit, and the result card the practitioner gets."""
 from __future__ import annotations
 
 from bot.feature import Feature
-from bot.features.grading import handlers, my_audits, templates
+from bot.features.grading import exemplars, handlers, my_audits, templates
 from bot.payloads import CardAction, PagePayload
 from bot.services.audit_result import rebuild_audit_result
 from cards.names import CardKind, CardVerb
@@ -19,6 +19,9 @@ FEATURE = Feature(
         CardVerb.SAVE_GRADES: CardAction(handlers.SaveGrades, handlers.on_save_grades),
         CardVerb.ADD_ACTION: CardAction(handlers.AddAction, handlers.on_add_action),
         CardVerb.COMPLETE_AUDIT: CardAction(handlers.CompleteAudit, handlers.on_complete_audit),
+        CardVerb.SUGGEST_EXEMPLAR: CardAction(
+            exemplars.SuggestExemplar, exemplars.on_suggest_exemplar
+        ),
         CardVerb.OPEN_TEMPLATE: CardAction(templates.OpenTemplate, templates.on_open_template),
         CardVerb.SAVE_TEMPLATE: CardAction(templates.SaveTemplate, templates.on_save_template),
     },

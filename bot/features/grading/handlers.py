@@ -34,7 +34,7 @@ from bot.rules.themes import THEME_KEY, THEME_KEY_LIMIT, Finding
 from bot.rules.workdays import weekdays_of
 from bot.services import audit_result, feedback, flows, inadequate, notify
 from bot.services import templates as audit_templates
-from bot.services.practice import practice_for
+from bot.services.practice import practice_for, practice_with_exemplars
 from bot.settings import Settings
 from bot.turn import Reply, Request
 from cards.action_done import uk_moment
@@ -336,7 +336,7 @@ async def on_save_grades(request: Request, payload: SaveGrades) -> Reply:
         if view.without_action()
         else "When the actions are agreed, complete the audit."
     )
-    return await _working(request, audit, view, message=f"Grades saved ✓ {then}")
+    return await working_reply(request, audit, view, message=f"Grades saved ✓ {then}")
 
 
 async def on_add_action(request: Request, payload: AddAction) -> Reply:
@@ -382,7 +382,7 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
     if problems:
         _log_refusal(request, verb, audit, "not_smart", fields=sorted(problems))
         message = "This action isn't SMART yet, so nothing was added. Please see below."
-        return await _working(
+        return await working_reply(
             request, audit, view, message=message, drafts=drafts, problems={payload.form: problems}
         )
     assert owner is not None and owner.id is not None
@@ -399,7 +399,7 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
     )
     if same is not None:
         _log_refusal(request, verb, audit, "repeat")
-        return await _working(
+        return await working_reply(
             request, audit, view, message=f"Already added: action #{same.id}.", drafts=drafts
         )
     action = await grading.add_action(
@@ -443,7 +443,7 @@ async def on_add_action(request: Request, payload: AddAction) -> Reply:
     elif owner.id != request.person.id:
         message += f" {owner.display_name} will see it in my actions."
     view = await _view(request, payload.audit_id)
-    return await _working(request, audit, view, message=message, drafts=drafts)
+    return await working_reply(request, audit, view, message=message, drafts=drafts)
 
 
 async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
@@ -465,7 +465,7 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
     if progress is not None and not progress.done:
         _log_refusal(request, verb, audit, "template_unanswered")
         left = progress.total - progress.answered
-        return await _working(
+        return await working_reply(
             request,
             audit,
             view,
@@ -478,7 +478,7 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         )
     if unadded := payload.unadded():
         _log_refusal(request, verb, audit, "action_not_added", fields=sorted(unadded))
-        return await _working(
+        return await working_reply(
             request,
             audit,
             view,
@@ -506,7 +506,9 @@ async def on_complete_audit(request: Request, payload: CompleteAudit) -> Reply:
         tenant_id=tenant_id,
         audit=audit,
         today=request.today,
-        practice=practice_for(request.settings),
+        practice=await practice_with_exemplars(
+            session, tenant_id=tenant_id, settings=request.settings
+        ),
     )
     asked = await feedback.ask_for_feedback(
         session, tenant_id=tenant_id, audit=audit, today=request.today
@@ -538,7 +540,20 @@ def _response_said(audit: Audit, today: date) -> str:
 # The steps the flows share.
 
 
-async def _audit_for(request: Request, verb: str, audit_id: int) -> Audit | Reply:
+async def audit_view_for(
+    request: Request, verb: str, audit_id: int
+) -> tuple[Audit, GradingView] | Reply:
+    """The audit (locked) and its view if the person may grade it and it is open or completed
+    (what an exemplar is suggested from); else the answer."""
+    found = await _audit_for(request, verb, audit_id, states=OPEN_AUDIT_STATES | DONE_AUDIT_STATES)
+    if isinstance(found, Reply):
+        return found
+    return found, await _view(request, audit_id)
+
+
+async def _audit_for(
+    request: Request, verb: str, audit_id: int, *, states: frozenset[str] = OPEN_AUDIT_STATES
+) -> Audit | Reply:
     """The audit (locked) if the person may grade it and it is still open; else the answer."""
     audit = await audits.audit_for_update(
         session=request.session, tenant_id=request.tenant_id, audit_id=audit_id
@@ -553,7 +568,7 @@ async def _audit_for(request: Request, verb: str, audit_id: int) -> Audit | Repl
             f"This audit is with {view.auditor_name}."
         )
         return _refuse(request, verb, audit, "not_auditor", message, denied=True)
-    if audit.state not in OPEN_AUDIT_STATES:
+    if audit.state not in states:
         return await _as_it_stands(request, verb, audit)
     return audit
 
@@ -597,7 +612,7 @@ async def _form_again(request: Request, payload: SaveGrades, reason: str, messag
     return Reply(card=card, summary="The grades were not saved")
 
 
-async def _working(
+async def working_reply(
     request: Request,
     audit: Audit,
     view: GradingView,

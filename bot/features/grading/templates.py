@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from bot.features.grading.handlers import _audit_for, _log_refusal, _view, _working
+from bot.features.grading.handlers import _audit_for, _log_refusal, _view, working_reply
 from bot.payloads import Id, Payload
 from bot.rules.templates import TEXT_ANSWER_LIMIT, Template, answer_problem
 from bot.services import flows
@@ -105,7 +105,7 @@ async def on_save_template(request: Request, payload: SaveTemplate) -> Reply:
     assert audit.id is not None
     view = await _view(request, audit.id)
     message = "Answers saved." if saved else "Answers as they were: nothing changed."
-    return await _working(request, audit, view, message=message)
+    return await working_reply(request, audit, view, message=message)
 
 
 async def _open(request: Request, verb: str, audit_id: int) -> tuple[Audit, Template] | Reply:

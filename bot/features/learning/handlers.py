@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.rules.trends import learning_of, may_see_learning, window_bounds, window_label
 from bot.services import flows
-from bot.services.practice import practice_for
+from bot.services.practice import practice_with_exemplars
 from bot.turn import Reply, Request
 from cards.common import truncate
 from cards.notices import error_card, not_allowed_card
@@ -75,8 +75,11 @@ async def show_learning(request: Request) -> Reply:
         actions=await store.actions_of(session=session, tenant_id=tenant_id, audit_ids=ids),
         today=request.today,
     )
+    practice = await practice_with_exemplars(
+        session, tenant_id=tenant_id, settings=request.settings
+    )
     return Reply(
-        card=learning_card(view, practice_for(request.settings)),
+        card=learning_card(view, practice),
         summary=learning_summary(view),
         private=True,
     )

@@ -11,7 +11,7 @@ from bot.rules.roles import Role
 from bot.rules.theme_report import TOP, PeriodThemes, ThemeReport, report_periods, theme_line
 from bot.rules.themes import Finding
 from bot.services import flows
-from bot.services.practice import practice_for
+from bot.services.practice import practice_for, practice_with_exemplars
 from bot.services.theme_report import report_for, titles_of
 from bot.turn import Reply, Request
 from cards.briefing import briefing_form_card
@@ -29,6 +29,8 @@ NO_TEAM = (
     "You have no team recorded, so there are no themes to show. Ask an admin to set your team "
     "in the staff import."
 )
+# The newest approved exemplars drafted into a briefing from a theme; QA edits the draft.
+EXEMPLARS_IN_BRIEFING = 3
 WHICH = (
     "Which theme? For example: briefing new from theme genogram. Type themes to see the top ones."
 )
@@ -84,7 +86,9 @@ async def new_briefing_from_theme(request: Request) -> Reply:
     typed = request.args.strip()
     if not typed:
         return Reply(card=usage_card(WHICH, button=("Themes", "themes")), summary="Which theme?")
-    practice = practice_for(request.settings)
+    practice = await practice_with_exemplars(
+        request.session, tenant_id=request.tenant_id, settings=request.settings
+    )
     theme = _theme(practice, typed)
     if theme is None:
         message = (
@@ -129,6 +133,9 @@ def briefing_values(theme: Theme, practice: Practice, report: ThemeReport) -> di
     if theme.links:
         read += ["", "Learning:"]
         read += [f"• {link.kind}: {link.title} — {link.url}" for link in theme.links]
+    if theme.exemplars:
+        read += ["", "Exemplars from our audits:"]
+        read += [f"• {e.title}: {e.text}" for e in theme.exemplars[:EXEMPLARS_IN_BRIEFING]]
     messages = (
         list(descriptor.good_looks_like) if descriptor and descriptor.good_looks_like else []
     ) or [theme.title]
