@@ -11,19 +11,13 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from microsoft_teams.cards import (
-    ActionSet,
-    CardElement,
-    DateInput,
-    ExecuteAction,
-    ShowCardAction,
-    TextInput,
-)
+from microsoft_teams.cards import ActionSet, DateInput, ExecuteAction, ShowCardAction, TextInput
 
 from bot.rules.grades import ACTION_MEETING, CHILD_VISIT
 from bot.rules.reminders import is_urgent
-from cards.common import AFTER_TODAY, counted, new_card, too_long
+from cards.common import AFTER_TODAY, counted, too_long
 from cards.names import CardVerb, Input, item_input
+from cards.plain import Json, element, new_card
 
 TEXT_LIMIT = 2000
 
@@ -34,36 +28,41 @@ def owner_buttons(
     today: date,
     extra: Mapping[str, Any] | None = None,
     source: str | None = None,
-) -> ActionSet:
+) -> Json:
     """Mark done (a form for the optional note), Snooze 1 day, Snooze 3 days, Ask for more time (a form).
     A child visit's Mark done also asks the day the child was seen (today unless changed) and is
     all it has; an action meeting has Record the meeting, which answers with the meeting form.
     `source` is the action's (Action.source).
 
     Kept lean: a list card carries ten of these, and every byte is paid on every `my actions`.
+    Plain JSON (cards.plain), as the list card is; a card built from models validates it with
+    ActionSet.model_validate.
     """
 
     def data(action: str, **more: Any) -> dict[str, Any]:
         return {"action": action, "action_id": action_id, **more, **(extra or {})}
 
     if source == ACTION_MEETING:
-        return ActionSet(
+        return element(
+            ActionSet,
             actions=[
-                ExecuteAction(
+                element(
+                    ExecuteAction,
                     title="Record the meeting",
                     verb=CardVerb.MARK_DONE,
                     data=data(CardVerb.MARK_DONE),
                     associated_inputs="none",
                     style="positive",
                 )
-            ]
+            ],
         )
     visit = source == CHILD_VISIT
 
-    visited: list[CardElement] = []
+    visited: list[Json] = []
     if visit:
         visited.append(
-            DateInput(
+            element(
+                DateInput,
                 id=item_input(Input.VISITED_ON, action_id),
                 label="Date of the visit",
                 value=today.isoformat(),
@@ -75,7 +74,8 @@ def owner_buttons(
     done = new_card(
         [
             *visited,
-            TextInput(
+            element(
+                TextInput,
                 id=item_input(Input.NOTE, action_id),
                 placeholder="Note for your manager (optional)",
                 is_multiline=True,
@@ -84,7 +84,8 @@ def owner_buttons(
             ),
         ],
         [
-            ExecuteAction(
+            element(
+                ExecuteAction,
                 title="Mark done",
                 verb=CardVerb.MARK_DONE,
                 data=data(CardVerb.MARK_DONE),
@@ -94,16 +95,18 @@ def owner_buttons(
         wide=False,
     )
     if is_urgent(source):
-        return ActionSet(actions=[ShowCardAction(title="Mark done", card=done)])
+        return element(ActionSet, actions=[element(ShowCardAction, title="Mark done", card=done)])
     more_time = new_card(
         [
-            DateInput(
+            element(
+                DateInput,
                 id=item_input(Input.NEW_DUE_ON, action_id),
                 label="New due date",
                 min=(today + timedelta(days=1)).isoformat(),
                 error_message=AFTER_TODAY,
             ),
-            TextInput(
+            element(
+                TextInput,
                 id=item_input(Input.REASON, action_id),
                 label="Why you need more time",
                 is_multiline=True,
@@ -112,7 +115,8 @@ def owner_buttons(
             ),
         ],
         [
-            ExecuteAction(
+            element(
+                ExecuteAction,
                 title="Ask my manager",
                 verb=CardVerb.REQUEST_EXTENSION,
                 data=data(CardVerb.REQUEST_EXTENSION),
@@ -121,7 +125,8 @@ def owner_buttons(
         wide=False,
     )
     snoozes = [
-        ExecuteAction(
+        element(
+            ExecuteAction,
             title=f"Snooze {counted(days, 'day')}",
             verb=CardVerb.SNOOZE,
             data=data(CardVerb.SNOOZE, days=days),
@@ -129,10 +134,11 @@ def owner_buttons(
         )
         for days in (1, 3)
     ]
-    return ActionSet(
+    return element(
+        ActionSet,
         actions=[
-            ShowCardAction(title="Mark done", card=done),
+            element(ShowCardAction, title="Mark done", card=done),
             *snoozes,
-            ShowCardAction(title="Ask for more time", card=more_time),
-        ]
+            element(ShowCardAction, title="Ask for more time", card=more_time),
+        ],
     )

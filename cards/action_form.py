@@ -262,7 +262,7 @@ def action_assigned_card(status: ActionStatus, *, by_name: str, today: date) -> 
     ]
     if status.state == ActionState.OPEN:
         body.append(literal(run(state_line(status, today=today), bold=True)))
-        body.append(owner_buttons(status.id, today=today))
+        body.append(ActionSet.model_validate(owner_buttons(status.id, today=today)))
     else:
         body.append(literal(run(state_line(status, today=today), bold=True, color="Good")))
     return new_card(body, wide=False)

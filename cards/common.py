@@ -22,6 +22,7 @@ from microsoft_teams.cards import (
     TextRun,
 )
 
+from cards import plain
 from cards.views import Page
 
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -59,16 +60,19 @@ def up_to(label: str, limit: int) -> str:
     return f"{label} (up to {limit:,} characters)"
 
 
-def card_json(card: AdaptiveCard) -> dict[str, Any]:
-    """The card as Adaptive Card JSON: camelCase names, unset properties left out."""
+def card_json(card: AdaptiveCard | dict[str, Any]) -> dict[str, Any]:
+    """The card as Adaptive Card JSON: camelCase names, unset properties left out. A card built
+    as plain JSON (cards.plain) is that already."""
+    if isinstance(card, dict):
+        return card
     return card.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def to_attachment(card: AdaptiveCard) -> dict[str, Any]:
+def to_attachment(card: AdaptiveCard | dict[str, Any]) -> dict[str, Any]:
     return {"contentType": ADAPTIVE_CARD_CONTENT_TYPE, "content": card_json(card)}
 
 
-def card_size(card: AdaptiveCard) -> int:
+def card_size(card: AdaptiveCard | dict[str, Any]) -> int:
     """Bytes of the card's JSON in UTF-8.
 
     Teams limits messages in UTF-16, which never takes more than twice the UTF-8 size, so a
@@ -79,7 +83,7 @@ def card_size(card: AdaptiveCard) -> int:
 
 def heading(text: str) -> TextBlock:
     """A title made from our own words; TextBlock reads markdown, so never pass stored text."""
-    return TextBlock(text=text, style="heading", size="Large", weight="Bolder", wrap=True)
+    return TextBlock(text=text, **plain.HEADING)
 
 
 def section(title: str) -> TextBlock:
@@ -89,15 +93,13 @@ def section(title: str) -> TextBlock:
 
 def note(text: str, *, subtle: bool = False) -> TextBlock:
     """A line of our own words; TextBlock reads markdown, so never pass stored text."""
-    return TextBlock(text=text, wrap=True, is_subtle=subtle or None)
+    return TextBlock.model_validate(plain.note(text, subtle=subtle))
 
 
 def run(
     text: str, *, bold: bool = False, color: TextColor | None = None, subtle: bool = False
 ) -> TextRun:
-    return TextRun(
-        text=text, weight="Bolder" if bold else None, color=color, is_subtle=subtle or None
-    )
+    return TextRun.model_validate(plain.run(text, bold=bold, color=color, subtle=subtle))
 
 
 def literal(*parts: str | TextRun, separator: bool = False) -> RichTextBlock:
@@ -134,17 +136,7 @@ def im_back(title: str, text: str) -> SubmitAction:
 
 def paging_actions(page: Page, verb: str) -> list[Action]:
     """Buttons to the next page and back to the first; `verb` is also the data's action."""
-    actions: list[Action] = []
-    if page.has_more:
-        count = min(page.size, page.total - page.next_offset)
-        actions.append(_page_button(f"Show {count} more", verb, page.next_offset))
-    if page.offset > 0:
-        actions.append(_page_button("Back to the first page", verb, 0))
-    return actions
-
-
-def _page_button(title: str, verb: str, offset: int) -> ExecuteAction:
-    return ExecuteAction(title=title, verb=verb, data={"action": verb, "offset": offset})
+    return [ExecuteAction.model_validate(a) for a in plain.paging_actions(page, verb)]
 
 
 def showing_line(page: Page, shown: int) -> str | None:

@@ -285,7 +285,7 @@ def meeting_action_card(
             ),
             literal(truncate(what, SHOWN_LIMIT)),
             literal(run("How we'll know: ", bold=True), truncate(measure, SHOWN_LIMIT)),
-            owner_buttons(action_id, today=today),
+            ActionSet.model_validate(owner_buttons(action_id, today=today)),
         ],
         wide=False,
     )

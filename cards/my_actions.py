@@ -5,26 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextRun
+from microsoft_teams.cards import Container
 
 from bot.rules.grades import STANDARD_LABELS
 from cards.action_buttons import owner_buttons
-from cards.common import (
-    counted,
-    heading,
-    label,
-    literal,
-    new_card,
-    note,
-    paging_actions,
-    run,
-    showing_line,
-    truncate,
-    uk_date,
-)
+from cards.common import counted, label, showing_line, truncate, uk_date
 from cards.names import CardVerb, ListCard
+from cards.plain import Json, element, heading, literal, new_card, note, paging_actions, run
 from cards.views import ActionItem, Page
 
+# Built as plain JSON (cards.plain): it is the card of every `my actions` and every press on it.
 # Sent with every button, so the answer to a press is this card again, on the same page.
 # A list is for scanning and must stay far below the message size limit for ten 2,000-character
 # actions in any script; the full text is on the action's own card.
@@ -39,30 +29,28 @@ def my_actions_card(
     overdue_total: int,
     today: date,
     notice: str | None = None,
-) -> AdaptiveCard:
+) -> Json:
     """`notice` says what a button just did ("Done ✓ by Alex Wilber, 26 Nov 10:02")."""
-    top: list[CardElement] = [heading("My actions")]
+    top: list[Json] = [heading("My actions")]
     if notice:
         top.append(literal(run(notice, bold=True, color="Good")))
     if not items and page.offset == 0:
         return new_card([*top, note("You have no open actions. Nice work.")])
     counts = f"{page.total} open" + (f", {overdue_total} overdue" if overdue_total else "")
-    body: list[CardElement] = [*top, note(counts)]
+    body: list[Json] = [*top, note(counts)]
     if showing := showing_line(page, len(items)):
         body.append(note(showing, subtle=True))
     body += [_action(item, today, page.offset) for item in items]
     return new_card(body, paging_actions(page, CardVerb.MY_ACTIONS_PAGE))
 
 
-def _action(item: ActionItem, today: date, offset: int) -> Container:
-    about: list[str | TextRun] = []
+def _action(item: ActionItem, today: date, offset: int) -> Json:
+    about: list[str | Json] = []
     if item.case_ref:
         about.append(run(item.case_ref, bold=True))
     if item.standard:
         about.append((" · " if about else "") + label(STANDARD_LABELS, item.standard))
-    parts: list[CardElement] = [
-        literal(_status(item, today), run(f"  ·  Action #{item.id}", subtle=True))
-    ]
+    parts: list[Json] = [literal(_status(item, today), run(f"  ·  Action #{item.id}", subtle=True))]
     if about:
         parts.append(literal(*about))
     parts += [
@@ -70,7 +58,7 @@ def _action(item: ActionItem, today: date, offset: int) -> Container:
         literal(run("How we'll know: ", bold=True), truncate(item.measure, MEASURE_LIMIT)),
         owner_buttons(item.id, today=today, extra=_hint(offset), source=item.source),
     ]
-    return Container(items=parts, separator=True, spacing="Medium")
+    return element(Container, items=parts, separator=True, spacing="Medium")
 
 
 def _hint(offset: int) -> dict[str, str | int]:
@@ -79,7 +67,7 @@ def _hint(offset: int) -> dict[str, str | int]:
     )
 
 
-def _status(item: ActionItem, today: date) -> TextRun:
+def _status(item: ActionItem, today: date) -> Json:
     if item.due_status == "overdue":
         days = item.overdue_days
         text = (

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, Container, TextBlock, TextRun
+from microsoft_teams.cards import (
+    ActionSet,
+    AdaptiveCard,
+    CardElement,
+    Container,
+    TextBlock,
+    TextRun,
+)
 
 from bot.rules.grades import AUDIT_KIND_LABELS, STANDARD_LABELS, ActionState
 from bot.rules.reminders import (
@@ -91,7 +98,9 @@ def _action(action: ActionDue, today: date) -> Container:
         items.append(literal(*about))
     items.append(literal(truncate(action.what, WHAT_LIMIT)))
     if action.state == ActionState.OPEN:
-        items.append(owner_buttons(action.id, today=today, source=action.source))
+        items.append(
+            ActionSet.model_validate(owner_buttons(action.id, today=today, source=action.source))
+        )
     return Container(items=items, separator=True, spacing="Medium")
 
 

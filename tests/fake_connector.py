@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.card_rules import input_problems
+from tests.card_rules import card_problems
 
 # Teams' per-conversation limits for a bot: (messages, seconds).
 TEAMS_LIMITS: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
@@ -135,7 +135,7 @@ class FakeConnector:
             contents.append(body.get("value"))
         for content in contents:
             if isinstance(content, dict):
-                self.card_problems += input_problems(content)
+                self.card_problems += card_problems(content)
 
     async def start(self) -> None:
         app = web.Application(client_max_size=1024 * 1024)
