@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from botbuilder.core import CardFactory, MessageFactory, TurnContext, serializer_helper
@@ -29,7 +30,8 @@ from bot.connector import CachedConnectorFactory, ConnectorSender, QaLoopAuthent
 from bot.delivery import Sender, sole_sender_lock
 from bot.feature import Catalogue, Feature
 from bot.features import FEATURES
-from bot.handler import Deps, QaLoopBot, tenant_of
+from bot.handler import ClaimBy, Deps, QaLoopBot, tenant_of
+from bot.repeats import Recent
 from bot.settings import Settings
 from cards.common import card_json
 from cards.notices import error_card
@@ -53,6 +55,8 @@ class Runtime:
     bot: QaLoopBot
     scheduler: AsyncIOScheduler
     outbox: Sender
+    # Activity ids taken in this process (bot.repeats).
+    recent: Recent
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -184,7 +188,7 @@ def create_app(
             scheduler.start()
             delivery.start()
             app[RUNTIME] = Runtime(
-                engine, sessions, adapter, auth, sender, bot, scheduler, delivery
+                engine, sessions, adapter, auth, sender, bot, scheduler, delivery, Recent()
             )
             try:
                 yield
@@ -253,13 +257,22 @@ async def messages(request: web.Request) -> web.StreamResponse:
         app[KNOWN_TENANTS].add(tenant_id)
     is_invoke = activity.type == ActivityTypes.invoke
     key = {"tenant_id": tenant_id, "conversation_id": conversation_id, "activity_id": activity.id}
-    if activity.id and not await inbound.claim(sessions=sessions, **key):
+    # How a re-delivery of this activity is recognised (bot.handler.ClaimBy).
+    claim_by = runtime.bot.claim_by(activity) if activity.id else None
+    if claim_by is ClaimBy.PROCESS and not runtime.recent.claim(_recent_key(key)):
         log.info("repeat of activity already handled")
-        if is_invoke:
-            async with sessions() as session:
-                earlier = await inbound.earlier_response(session=session, **key)
-            return web.json_response(earlier or {}, status=200)
         return web.Response(status=200)
+    if claim_by is ClaimBy.DATABASE and not await inbound.claim(sessions=sessions, **key):
+        log.info("repeat of activity already handled")
+        return web.Response(status=200)
+
+    async def forget_claim() -> None:
+        """Its changes were rolled back: Teams' retry of this activity must run, not be
+        skipped. (A turn that claims in its own transaction lost its claim with them.)"""
+        if claim_by is ClaimBy.PROCESS:
+            runtime.recent.release(_recent_key(key))
+        elif claim_by is ClaimBy.DATABASE:
+            await inbound.release(sessions=sessions, **key)
 
     failed = False
 
@@ -278,22 +291,27 @@ async def messages(request: web.Request) -> web.StreamResponse:
         invoke_response, failed = None, True
         if not is_invoke:
             # Nothing took effect and nobody was told: Teams will send the message again.
-            await _forget_claim(sessions, key)
-            return web.json_response({"error": "the message could not be handled"}, status=500)
+            await forget_claim()
+            return _json({"error": "the message could not be handled"}, status=500)
     if failed:
-        # Its changes were rolled back: Teams' retry of this activity must run, not be skipped.
-        await _forget_claim(sessions, key)
+        await forget_claim()
         if is_invoke:
             # 200, so Teams shows the message and does not retry into a duplicate.
-            return web.json_response(TURN_FAILED, status=200)
+            return _json(TURN_FAILED, status=200)
     if invoke_response is None:
         return web.Response(status=201)
-    payload = serializer_helper(invoke_response.body) if invoke_response.body is not None else {}
-    if is_invoke and activity.id:
-        async with sessions() as session:
-            await inbound.remember_response(session=session, response=payload, **key)
-            await session.commit()
-    return web.json_response(payload, status=invoke_response.status)
+    body = invoke_response.body
+    # The bot answers card presses with plain JSON, written once (bot.handler.card_answer).
+    payload = body if isinstance(body, dict) else serializer_helper(body) if body else {}
+    return _json(payload, status=invoke_response.status)
+
+
+def _json(payload: Any, *, status: int) -> web.Response:
+    return web.Response(body=orjson.dumps(payload), status=status, content_type="application/json")
+
+
+def _recent_key(key: dict[str, Any]) -> tuple[str, str, str]:
+    return (key["tenant_id"], key["conversation_id"], key["activity_id"])
 
 
 TURN_FAILED = {
@@ -305,11 +323,6 @@ TURN_FAILED = {
         "Please try again shortly.",
     },
 }
-
-
-async def _forget_claim(sessions: SessionMaker, key: dict[str, Any]) -> None:
-    if key["activity_id"]:
-        await inbound.release(sessions=sessions, **key)
 
 
 async def healthz(request: web.Request) -> web.Response:

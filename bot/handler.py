@@ -7,13 +7,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from botbuilder.core import ActivityHandler, BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import (
     Activity,
-    AdaptiveCardInvokeResponse,
+    ActivityTypes,
     ChannelAccount,
     ConversationParameters,
     InvokeResponse,
@@ -40,7 +41,7 @@ from cards.notices import (
     unknown_person_card,
 )
 from jobs import reminders as reminders_job
-from storage import conversations, outbox, staff
+from storage import conversations, inbound, outbox, staff
 from storage.db import SessionMaker, transaction
 from storage.models import Staff
 from storage.reminders import PersonalChat
@@ -67,6 +68,22 @@ class Deps:
 
     def today(self) -> date:
         return self.clock().astimezone(self.settings.zone).date()
+
+
+class ClaimBy(Enum):
+    """How Teams' re-delivery of an activity is recognised, so it takes effect once."""
+
+    # A card press: claimed in the turn's own transaction, with its change and its answer, which
+    # a repeat gets again. A failed turn leaves no claim behind, so Teams' retry runs.
+    TURN = "turn"
+    # A turn that changes nothing but the card it answers with (`my actions`): in this process
+    # only (bot.repeats), with no write.
+    PROCESS = "process"
+    # Anything else: a row of its own before the turn (storage.inbound.claim).
+    DATABASE = "database"
+
+
+CARD_ACTION = "adaptiveCard/action"
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -108,6 +125,17 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         self._stored: dict[tuple[str, str], tuple[str, int | None]] = {}
         self._reference_ids: dict[tuple[str, str], int] = {}
         self.roster = RosterSync(deps.sessions)
+
+    def claim_by(self, activity: Activity) -> ClaimBy:
+        if activity.type == ActivityTypes.invoke:
+            return ClaimBy.TURN if activity.name == CARD_ACTION else ClaimBy.PROCESS
+        if activity.type != ActivityTypes.message:
+            return ClaimBy.DATABASE
+        text = command_text(activity)
+        if not text or untypeable(text):
+            return ClaimBy.PROCESS
+        command = parse(text, self.deps.catalogue.commands).command
+        return ClaimBy.PROCESS if command is None or command.read_only else ClaimBy.DATABASE
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -383,33 +411,57 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
-        if activity.name != "adaptiveCard/action":
+        if activity.name != CARD_ACTION:
             return await super().on_invoke_activity(turn_context)
         tenant_id = tenant_of(activity)
         assert tenant_id is not None
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action") or {}
+        key = (
+            {
+                "tenant_id": tenant_id,
+                "conversation_id": activity.conversation.id,
+                "activity_id": activity.id,
+            }
+            if activity.id and activity.conversation
+            else None
+        )
         async with transaction(self.deps.sessions) as session:
-            person = await self._recognise(session, tenant_id, turn_context)
-            if person is None:
-                return _card_response(
-                    card_json(unknown_person_card(admin_contact=self.deps.settings.admin_contact))
-                )
-            request = self._request(
-                session,
-                tenant_id,
-                person,
-                conversation_id=activity.conversation.id if activity.conversation else None,
-                reply_to_id=activity.reply_to_id,
+            if key is not None and not await inbound.claim_in(session, **key):
+                log.info("repeat of a card press already handled")
+                earlier = await inbound.earlier_response(session=session, **key)
+                return InvokeResponse(status=200, body=earlier or {})
+            answer = await self._press(session, tenant_id, turn_context, action)
+            if key is not None:
+                # Stored with the change it answers: a repeat gets this answer again.
+                await inbound.remember_response(session=session, response=answer, **key)
+        return InvokeResponse(status=200, body=answer)
+
+    async def _press(
+        self, session: Any, tenant_id: str, turn_context: TurnContext, action: Any
+    ) -> dict[str, Any]:
+        """The answer to a card press, its change made in `session`."""
+        activity = turn_context.activity
+        person = await self._recognise(session, tenant_id, turn_context)
+        if person is None:
+            return card_answer(
+                card_json(unknown_person_card(admin_contact=self.deps.settings.admin_contact))
             )
-            reply = await dispatch(
-                request,
-                action.get("data") if isinstance(action, dict) else None,
-                self.deps.catalogue.verbs,
-            )
+        request = self._request(
+            session,
+            tenant_id,
+            person,
+            conversation_id=activity.conversation.id if activity.conversation else None,
+            reply_to_id=activity.reply_to_id,
+        )
+        reply = await dispatch(
+            request,
+            action.get("data") if isinstance(action, dict) else None,
+            self.deps.catalogue.verbs,
+        )
         if reply.error is not None:
-            return _error_response(reply.error)
-        return _card_response(reply.content())
+            return error_answer(reply.error)
+        return card_answer(reply.content())
 
 
 async def _email_of(turn_context: TurnContext) -> str | None:
@@ -432,20 +484,17 @@ _UNTYPEABLE = (
 )
 
 
-def _card_response(card: dict[str, Any]) -> InvokeResponse:
-    return InvokeResponse(
-        status=200,
-        body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card),
-    )
+def card_answer(card: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a card press that shows `card` in place of the one pressed: the JSON of
+    botbuilder's AdaptiveCardInvokeResponse, written once (tests/test_invoke_answers.py)."""
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
 
 
-def _error_response(message: str) -> InvokeResponse:
-    # HTTP 200 so Teams does not retry into a duplicate; the error type shows the message.
-    return InvokeResponse(
-        status=200,
-        body=AdaptiveCardInvokeResponse(
-            status_code=400,
-            type="application/vnd.microsoft.error",
-            value={"code": "BadRequest", "message": message},
-        ),
-    )
+def error_answer(message: str) -> dict[str, Any]:
+    """A press that changed nothing, with why. HTTP 200 so Teams does not retry into a
+    duplicate; the error type shows the message and leaves the card as it was."""
+    return {
+        "statusCode": 400,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": "BadRequest", "message": message},
+    }

@@ -111,6 +111,10 @@ class Command:
     example: str | None = None
     # The scopes whose command menu offers it (at most 10 a scope); any command works when typed.
     menu: tuple[str, ...] = EVERYWHERE
+    # Changes nothing but the card it answers with, so Teams' re-delivery of it needs no durable
+    # record (bot.handler.ClaimBy.PROCESS): `my actions`, `help`. Anything that writes, or sends
+    # a card to anyone else, must leave this False.
+    read_only: bool = False
 
     def allowed(self, person_roles: frozenset[str]) -> bool:
         return self.roles is None or bool(self.roles & person_roles)

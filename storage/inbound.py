@@ -19,22 +19,35 @@ async def claim(
     *, sessions: SessionMaker, tenant_id: str, conversation_id: str, activity_id: str
 ) -> bool:
     """True the first time this activity is seen; False for a repeat (or one still running).
-    One statement that gives way to a row already there (no exception, no second round trip)."""
+    In a transaction of its own, before the turn."""
     async with sessions() as session:
-        connection = await session.connection()
-        table = InboundActivity.__table__  # type: ignore[attr-defined]
-        insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-        done = await connection.execute(
-            insert(table)
-            .values(
-                tenant_id=tenant_id,
-                conversation_id=conversation_id,
-                activity_id=activity_id,
-                received_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id", "activity_id"])
+        fresh = await claim_in(
+            session, tenant_id=tenant_id, conversation_id=conversation_id, activity_id=activity_id
         )
         await session.commit()
+    return fresh
+
+
+async def claim_in(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str, activity_id: str
+) -> bool:
+    """claim, in the caller's transaction: the turn's changes and its claim commit together, or
+    neither does (so a failed turn leaves nothing to forget). A repeat still running waits here
+    for the first to end: on PostgreSQL for its row, on SQLite for the write lock.
+    One statement that gives way to a row already there (no exception, no second round trip)."""
+    connection = await session.connection()
+    table = InboundActivity.__table__  # type: ignore[attr-defined]
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    done = await connection.execute(
+        insert(table)
+        .values(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            activity_id=activity_id,
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id", "activity_id"])
+    )
     return bool(done.rowcount)
 
 

@@ -11,7 +11,7 @@ from bot.rules.workdays import add_working_days
 from storage.db import SessionMaker
 from storage.models import ConversationRef, InboundActivity, Staff
 from tests.chat import ALEX, MEGAN, STRANGER, Chat, Persona, card_text
-from tests.helpers import add_action, add_audit, small_council
+from tests.helpers import add_action, add_audit, logged, small_council
 
 TODAY = date.today()
 
@@ -179,13 +179,31 @@ async def test_in_a_channel_without_a_private_chat_one_is_created(
     )
 
 
-async def test_a_repeated_activity_takes_effect_once(chat: Chat, sessions: SessionMaker) -> None:
+async def test_a_repeated_read_only_command_is_answered_once_and_writes_no_claim(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    """`help` changes nothing: its re-delivery is caught in the process (issue 15)."""
     await small_council(sessions)
     activity = chat.activity("personal_message", text="help")
     first = await chat.post(activity, expect=1)
     again = await chat.post(activity)
     assert first.status == 201 and again.status == 200
     assert len(chat.connector.sent) == 1
+    async with sessions() as session:
+        assert (await session.exec(select(func.count()).select_from(InboundActivity))).one() == 0
+
+
+async def test_a_repeated_command_that_changes_something_takes_effect_once(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    council = await small_council(sessions)
+    action = await add_action(sessions, council, owner="alex", what="Update the plan", due_on=TODAY)
+    activity = chat.activity("personal_message", text=f"done {action.id}")
+    first = await chat.post(activity, expect=1)
+    again = await chat.post(activity)
+    assert first.status == 201 and again.status == 200
+    assert len(chat.connector.sent) == 1
+    assert len(await logged(sessions, "action.done")) == 1
     async with sessions() as session:
         assert (await session.exec(select(func.count()).select_from(InboundActivity))).one() == 1
 

@@ -4,6 +4,8 @@ with a message (HTTP 200), never a bare 501."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 
@@ -141,3 +143,23 @@ async def test_a_message_without_a_conversation_is_refused_with_400(
 
     assert answer.status == 400
     assert answer.body == {"error": "activity has no conversation"}
+
+
+async def test_a_card_press_delivered_twice_at_once_takes_effect_once_with_one_answer(
+    chat: Chat, sessions: SessionMaker
+) -> None:
+    """Teams re-sends a press while the first is still running: the second waits for the first's
+    transaction (its claim, change and answer commit together) and gets the same answer."""
+    council = await council_with_everyone(sessions)
+    action = await add_action(sessions, council, owner="alex", what="Update the plan", due_on=DUE)
+    await everyone_has_talked_to_the_bot(chat)
+    assert action.id is not None
+    press = chat.activity("card_action")
+    press["value"]["action"]["data"] = {"action": "mark_done", "action_id": action.id}
+
+    first, second = await asyncio.gather(chat.post(press), chat.post(press))
+
+    assert first.status == second.status == 200
+    assert first.body == second.body and first.body["statusCode"] == 200
+    assert (await action_row(sessions, action.id)).state == "done"
+    assert len(await logged(sessions, "action.done")) == 1

@@ -293,6 +293,7 @@ MY_ACTIONS = Command(
     "Your open actions, overdue first",
     show_my_actions,
     aliases=("actions", "my action"),
+    read_only=True,
 )
 DONE = Command(
     "done",
@@ -307,6 +308,7 @@ TEAM = Command(
     show_team,
     roles=MANAGERS | {Role.QA},
     menu=PERSONAL,
+    read_only=True,
 )
 AWAY = Command(
     "away until",

@@ -75,7 +75,9 @@ async def page_of_unreachable(request: Request, payload: PagePayload) -> Reply:
     return await flows.page_if_allowed(request.at(payload.offset), UNREACHABLE)
 
 
-HELP = Command("help", "What I can do for you", show_help, aliases=("hi", "hello", "?"))
+HELP = Command(
+    "help", "What I can do for you", show_help, aliases=("hi", "hello", "?"), read_only=True
+)
 UNREACHABLE = Command(
     "unreachable",
     "People I can't reach (never opened QA Loop, or removed or blocked it) and what waits",

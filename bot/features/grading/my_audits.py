@@ -73,4 +73,5 @@ MY_AUDITS = Command(
     "Audits you are doing and audits of your cases",
     show_my_audits,
     aliases=("audits", "my audit"),
+    read_only=True,
 )
