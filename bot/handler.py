@@ -42,7 +42,7 @@ from cards.notices import (
 )
 from jobs import reminders as reminders_job
 from storage import conversations, inbound, outbox, staff
-from storage.db import SessionMaker, transaction
+from storage.db import GroupCommit, SessionMaker, transaction
 from storage.models import Staff
 from storage.reminders import PersonalChat
 
@@ -117,6 +117,18 @@ def _attachment_activity(card: AdaptiveCard | dict[str, Any], summary: str) -> A
     return activity
 
 
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    """A list card posted in answer to someone, to keep track of."""
+
+    tenant_id: str
+    conversation_id: str
+    activity_id: str
+    kind: str
+    subjects: tuple[str, ...]
+    at: datetime
+
+
 class QaLoopBot(ActivityHandler):  # type: ignore[misc]
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -125,6 +137,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         self._stored: dict[tuple[str, str], tuple[str, int | None]] = {}
         self._reference_ids: dict[tuple[str, str], int] = {}
         self.roster = RosterSync(deps.sessions)
+        self._posted = GroupCommit[_Posted](deps.sessions, self._record_posted)
 
     def claim_by(self, activity: Activity) -> ClaimBy:
         if activity.type == ActivityTypes.invoke:
@@ -361,29 +374,38 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
         self, tenant_id: str, conversation_id: str, activity_id: str | None, reply: Reply
     ) -> None:
         """A list card someone asked for is redrawn in place when what it lists changes that
-        day (bot.services.refresh), like the cards the sender posts."""
+        day (bot.services.refresh), like the cards the sender posts. Written before the turn
+        ends, with the cards other turns posted at the same moment (storage.db.GroupCommit)."""
         if reply.kind is None or not activity_id:
             return
-        key = (tenant_id, conversation_id)
-        for reference_id in (self._reference_ids.get(key), None):
-            try:
-                async with transaction(self.deps.sessions) as session:
-                    await outbox.record_posted(
-                        session,
-                        tenant_id=tenant_id,
-                        conversation_id=conversation_id,
-                        activity_id=activity_id,
-                        kind=reply.kind,
-                        subjects=reply.shows,
-                        at=self.deps.clock(),
-                        reference_id=reference_id,
-                    )
-                return
-            except IntegrityError:
-                if reference_id is None:
-                    raise
-                # The stored reference has gone (a leaver's, purged): read it afresh.
-                self._reference_ids.pop(key, None)
+        posted = _Posted(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            activity_id=activity_id,
+            kind=reply.kind,
+            subjects=reply.shows,
+            at=self.deps.clock(),
+        )
+        try:
+            await self._posted.add(posted)
+        except IntegrityError:
+            if self._reference_ids.pop((tenant_id, conversation_id), None) is None:
+                raise
+            # The stored reference has gone (a leaver's, purged): read it afresh.
+            await self._posted.add(posted)
+
+    async def _record_posted(self, session: Any, cards: list[_Posted]) -> None:
+        for card in cards:
+            await outbox.record_posted(
+                session,
+                tenant_id=card.tenant_id,
+                conversation_id=card.conversation_id,
+                activity_id=card.activity_id,
+                kind=card.kind,
+                subjects=card.subjects,
+                at=card.at,
+                reference_id=self._reference_ids.get((card.tenant_id, card.conversation_id)),
+            )
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         await self._store_only(turn_context)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event, update
 from sqlalchemy.engine import make_url
@@ -107,3 +108,62 @@ async def hold_writes(session: AsyncSession) -> None:
     # pysqlite opens a transaction only at the first write, so one open here holds the lock.
     if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class GroupCommit(Generic[T]):
+    """Writes that many turns make at once, committed together (a group commit): each caller
+    waits until its item is in the database, as with a transaction of its own, but a burst of
+    turns shares one transaction rather than queueing for the write lock one by one.
+
+    `write` writes a batch in the transaction it is given. If a batch fails, each of its items is
+    written again on its own with `write`, so one bad item fails only its own caller.
+    """
+
+    def __init__(
+        self, sessions: SessionMaker, write: Callable[[AsyncSession, list[T]], Awaitable[None]]
+    ) -> None:
+        self._sessions = sessions
+        self._write = write
+        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def add(self, item: T) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, done))
+        if self._draining is None:
+            self._draining = asyncio.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    async with transaction(self._sessions) as session:
+                        await self._write(session, [item for item, _ in batch])
+                except Exception as error:
+                    if len(batch) == 1:
+                        _settle(batch[0][1], error)
+                        continue
+                    for item, done in batch:
+                        try:
+                            async with transaction(self._sessions) as session:
+                                await self._write(session, [item])
+                        except Exception as exc:  # this item's own failure, for its caller
+                            _settle(done, exc)
+                        else:
+                            _settle(done, None)
+                else:
+                    for _, done in batch:
+                        _settle(done, None)
+        finally:
+            self._draining = None
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():  # its caller gave up waiting (cancelled)
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
