@@ -42,7 +42,7 @@ from cards.notices import (
 )
 from jobs import reminders as reminders_job
 from storage import conversations, inbound, outbox, staff
-from storage.db import GroupCommit, SessionMaker, transaction
+from storage.db import GroupCommit, SessionMaker, transaction, write_transaction
 from storage.models import Staff
 from storage.reminders import PersonalChat
 
@@ -448,7 +448,7 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
             if activity.id and activity.conversation
             else None
         )
-        async with transaction(self.deps.sessions) as session:
+        async with write_transaction(self.deps.sessions) as session:
             if key is not None and not await inbound.claim_in(session, **key):
                 log.info("repeat of a card press already handled")
                 earlier = await inbound.earlier_response(session=session, **key)
