@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import and_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,16 +39,23 @@ async def my_open_actions(
 ) -> tuple[list[ActionItem], Page, int]:
     """One page of the owner's open actions, overdue first; with the total and overdue counts."""
     mine = (
-        Action.tenant_id == tenant_id,
-        Action.owner_id == owner_id,
-        Action.state == ActionState.OPEN,
+        col(Action.tenant_id) == tenant_id,
+        col(Action.owner_id) == owner_id,
+        col(Action.state) == ActionState.OPEN,
     )
-    # One round trip: the page with its totals as window columns over all of the owner's actions.
+    # One round trip: the page with its totals as window columns over all of the owner's actions;
+    # the columns the card shows, not the rows as objects (this is every `my actions`).
     rows = (
-        await session.exec(
-            select(
-                Action,
-                Case.case_ref,
+        await session.exec(  # type: ignore[call-overload]
+            sa.select(
+                col(Action.id),
+                col(Action.what),
+                col(Action.measure),
+                col(Action.due_on),
+                col(Action.state),
+                col(Action.standard),
+                col(Action.source),
+                col(Case.case_ref),
                 func.count().over(),
                 func.count().filter(col(Action.due_on) < today).over(),
             )
@@ -65,7 +73,7 @@ async def my_open_actions(
         )
     ).all()
     if rows:
-        total, overdue = rows[0][2], rows[0][3]
+        total, overdue = rows[0][-2], rows[0][-1]
     else:  # past the end (or nothing at all): the totals need their own query
         counts = await session.exec(
             select(func.count(), func.count().filter(col(Action.due_on) < today)).where(*mine)
@@ -73,18 +81,18 @@ async def my_open_actions(
         total, overdue = counts.one()
     items = [
         ActionItem(
-            id=action.id or 0,
-            what=action.what,
-            measure=action.measure,
-            due_on=action.due_on,
-            state=action.state,
+            id=action_id,
+            what=what,
+            measure=measure,
+            due_on=due_on,
+            state=state,
             case_ref=case_ref,
-            standard=action.standard,
-            overdue_days=working_days_between(action.due_on, today),
-            due_status=due_status(action.due_on, today),
-            source=action.source,
+            standard=standard,
+            overdue_days=working_days_between(due_on, today),
+            due_status=due_status(due_on, today),
+            source=source,
         )
-        for action, case_ref, _, _ in rows
+        for action_id, what, measure, due_on, state, standard, source, case_ref, _, _ in rows
     ]
     return items, Page(offset=offset, size=size, total=total), overdue
 

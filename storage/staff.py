@@ -142,13 +142,23 @@ async def standing(*, session: AsyncSession, tenant_id: str, person: Staff) -> P
     assert person.id is not None
     service_id = person.service_id
     if service_id is None and person.team_id is not None:
-        service_id = (
-            await session.exec(
-                select(Team.service_id).where(
-                    Team.tenant_id == tenant_id, Team.id == person.team_id
+        # A press asks for the actor's, the owner's and the approver's standing: often one team,
+        # read once a transaction.
+        transaction = session.sync_session.get_transaction()
+        memo = session.info.get("team_service")
+        if memo is None or memo[0] is not transaction:
+            memo = session.info["team_service"] = (transaction, {})
+        known: dict[tuple[str, int], int | None] = memo[1]
+        key = (tenant_id, person.team_id)
+        if key not in known:
+            known[key] = (
+                await session.exec(
+                    select(Team.service_id).where(
+                        Team.tenant_id == tenant_id, Team.id == person.team_id
+                    )
                 )
-            )
-        ).first()
+            ).first()
+        service_id = known[key]
     return Person(
         id=person.id,
         roles=person.role_set,
