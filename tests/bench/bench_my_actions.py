@@ -11,8 +11,10 @@
    pressed on `my actions` (adaptiveCard/action invokes, each on an action of the client's own not
    yet done, so each writes; tests.bench.turns). The same is done against the fixed echo bot (the
    same SDK set-up, bot.app.build_adapter, answering invokes too) in alternating rounds; QA Loop
-   must reach ≥ 0.5 × its throughput with p95 ≤ 2 × its p95, for each turn. A stock SDK echo bot
-   is measured too, for information (DESIGN §13). p50/p95/p99 and CPU per request are printed.
+   must reach ≥ 0.5 × its throughput with p95 ≤ 2 × its p95, for each turn. Two more are measured
+   for information: that echo bot touching the database as little as a turn can (`echodb`: a
+   message reads the sender's row, a press claims its id in a transaction), the floor of a turn
+   with a database; and a stock SDK echo bot (DESIGN §13). p50/p95/p99 and CPU per request are printed.
 
 Exits 1 if a budget is missed or a reply is wrong, 2 if the harness itself fails.
 """
@@ -340,6 +342,8 @@ async def http_benchmark(
         servers.append(qaloop)
         echo = await Server("echo", log, "--db", seeded.url).start()
         servers.append(echo)
+        echodb = await Server("echodb", log, "--db", seeded.url).start()
+        servers.append(echodb)
         templates = activity_templates(
             seeded.targets, seeded.tenant_id, connector.url, profile.clients
         )
@@ -363,7 +367,8 @@ async def http_benchmark(
             # Alternate, so drift on a shared 2-core machine hits both sides alike.
             for r in range(profile.rounds):
                 for turn in turns:
-                    for server in (qaloop, echo) if r % 2 == 0 else (echo, qaloop):
+                    order = (qaloop, echo, echodb) if r % 2 == 0 else (echodb, echo, qaloop)
+                    for server in order:
                         t = await trial(
                             http, server, connector, turn, profile, f"{server.kind}-{r}-{turn.name}"
                         )
@@ -448,7 +453,8 @@ async def main_async(profile: Profile, use_cache: bool) -> int:
     ok = lat_ok
     for turn in ("message", "invoke"):
         q, e = results[f"qaloop {turn}"], results[f"echo {turn}"]
-        for agg in (q, e, *([results["stock message"]] if turn == "message" else [])):
+        floor = results[f"echodb {turn}"]
+        for agg in (q, e, floor, *([results["stock message"]] if turn == "message" else [])):
             print(
                 f"{agg.kind:16}{agg.rps:8.0f}{agg.cpu_ms:12.2f}{agg.latency(0.5):9.1f}"
                 f"{agg.latency(0.95):9.1f}{agg.latency(0.99):9.1f}{agg.rps / e.rps:8.2f}"

@@ -2,6 +2,10 @@
 
 - `echo_app(settings)`: the same SDK set-up as QA Loop (bot.app.build_adapter: the CloudAdapter with
   our authentication and connector sender on one shared aiohttp session) and a minimal handler.
+- `echo_db_app(settings)`: the fixed echo bot that also touches QA Loop's database as little as a
+  turn can: a message reads the sender's staff row; a card press claims its activity id in a
+  transaction of its own (the durable write that makes a press take effect once). For
+  information: the floor of a turn that reads or writes, beside the floor of one that does not.
 - `stock_echo_app()`: the SDK's default way, CloudAdapter(ConfigurationBotFrameworkAuthentication(
   config)) with nothing customised, so msrest's per-turn client and retry set-up (DESIGN §13) shows.
 
@@ -20,6 +24,8 @@ from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.app import MAX_BODY, build_adapter
 from bot.settings import Settings
+from storage import inbound, staff
+from storage.db import SessionMaker, make_engine, make_sessions, transaction
 
 
 class EchoBot(ActivityHandler):  # type: ignore[misc]
@@ -43,8 +49,36 @@ class EchoBot(ActivityHandler):  # type: ignore[misc]
         )
 
 
-def _serve(app: web.Application, adapter_key: web.AppKey[CloudAdapter]) -> None:
-    bot = EchoBot()
+class DatabaseEchoBot(EchoBot):
+    def __init__(self, sessions: SessionMaker) -> None:
+        self.sessions = sessions
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        async with self.sessions() as session:
+            await staff.by_aad_object_id(
+                session=session,
+                tenant_id=activity.channel_data["tenant"]["id"],
+                aad_object_id=activity.from_property.aad_object_id,
+            )
+        await super().on_message_activity(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        async with transaction(self.sessions) as session:
+            await inbound.claim_in(
+                session,
+                tenant_id=activity.channel_data["tenant"]["id"],
+                conversation_id=activity.conversation.id,
+                activity_id=activity.id,
+            )
+        return await super().on_invoke_activity(turn_context)
+
+
+def _serve(
+    app: web.Application, adapter_key: web.AppKey[CloudAdapter], bot: EchoBot | None = None
+) -> None:
+    bot = bot or EchoBot()
 
     async def messages(request: web.Request) -> web.StreamResponse:
         response = await request.app[adapter_key].process(request, bot)
@@ -71,6 +105,27 @@ def echo_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(lifetime)
     _serve(app, ADAPTER)
+    return app
+
+
+def echo_db_app(settings: Settings) -> web.Application:
+    """The fixed echo bot, touching the database as little as a turn can (DatabaseEchoBot)."""
+    app = web.Application(client_max_size=MAX_BODY)
+    engine = make_engine(settings.database_url)
+    bot = DatabaseEchoBot(make_sessions(engine))
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
+        adapter, _auth, _sender = build_adapter(settings, http)
+        app[ADAPTER] = adapter
+        try:
+            yield
+        finally:
+            await http.close()
+            await engine.dispose()
+
+    app.cleanup_ctx.append(lifetime)
+    _serve(app, ADAPTER, bot)
     return app
 
 

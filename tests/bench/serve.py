@@ -1,6 +1,7 @@
 """One benchmark server per process: `python -m tests.bench.serve KIND [--db URL]`.
 
-KIND is `qaloop` (bot.app.create_app), `echo` (same SDK set-up), `stock` (SDK default) or
+KIND is `qaloop` (bot.app.create_app), `echo` (same SDK set-up), `echodb` (that echo touching the
+database as little as a turn can), `stock` (SDK default) or
 `connector` (tests.fake_connector.FakeConnector; `--teams-limits` and `--chaos JSON` make it
 enforce Teams' per-conversation limits and inject faults). It listens on 127.0.0.1 on a free
 port, prints `READY <port>` on stdout, then answers one-line commands on stdin:
@@ -95,6 +96,10 @@ async def run_bot(kind: str, db: str, max_seconds: float, profile: str | None = 
         from tests.bench.echo_bot import echo_app
 
         app = echo_app(Settings(_env_file=None, database_url=db))  # type: ignore[call-arg]
+    elif kind == "echodb":
+        from tests.bench.echo_bot import echo_db_app
+
+        app = echo_db_app(Settings(_env_file=None, database_url=db))  # type: ignore[call-arg]
     elif kind == "stock":
         from tests.bench.echo_bot import stock_echo_app
 
@@ -126,7 +131,7 @@ async def run_bot(kind: str, db: str, max_seconds: float, profile: str | None = 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["qaloop", "echo", "stock", "connector"])
+    parser.add_argument("kind", choices=["qaloop", "echo", "echodb", "stock", "connector"])
     parser.add_argument("--db", default="sqlite+aiosqlite:///:memory:")
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--teams-limits", action="store_true")
