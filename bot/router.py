@@ -48,12 +48,26 @@ def _raw_args(text: str, spelling: str) -> str:
     return spaced[len(spelling) :].strip()
 
 
+_TABLES: dict[int, tuple[tuple[Command, ...], list[tuple[str, Command]]]] = {}
+
+
+def _by_length(commands: tuple[Command, ...]) -> list[tuple[str, Command]]:
+    """Every spelling of every command, longest first: made once a process for the app's table."""
+    made = _TABLES.get(id(commands))
+    if made is None or made[0] is not commands:
+        table = sorted(
+            ((spelling, c) for c in commands for spelling in c.spellings),
+            key=lambda pair: -len(pair[0]),
+        )
+        if len(_TABLES) > 16:  # an app has one table; tests build many apps
+            _TABLES.clear()
+        made = _TABLES[id(commands)] = (commands, table)
+    return made[1]
+
+
 def parse(text: str, commands: tuple[Command, ...]) -> Parsed:
     typed = normalise(text)
-    by_length = sorted(
-        ((spelling, c) for c in commands for spelling in c.spellings),
-        key=lambda pair: -len(pair[0]),
-    )
+    by_length = _by_length(commands)
     for spelling, command in by_length:
         if typed == spelling or typed.startswith(spelling + " "):
             args = typed[len(spelling) :].strip()
