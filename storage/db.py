@@ -17,6 +17,8 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_driver
+
 SessionMaker = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
@@ -38,7 +40,18 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **json_columns)
+        if database and database != ":memory:":
+            # Calls that cannot wait for a lock run on the loop's thread (storage.sqlite_driver).
+            engine = create_async_engine(
+                url,
+                echo=echo,
+                async_creator=sqlite_driver.connector(database, timeout=30),
+                **json_columns,
+            )
+        else:
+            engine = create_async_engine(
+                url, echo=echo, connect_args={"timeout": 30}, **json_columns
+            )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -86,6 +99,9 @@ async def write_transaction(sessions: SessionMaker) -> AsyncIterator[AsyncSessio
         try:
             async with session.begin():
                 await hold_writes(session)
+                if lock is not None:
+                    raw = await (await session.connection()).get_raw_connection()
+                    sqlite_driver.mark_write_lock_held(raw.driver_connection)
                 yield session
         finally:
             if lock is not None:

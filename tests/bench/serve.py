@@ -48,6 +48,7 @@ async def run_connector(max_seconds: float, teams_limits: bool, chaos: str | Non
     from tests.fake_connector import TEAMS_LIMITS, Chaos, FakeConnector, summary
 
     fake = FakeConnector(
+        checks_cards=False,
         limits=TEAMS_LIMITS if teams_limits else None,
         chaos=Chaos(**json.loads(chaos)) if chaos else None,
     )
