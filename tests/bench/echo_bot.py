@@ -2,7 +2,7 @@
 
 - `echo_app(settings)`: the same SDK set-up as QA Loop (bot.app.build_adapter: the CloudAdapter with
   our authentication and connector sender on one shared aiohttp session) and a minimal handler.
-- `echo_db_app(settings)`: the fixed echo bot that also touches QA Loop's database as little as a
+- `echo_app(settings, with_database=True)`: the fixed echo bot that also touches QA Loop's database as little as a
   turn can: a message reads the sender's staff row; a card press claims its activity id in a
   transaction of its own (the durable write that makes a press take effect once). For
   information: the floor of a turn that reads or writes, beside the floor of one that does not.
@@ -90,9 +90,12 @@ def _serve(
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 
 
-def echo_app(settings: Settings) -> web.Application:
-    """Echo with QA Loop's adapter, authentication and connector sender."""
+def echo_app(settings: Settings, *, with_database: bool = False) -> web.Application:
+    """Echo with QA Loop's adapter, authentication and connector sender; `with_database`, touching
+    the database as little as a turn can (DatabaseEchoBot)."""
     app = web.Application(client_max_size=MAX_BODY)
+    engine = make_engine(settings.database_url) if with_database else None
+    bot = DatabaseEchoBot(make_sessions(engine)) if engine is not None else EchoBot()
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
@@ -102,27 +105,8 @@ def echo_app(settings: Settings) -> web.Application:
             yield
         finally:
             await http.close()
-
-    app.cleanup_ctx.append(lifetime)
-    _serve(app, ADAPTER)
-    return app
-
-
-def echo_db_app(settings: Settings) -> web.Application:
-    """The fixed echo bot, touching the database as little as a turn can (DatabaseEchoBot)."""
-    app = web.Application(client_max_size=MAX_BODY)
-    engine = make_engine(settings.database_url)
-    bot = DatabaseEchoBot(make_sessions(engine))
-
-    async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
-        adapter, _auth, _sender = build_adapter(settings, http)
-        app[ADAPTER] = adapter
-        try:
-            yield
-        finally:
-            await http.close()
-            await engine.dispose()
+            if engine is not None:
+                await engine.dispose()
 
     app.cleanup_ctx.append(lifetime)
     _serve(app, ADAPTER, bot)

@@ -98,9 +98,10 @@ async def run_bot(kind: str, db: str, max_seconds: float, profile: str | None = 
 
         app = echo_app(Settings(_env_file=None, database_url=db))  # type: ignore[call-arg]
     elif kind == "echodb":
-        from tests.bench.echo_bot import echo_db_app
+        from tests.bench.echo_bot import echo_app
 
-        app = echo_db_app(Settings(_env_file=None, database_url=db))  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, database_url=db)  # type: ignore[call-arg]
+        app = echo_app(settings, with_database=True)
     elif kind == "stock":
         from tests.bench.echo_bot import stock_echo_app
 
