@@ -43,8 +43,14 @@ async def my_open_actions(
         col(Action.owner_id) == owner_id,
         col(Action.state) == ActionState.OPEN,
     )
-    # One round trip: the page with its totals as window columns over all of the owner's actions;
+    # One round trip: the page, read in the order of the (tenant, owner, state, due_on) index so
+    # it stops after `size` rows, with its totals as subqueries counting that index's entries (a
+    # window count made it read and sort every open action first: 4 ms for someone with 1,500);
     # the columns the card shows, not the rows as objects (this is every `my actions`).
+    total_open = sa.select(func.count()).where(*mine).scalar_subquery()
+    overdue_open = (
+        sa.select(func.count()).where(*mine, col(Action.due_on) < today).scalar_subquery()
+    )
     rows = (
         await session.exec(  # type: ignore[call-overload]
             sa.select(
@@ -56,8 +62,8 @@ async def my_open_actions(
                 col(Action.standard),
                 col(Action.source),
                 col(Case.case_ref),
-                func.count().over(),
-                func.count().filter(col(Action.due_on) < today).over(),
+                total_open,
+                overdue_open,
             )
             .outerjoin(
                 Audit,
