@@ -37,7 +37,7 @@ def new_card(
     card = AdaptiveCard(version="1.5", body=list(body), actions=list(actions) or None)
     if wide:
         # The typed model only allows "full"; Teams reads the width case-insensitively.
-        card.msteams = TeamsCardProperties(width="full")
+        card.msteams = TeamsCardProperties(**plain.FULL_WIDTH)
     return card
 
 

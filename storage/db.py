@@ -40,7 +40,6 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        if database and database != ":memory:":
             # Calls that cannot wait for a lock run on the loop's thread (storage.sqlite_driver).
             engine = create_async_engine(
                 url,

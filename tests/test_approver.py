@@ -10,6 +10,7 @@ from storage import staff
 from storage.db import SessionMaker, transaction
 from storage.models import Service, Staff, Team, Tenant
 from tests.chat import _person
+from tests.helpers import staff_row
 
 TENANT = "00000000-0000-0000-0000-00000000a001"
 
@@ -39,15 +40,7 @@ async def _council(sessions: SessionMaker) -> dict[str, Staff]:
         }
         for n, (key, (roles, team_id, service_id)) in enumerate(rows.items()):
             person = _person(f"{key.capitalize()} Pat", 60 + n)
-            row = Staff(
-                tenant_id=TENANT,
-                email=person.email,
-                display_name=person.name,
-                aad_object_id=person.aad,
-                roles=roles,
-                team_id=team_id,
-                service_id=service_id,
-            )
+            row = staff_row(TENANT, person, roles, team_id=team_id, service_id=service_id)
             session.add(row)
             await session.flush()
             people[key] = row
