@@ -217,14 +217,21 @@ async def test_two_thousand_cards_through_throttling_and_faults_each_arrive_once
         gc.enable()
 
     # A card answered 504 twice may have arrived twice already: it is not tried a third time.
+    # One refused five times over (429s, 502s, at most one 504; one request in seven here) waits
+    # for `outbox retry` (the sender's max_tries): which card draws that depends on the
+    # interleaving, so a run may have one.
     gave_up = [d for d in await all_deliveries(sessions) if d.state == "failed"]
     assert counts == Counter({"sent": 2000 - len(gave_up), "failed": len(gave_up)})
     assert len(gave_up) < 10
     for delivery in gave_up:
-        assert delivery.ambiguous and (await attempts_of(sessions, delivery.id)).count(504) == 2
-        assert (
-            delivery.last_error == "HTTP 504, the second time it may have arrived: not sent again"
-        )
+        statuses = await attempts_of(sessions, delivery.id)
+        if delivery.last_error == "HTTP 504, the second time it may have arrived: not sent again":
+            assert delivery.ambiguous and statuses.count(504) == 2
+        else:
+            assert delivery.attempts == len(statuses) == 5
+            assert set(statuses) <= {429, 502, 504} and statuses.count(504) <= 1
+            assert delivery.ambiguous == (504 in statuses)
+            assert (delivery.last_error or "").startswith("gave up after 5 tries: HTTP ")
     arrived = deliveries(teams.requests)
     assert len(arrived) == 2000 - len(gave_up), "these 504s never delivered"
     assert set(arrived.values()) == {1}, "each card at most once"
