@@ -11,11 +11,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import jwt
+import orjson
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
@@ -29,12 +33,13 @@ from botframework.connector.auth import (
 from botframework.connector.bot_framework_sdk_client_async import (
     BotFrameworkConnectorConfiguration,
 )
+from botframework.connector.models import ErrorResponseException
 from botframework.connector.skills import BotFrameworkClient
 from msrest.pipeline import Request, Response
 from msrest.pipeline.aiohttp import AioHTTPSender
 from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncPipeline
 from msrest.pipeline.universal import RawDeserializer
-from msrest.serialization import Serializer
+from msrest.serialization import Model, Serializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.async_abc import AsyncClientResponse, AsyncHTTPSender
@@ -182,6 +187,90 @@ class PlainJsonSerializer(Serializer):
         if type(attr) is FrozenJson or _plain_json(attr):
             return attr
         return super().serialize_object(attr, **kwargs)  # type: ignore[no-untyped-call]
+
+
+_JSON_KEYS: dict[type[Model], tuple[tuple[str, str], ...]] = {}
+
+
+def _json_keys(model: type[Model]) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON key) of what msrest's Serializer writes for `model`: not read-only ones,
+    and not flattened or catch-all ones, which botbuilder's schema has none of."""
+    known = _JSON_KEYS.get(model)
+    if known is not None:
+        return known
+    keys = []
+    for attr, desc in model._attribute_map.items():
+        if model._validation.get(attr, {}).get("readonly", False):
+            continue
+        if not desc["key"] or "." in desc["key"]:
+            raise TypeError(f"{model.__name__}.{attr}: a JSON key model_json cannot write")
+        keys.append((attr, desc["key"]))
+    _JSON_KEYS[model] = tuple(keys)
+    return _JSON_KEYS[model]
+
+
+def model_json(value: Any) -> Any:
+    """The JSON that msrest's `Serializer.body` makes of a botbuilder model (an Activity and what
+    it holds), without its validation pass and type-by-type dispatch: each attribute that is set,
+    under its JSON key; dates as msrest writes them; an enum as its value. A built card
+    (FrozenJson) passes through as it is. tests/test_connector.py holds it to msrest's output."""
+    if type(value) is FrozenJson:
+        return value
+    if isinstance(value, Model):
+        return {
+            key: model_json(item)
+            for attr, key in _json_keys(type(value))
+            if (item := getattr(value, attr, None)) is not None
+        }
+    if isinstance(value, dict):
+        return {key: model_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [model_json(item) for item in value]
+    if isinstance(value, datetime):
+        return Serializer.serialize_iso(value)  # type: ignore[no-untyped-call]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+async def reply_json(turn_context: TurnContext, activity: Activity) -> str | None:
+    """Send `activity` in answer to the turn's, as `turn_context.send_activity` does, its JSON
+    written once (model_json and orjson) rather than by msrest's validating serializer and the
+    standard library's encoder: ~1 ms for a 24 KB card (issue 15). The id the connector gave it.
+    A refusal raises ErrorResponseException, as msrest's operations do."""
+    incoming = turn_context.activity
+    activity = TurnContext.apply_conversation_reference(
+        activity, TurnContext.get_conversation_reference(incoming)
+    )
+    client: ConnectorClient = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+    operations = client.conversations
+    conversation_id = activity.conversation.id
+    if activity.reply_to_id:
+        url = operations._client.format_url(
+            operations.reply_to_activity.metadata["url"],
+            conversationId=quote(conversation_id, safe=""),
+            activityId=quote(activity.reply_to_id, safe=""),
+        )
+    else:
+        url = operations._client.format_url(
+            operations.send_to_conversation.metadata["url"],
+            conversationId=quote(conversation_id, safe=""),
+        )
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json; charset=utf-8",
+        "x-ms-conversation-id": conversation_id,
+    }
+    # msrest sends bytes as they are (json.dumps refuses them).
+    request = operations._client.post(url, {}, headers, orjson.dumps(model_json(activity)))
+    response = await operations._client.async_send(request, stream=False)
+    if response.status_code not in (200, 201, 202):
+        raise ErrorResponseException(operations._deserialize, response)
+    turn_context.responded = True
+    body = response.body()
+    answer = orjson.loads(body) if body else None
+    posted = answer.get("id") if isinstance(answer, dict) else None
+    return posted if isinstance(posted, str) and posted else None
 
 
 def _use_plain_json_serializer(client: ConnectorClient) -> None:

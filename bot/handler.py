@@ -24,7 +24,7 @@ from microsoft_teams.cards import AdaptiveCard
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
-from bot.connector import FrozenJson
+from bot.connector import FrozenJson, reply_json
 from bot.feature import Catalogue
 from bot.payloads import untypeable
 from bot.roster import RosterSync
@@ -323,12 +323,10 @@ class QaLoopBot(ActivityHandler):  # type: ignore[misc]
     ) -> None:
         here = conversation_type(turn_context.activity)
         if not reply.private or here == "personal" or person is None:
-            posted = await turn_context.send_activity(
-                _attachment_activity(reply.card, reply.summary)
-            )
+            posted = await reply_json(turn_context, _attachment_activity(reply.card, reply.summary))
             conversation = turn_context.activity.conversation
             if conversation is not None and posted is not None:
-                await self._keep_track(tenant_id, conversation.id, posted.id, reply)
+                await self._keep_track(tenant_id, conversation.id, posted, reply)
             return
         sent = await self._send_privately(turn_context, tenant_id, person, reply)
         await turn_context.send_activity(

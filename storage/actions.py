@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +20,7 @@ from cards.action_done import ActionStatus
 from cards.extension import ExtensionView
 from cards.views import ActionItem, Page
 from storage import audit_log, staff
-from storage.db import compare_and_set, locked
+from storage.db import compare_and_set, for_update, hold_writes, locked
 from storage.models import Action, Audit, AuditLog, Case, ExtensionRequest, Staff, Tenant
 
 DEFAULT_ZONE = "Europe/London"
@@ -34,57 +34,64 @@ class ExtensionState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# The owner's open actions, and the statements of `my actions`, built once with their values bound
+# per call: this is every `my actions` and every press on it (storage.db, prebuilt statements).
+_MINE = (
+    col(Action.tenant_id) == bindparam("tenant_id"),
+    col(Action.owner_id) == bindparam("owner_id"),
+    col(Action.state) == ActionState.OPEN,
+)
+# One round trip: the page, read in the order of the (tenant, owner, state, due_on) index so it
+# stops after `size` rows, with its totals as subqueries counting that index's entries (a window
+# count made it read and sort every open action first: 4 ms for someone with 1,500); the columns
+# the card shows, not the rows as objects.
+_MY_PAGE = (
+    sa.select(
+        col(Action.id),
+        col(Action.what),
+        col(Action.measure),
+        col(Action.due_on),
+        col(Action.state),
+        col(Action.standard),
+        col(Action.source),
+        col(Case.case_ref),
+        sa.select(func.count()).where(*_MINE).scalar_subquery(),
+        sa.select(func.count())
+        .where(*_MINE, col(Action.due_on) < bindparam("today"))
+        .scalar_subquery(),
+    )
+    .outerjoin(
+        Audit,
+        and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == bindparam("tenant_id")),
+    )
+    .outerjoin(
+        Case,
+        and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == bindparam("tenant_id")),
+    )
+    .where(*_MINE)
+    .order_by(col(Action.due_on), col(Action.id))
+    .offset(bindparam("offset"))
+    .limit(bindparam("size"))
+)
+_MY_COUNTS = select(
+    func.count(), func.count().filter(col(Action.due_on) < bindparam("today"))
+).where(*_MINE)
+
+
 async def my_open_actions(
     *, session: AsyncSession, tenant_id: str, owner_id: int, today: date, offset: int, size: int
 ) -> tuple[list[ActionItem], Page, int]:
     """One page of the owner's open actions, overdue first; with the total and overdue counts."""
-    mine = (
-        col(Action.tenant_id) == tenant_id,
-        col(Action.owner_id) == owner_id,
-        col(Action.state) == ActionState.OPEN,
-    )
-    # One round trip: the page, read in the order of the (tenant, owner, state, due_on) index so
-    # it stops after `size` rows, with its totals as subqueries counting that index's entries (a
-    # window count made it read and sort every open action first: 4 ms for someone with 1,500);
-    # the columns the card shows, not the rows as objects (this is every `my actions`).
-    total_open = sa.select(func.count()).where(*mine).scalar_subquery()
-    overdue_open = (
-        sa.select(func.count()).where(*mine, col(Action.due_on) < today).scalar_subquery()
-    )
+    mine = {"tenant_id": tenant_id, "owner_id": owner_id, "today": today}
     rows = (
         await session.exec(  # type: ignore[call-overload]
-            sa.select(
-                col(Action.id),
-                col(Action.what),
-                col(Action.measure),
-                col(Action.due_on),
-                col(Action.state),
-                col(Action.standard),
-                col(Action.source),
-                col(Case.case_ref),
-                total_open,
-                overdue_open,
-            )
-            .outerjoin(
-                Audit,
-                and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == tenant_id),
-            )
-            .outerjoin(
-                Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id)
-            )
-            .where(*mine)
-            .order_by(col(Action.due_on), col(Action.id))
-            .offset(offset)
-            .limit(size)
+            _MY_PAGE, params={**mine, "offset": offset, "size": size}
         )
     ).all()
     if rows:
         total, overdue = rows[0][-2], rows[0][-1]
     else:  # past the end (or nothing at all): the totals need their own query
-        counts = await session.exec(
-            select(func.count(), func.count().filter(col(Action.due_on) < today)).where(*mine)
-        )
-        total, overdue = counts.one()
+        total, overdue = (await session.exec(_MY_COUNTS, params=mine)).one()
     items = [
         ActionItem(
             id=action_id,
@@ -108,14 +115,19 @@ async def my_open_actions(
 # read, so two presses at once cannot both change it.
 
 
+_ACTION = select(Action).where(
+    Action.tenant_id == bindparam("tenant_id"), Action.id == bindparam("action_id")
+)
+_ACTION_LOCKED = for_update(_ACTION)
+
+
 async def action_for_update(
     *, session: AsyncSession, tenant_id: str, action_id: int
 ) -> Action | None:
     """The action, locked for this transaction (see storage.db.locked)."""
+    await hold_writes(session)
     result = await session.exec(
-        await locked(
-            session, select(Action).where(Action.tenant_id == tenant_id, Action.id == action_id)
-        )
+        _ACTION_LOCKED, params={"tenant_id": tenant_id, "action_id": action_id}
     )
     return result.first()
 
@@ -405,8 +417,15 @@ async def display_zone(*, session: AsyncSession, tenant_id: str) -> ZoneInfo:
 
 
 async def action_status(
-    *, session: AsyncSession, tenant_id: str, action_id: int, zone: ZoneInfo
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    action_id: int,
+    zone: ZoneInfo,
+    done_by: Staff | None = None,
 ) -> ActionStatus | None:
+    """`done_by`: who marked it done, when the caller has just done so in this transaction (the
+    audit log need not be read for it)."""
     row = (
         await session.exec(
             select(Action, Case.case_ref, Staff.display_name)
@@ -427,13 +446,14 @@ async def action_status(
     if row is None:
         return None
     action, case_ref, owner_name = row
-    done_by = None
-    if action.done_at is not None:
-        done_by = await _last_actor(session, tenant_id, "action", action_id, "action.done")
-    people = await staff.names(
+    done_by_id = done_by.id if done_by is not None else None
+    if action.done_at is not None and done_by_id is None:
+        done_by_id = await _last_actor(session, tenant_id, "action", action_id, "action.done")
+    people = {done_by.id: done_by.display_name} if done_by is not None and done_by.id else {}
+    people |= await staff.names(
         session=session,
         tenant_id=tenant_id,
-        ids={i for i in (done_by, action.confirmed_by) if i is not None},
+        ids={i for i in (done_by_id, action.confirmed_by) if i is not None} - people.keys(),
     )
     return ActionStatus(
         id=action_id,
@@ -446,7 +466,7 @@ async def action_status(
         due_on=action.due_on,
         snoozed_until=action.snoozed_until,
         done_note=action.done_note,
-        done_by=people.get(done_by) if done_by else owner_name,
+        done_by=people.get(done_by_id) if done_by_id else owner_name,
         done_at=_local(action.done_at, zone),
         confirmed_by=people.get(action.confirmed_by) if action.confirmed_by else None,
         confirmed_at=_local(action.confirmed_at, zone),

@@ -127,7 +127,19 @@ async def locked(session: AsyncSession, query: Q, *, of: Any = None) -> Q:
     sees the other press's change, or the other press waits for this one.
     """
     await hold_writes(session)
+    return for_update(query, of=of)
+
+
+def for_update(query: Q, *, of: Any = None) -> Q:
+    """`query` as `locked` makes it, for a statement built once (below); run it after
+    `hold_writes`."""
     return query.with_for_update(of=of).execution_options(populate_existing=True)
+
+
+# Prebuilt statements. SQLAlchemy spends more time building a statement in Python, and working
+# out its cache key, than SQLite spends running it. A statement on the hot path of a turn is
+# built once, at import, with `bindparam`s for its values (the tenant's among them: every query
+# stays scoped by tenant), and run with `params=`; its cache key is then worked out once too.
 
 
 async def compare_and_set(

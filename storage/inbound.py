@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select, update
@@ -36,19 +37,38 @@ async def claim_in(
     for the first to end: on PostgreSQL for its row, on SQLite for the write lock.
     One statement that gives way to a row already there (no exception, no second round trip)."""
     connection = await session.connection()
-    table = InboundActivity.__table__  # type: ignore[attr-defined]
-    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     done = await connection.execute(
-        insert(table)
-        .values(
-            tenant_id=tenant_id,
-            conversation_id=conversation_id,
-            activity_id=activity_id,
-            received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id", "activity_id"])
+        _CLAIM[connection.dialect.name == "sqlite"],
+        {
+            "tenant_id": tenant_id,
+            "conversation_id": conversation_id,
+            "activity_id": activity_id,
+            "received_at": utcnow(),
+        },
     )
     return bool(done.rowcount)
+
+
+# The statements of every card press, built once (storage.db, prebuilt statements). An insert
+# takes its values by column name; the others bind the key as key_<column>, as an update must.
+_KEY = ("tenant_id", "conversation_id", "activity_id")
+_CLAIM = {
+    is_sqlite: insert(InboundActivity.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=list(_KEY)
+    )
+    for is_sqlite, insert in ((True, sqlite_insert), (False, postgresql_insert))
+}
+_THIS = tuple(col(getattr(InboundActivity, name)) == bindparam(f"key_{name}") for name in _KEY)
+_REMEMBER = update(InboundActivity).where(*_THIS).values(response=bindparam("response"))
+_EARLIER = select(InboundActivity.response).where(*_THIS)
+
+
+def _these(tenant_id: str, conversation_id: str, activity_id: str) -> dict[str, str]:
+    return {
+        "key_tenant_id": tenant_id,
+        "key_conversation_id": conversation_id,
+        "key_activity_id": activity_id,
+    }
 
 
 async def release(
@@ -58,7 +78,8 @@ async def release(
     activity runs rather than being taken for a repeat."""
     async with sessions() as session:
         await session.exec(
-            delete(InboundActivity).where(*_this(tenant_id, conversation_id, activity_id))
+            delete(InboundActivity).where(*_THIS),
+            params=_these(tenant_id, conversation_id, activity_id),
         )
         await session.commit()
 
@@ -72,18 +93,14 @@ async def remember_response(
     response: dict[str, Any],
 ) -> None:
     await session.exec(
-        update(InboundActivity)
-        .where(*_this(tenant_id, conversation_id, activity_id))
-        .values(response=response)
+        _REMEMBER, params={**_these(tenant_id, conversation_id, activity_id), "response": response}
     )
 
 
 async def earlier_response(
     *, session: AsyncSession, tenant_id: str, conversation_id: str, activity_id: str
 ) -> dict[str, Any] | None:
-    result = await session.exec(
-        select(InboundActivity.response).where(*_this(tenant_id, conversation_id, activity_id))
-    )
+    result = await session.exec(_EARLIER, params=_these(tenant_id, conversation_id, activity_id))
     response = result.first()
     return dict(response) if response is not None else None
 
@@ -91,11 +108,3 @@ async def earlier_response(
 async def forget_before(*, session: AsyncSession, cutoff: datetime) -> None:
     """Drop old ids: Teams re-delivers within minutes, not days."""
     await session.exec(delete(InboundActivity).where(col(InboundActivity.received_at) < cutoff))
-
-
-def _this(tenant_id: str, conversation_id: str, activity_id: str) -> tuple[Any, ...]:
-    return (
-        col(InboundActivity.tenant_id) == tenant_id,
-        col(InboundActivity.conversation_id) == conversation_id,
-        col(InboundActivity.activity_id) == activity_id,
-    )

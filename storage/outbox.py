@@ -106,13 +106,18 @@ async def cards_showing(
     session: AsyncSession, *, tenant_id: str, subject: str
 ) -> list[tuple[SentCard, ConversationRef]]:
     """The cards already posted that show this subject, newest first, with where they are."""
-    result = await session.exec(
-        select(SentCard, ConversationRef)
-        .join(ConversationRef, col(ConversationRef.id) == col(SentCard.conversation_ref_id))
-        .where(SentCard.tenant_id == tenant_id, SentCard.subject == subject)
-        .order_by(col(SentCard.sent_at).desc())
-    )
+    result = await session.exec(_CARDS_SHOWING, params={"tenant_id": tenant_id, "subject": subject})
     return list(result.all())
+
+
+# Read on every press, written on every `my actions` (storage.db, prebuilt statements).
+_CARDS_SHOWING = (
+    select(SentCard, ConversationRef)
+    .join(ConversationRef, col(ConversationRef.id) == col(SentCard.conversation_ref_id))
+    .where(SentCard.tenant_id == bindparam("tenant_id"), SentCard.subject == bindparam("subject"))
+    .order_by(col(SentCard.sent_at).desc())
+)
+_RECORD_POSTED = sa.insert(SentCard.__table__)  # type: ignore[attr-defined]
 
 
 async def record_posted(
@@ -147,7 +152,7 @@ async def record_posted(
     # One statement for the lot, without reading the new ids back (on the hot path of a turn).
     connection = await session.connection()
     await connection.execute(
-        sa.insert(SentCard.__table__),  # type: ignore[attr-defined]
+        _RECORD_POSTED,
         [
             {
                 "tenant_id": tenant_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,15 +21,19 @@ async def tenant_exists(*, session: AsyncSession, tenant_id: str) -> bool:
     return await session.get(Tenant, tenant_id) is not None
 
 
+# Every turn's first statement: built once, its values bound per call (storage.db, prebuilt statements).
+_BY_AAD_OBJECT_ID = select(Staff).where(
+    Staff.tenant_id == bindparam("tenant_id"),
+    Staff.aad_object_id == bindparam("aad_object_id"),
+    col(Staff.active).is_(True),
+)
+
+
 async def by_aad_object_id(
     *, session: AsyncSession, tenant_id: str, aad_object_id: str
 ) -> Staff | None:
     result = await session.exec(
-        select(Staff).where(
-            Staff.tenant_id == tenant_id,
-            Staff.aad_object_id == aad_object_id,
-            col(Staff.active).is_(True),
-        )
+        _BY_AAD_OBJECT_ID, params={"tenant_id": tenant_id, "aad_object_id": aad_object_id}
     )
     return result.first()
 

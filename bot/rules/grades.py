@@ -81,6 +81,9 @@ class AuditState(StrEnum):
 # multi-disciplinary action meeting.
 CHILD_VISIT = "child_visit"
 ACTION_MEETING = "action_meeting"
+# Both are about a child's safety: never snoozed or given more time (bot.rules.reminders), and
+# never cancelled because the case closed (bot.rules.lifecycle).
+URGENT_SOURCES = frozenset({CHILD_VISIT, ACTION_MEETING})
 
 
 AUDIT_STATE_LABELS = {

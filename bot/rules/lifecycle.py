@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.rules.grades import ACTION_MEETING, CHILD_VISIT
+from bot.rules.grades import URGENT_SOURCES
 
 
 class CaseStatus(StrEnum):
@@ -40,9 +40,8 @@ class ClosedCaseActions(StrEnum):
 
 DEFAULT_CLOSED_CASE_ACTIONS = ClosedCaseActions.KEEP
 
-# The response to an inadequate audit or to risk: a closed case does not make a child safe, so
-# the action meeting and the child visit stay open whatever the setting; QA decides.
-URGENT_SOURCES = frozenset({ACTION_MEETING, CHILD_VISIT})
+# The response to an inadequate audit or to risk (URGENT_SOURCES): a closed case does not make a
+# child safe, so the action meeting and the child visit stay open whatever the setting; QA decides.
 
 
 def ends_case(before: str | None, after: str) -> bool:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
-from bot.rules.grades import ACTION_MEETING, CHILD_VISIT, OPEN_AUDIT_STATES, ActionState
+from bot.rules.grades import OPEN_AUDIT_STATES, URGENT_SOURCES, ActionState
 from bot.rules.roles import Role
 from bot.rules.workdays import (
     add_working_days,
@@ -52,7 +52,6 @@ ORDINARY_LADDER: tuple[tuple[int, Rung], ...] = (
 # working day overdue, the service manager on the second and the head of service on the third.
 # A rung with nobody there that day (away, not working, unreachable, or none in the role) passes
 # it to the next rung up the same day.
-URGENT_SOURCES = frozenset({CHILD_VISIT, ACTION_MEETING})
 URGENT_LADDER: tuple[tuple[int, Rung], ...] = (
     (1, Rung.TEAM_MANAGER),
     (2, Rung.SERVICE_MANAGER),

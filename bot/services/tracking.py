@@ -121,7 +121,7 @@ async def mark_done(
     withdrawn = await actions.withdraw_extensions(
         request.session, action, actor_id=flows.me(request), now=request.now
     )
-    status = await _status(request, action_id)
+    status = await _status(request, action_id, done_by=request.person)
     then = await _ask_approver(
         request,
         owner,
@@ -635,12 +635,15 @@ async def _zone(request: Request) -> ZoneInfo:
     return await actions.display_zone(session=request.session, tenant_id=request.tenant_id)
 
 
-async def _status(request: Request, action_id: int) -> ActionStatus:
+async def _status(
+    request: Request, action_id: int, *, done_by: Staff | None = None
+) -> ActionStatus:
     status = await actions.action_status(
         session=request.session,
         tenant_id=request.tenant_id,
         action_id=action_id,
         zone=await _zone(request),
+        done_by=done_by,
     )
     assert status is not None
     return status
