@@ -8,6 +8,7 @@ replace the sender and cache one client per service URL.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -233,6 +234,15 @@ def model_json(value: Any) -> Any:
     return value
 
 
+def json_bytes(value: Any) -> bytes:
+    """JSON as UTF-8 bytes, by orjson; text orjson refuses (a lone surrogate, which is not
+    Unicode) written as the standard library writes it, escaped, as msrest did."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value).encode()
+
+
 async def reply_json(turn_context: TurnContext, activity: Activity) -> str | None:
     """Send `activity` in answer to the turn's, as `turn_context.send_activity` does, its JSON
     written once (model_json and orjson) rather than by msrest's validating serializer and the
@@ -262,7 +272,7 @@ async def reply_json(turn_context: TurnContext, activity: Activity) -> str | Non
         "x-ms-conversation-id": conversation_id,
     }
     # msrest sends bytes as they are (json.dumps refuses them).
-    request = operations._client.post(url, {}, headers, orjson.dumps(model_json(activity)))
+    request = operations._client.post(url, {}, headers, json_bytes(model_json(activity)))
     response = await operations._client.async_send(request, stream=False)
     if response.status_code not in (200, 201, 202):
         raise ErrorResponseException(operations._deserialize, response)

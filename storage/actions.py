@@ -34,6 +34,18 @@ class ExtensionState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+def _with_case(query: Any) -> Any:
+    """`query` with its action's case, if it has one (through its audit), in the tenant bound as
+    :tenant_id."""
+    return query.outerjoin(
+        Audit,
+        and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == bindparam("tenant_id")),
+    ).outerjoin(
+        Case,
+        and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == bindparam("tenant_id")),
+    )
+
+
 # The owner's open actions, and the statements of `my actions`, built once with their values bound
 # per call: this is every `my actions` and every press on it (storage.db, prebuilt statements).
 _MINE = (
@@ -46,27 +58,21 @@ _MINE = (
 # count made it read and sort every open action first: 4 ms for someone with 1,500); the columns
 # the card shows, not the rows as objects.
 _MY_PAGE = (
-    sa.select(
-        col(Action.id),
-        col(Action.what),
-        col(Action.measure),
-        col(Action.due_on),
-        col(Action.state),
-        col(Action.standard),
-        col(Action.source),
-        col(Case.case_ref),
-        sa.select(func.count()).where(*_MINE).scalar_subquery(),
-        sa.select(func.count())
-        .where(*_MINE, col(Action.due_on) < bindparam("today"))
-        .scalar_subquery(),
-    )
-    .outerjoin(
-        Audit,
-        and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == bindparam("tenant_id")),
-    )
-    .outerjoin(
-        Case,
-        and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == bindparam("tenant_id")),
+    _with_case(
+        sa.select(
+            col(Action.id),
+            col(Action.what),
+            col(Action.measure),
+            col(Action.due_on),
+            col(Action.state),
+            col(Action.standard),
+            col(Action.source),
+            col(Case.case_ref),
+            sa.select(func.count()).where(*_MINE).scalar_subquery(),
+            sa.select(func.count())
+            .where(*_MINE, col(Action.due_on) < bindparam("today"))
+            .scalar_subquery(),
+        )
     )
     .where(*_MINE)
     .order_by(col(Action.due_on), col(Action.id))
@@ -83,11 +89,7 @@ async def my_open_actions(
 ) -> tuple[list[ActionItem], Page, int]:
     """One page of the owner's open actions, overdue first; with the total and overdue counts."""
     mine = {"tenant_id": tenant_id, "owner_id": owner_id, "today": today}
-    rows = (
-        await session.exec(  # type: ignore[call-overload]
-            _MY_PAGE, params={**mine, "offset": offset, "size": size}
-        )
-    ).all()
+    rows = (await session.exec(_MY_PAGE, params={**mine, "offset": offset, "size": size})).all()
     if rows:
         total, overdue = rows[0][-2], rows[0][-1]
     else:  # past the end (or nothing at all): the totals need their own query
@@ -293,6 +295,17 @@ async def decide_extension(
     return True
 
 
+_PENDING_EXTENSIONS = (
+    select(ExtensionRequest)
+    .where(
+        ExtensionRequest.tenant_id == bindparam("tenant_id"),
+        ExtensionRequest.action_id == bindparam("action_id"),
+        ExtensionRequest.state == ExtensionState.PENDING,
+    )
+    .with_for_update()
+)
+
+
 async def withdraw_extensions(
     session: AsyncSession, action: Action, *, actor_id: int, now: datetime
 ) -> list[int]:
@@ -300,13 +313,7 @@ async def withdraw_extensions(
     assert action.id is not None
     pending = (
         await session.exec(
-            select(ExtensionRequest)
-            .where(
-                ExtensionRequest.tenant_id == action.tenant_id,
-                ExtensionRequest.action_id == action.id,
-                ExtensionRequest.state == ExtensionState.PENDING,
-            )
-            .with_for_update()
+            _PENDING_EXTENSIONS, params={"tenant_id": action.tenant_id, "action_id": action.id}
         )
     ).all()
     withdrawn = []
@@ -410,10 +417,23 @@ def _changed(
 # Reading one action or request the way its cards show it.
 
 
+_TENANT_ZONE = select(Tenant.timezone).where(Tenant.id == bindparam("tenant_id"))
+
+
 async def display_zone(*, session: AsyncSession, tenant_id: str) -> ZoneInfo:
     """The zone times are shown in: the tenant's."""
-    tenant = await session.get(Tenant, tenant_id)
-    return ZoneInfo(tenant.timezone if tenant else DEFAULT_ZONE)
+    timezone = (await session.exec(_TENANT_ZONE, params={"tenant_id": tenant_id})).first()
+    return ZoneInfo(timezone or DEFAULT_ZONE)
+
+
+_ACTION_STATUS = (
+    _with_case(select(Action, Case.case_ref, Staff.display_name))
+    .join(
+        Staff,
+        and_(col(Staff.id) == col(Action.owner_id), col(Staff.tenant_id) == bindparam("tenant_id")),
+    )
+    .where(Action.tenant_id == bindparam("tenant_id"), Action.id == bindparam("action_id"))
+)
 
 
 async def action_status(
@@ -427,21 +447,7 @@ async def action_status(
     """`done_by`: who marked it done, when the caller has just done so in this transaction (the
     audit log need not be read for it)."""
     row = (
-        await session.exec(
-            select(Action, Case.case_ref, Staff.display_name)
-            .join(
-                Staff,
-                and_(col(Staff.id) == col(Action.owner_id), col(Staff.tenant_id) == tenant_id),
-            )
-            .outerjoin(
-                Audit,
-                and_(col(Audit.id) == col(Action.audit_id), col(Audit.tenant_id) == tenant_id),
-            )
-            .outerjoin(
-                Case, and_(col(Case.id) == col(Audit.case_id), col(Case.tenant_id) == tenant_id)
-            )
-            .where(Action.tenant_id == tenant_id, Action.id == action_id)
-        )
+        await session.exec(_ACTION_STATUS, params={"tenant_id": tenant_id, "action_id": action_id})
     ).first()
     if row is None:
         return None

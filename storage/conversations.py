@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
@@ -118,12 +119,18 @@ async def personal_reference(
 ) -> ConversationRef | None:
     """The person's 1:1 chat with the bot, the most recently used first."""
     result = await session.exec(
-        select(ConversationRef)
-        .where(
-            ConversationRef.tenant_id == tenant_id,
-            ConversationRef.staff_id == staff_id,
-            ConversationRef.conversation_type == "personal",
-        )
-        .order_by(ConversationRef.updated_at.desc())  # type: ignore[attr-defined]
+        _PERSONAL_REFERENCE, params={"tenant_id": tenant_id, "staff_id": staff_id}
     )
     return result.first()
+
+
+# Read for the approver on every press (storage.db, prebuilt statements).
+_PERSONAL_REFERENCE = (
+    select(ConversationRef)
+    .where(
+        ConversationRef.tenant_id == bindparam("tenant_id"),
+        ConversationRef.staff_id == bindparam("staff_id"),
+        ConversationRef.conversation_type == "personal",
+    )
+    .order_by(ConversationRef.updated_at.desc())  # type: ignore[attr-defined]
+)

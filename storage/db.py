@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -149,17 +150,45 @@ async def compare_and_set(
     True if this transaction made the change (the row in the session shows it), False if another
     got there first. The one way a state changes, so a second press writes nothing."""
     table = type(row)
+    key = (table, tuple(expected), tuple(values))
+    statement = _COMPARE_AND_SET.get(key)
+    if statement is None:
+        statement = _COMPARE_AND_SET[key] = _compare_and_set(*key)
     result = await session.exec(
+        statement,
+        params={
+            "cas_tenant_id": row.tenant_id,
+            "cas_id": row.id,
+            **{f"was_{name}": value for name, value in expected.items()},
+            **{f"now_{name}": value for name, value in values.items()},
+        },
+    )
+    if result.rowcount != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(row, name, value)  # as the database has it, with nothing to flush
+    return True
+
+
+_COMPARE_AND_SET: dict[tuple[Any, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _compare_and_set(table: Any, expected: tuple[str, ...], values: tuple[str, ...]) -> Any:
+    """compare_and_set's statement for this table and these columns, built once (below). A value
+    expected may be NULL (a snooze not yet set), so it is compared as IS NOT DISTINCT FROM."""
+    return (
         update(table)
         .where(
-            col(table.tenant_id) == row.tenant_id,
-            col(table.id) == row.id,
-            *(col(getattr(table, name)) == value for name, value in expected.items()),
+            col(table.tenant_id) == bindparam("cas_tenant_id"),
+            col(table.id) == bindparam("cas_id"),
+            *(
+                col(getattr(table, name)).is_not_distinct_from(bindparam(f"was_{name}"))
+                for name in expected
+            ),
         )
-        .values(**values)
-        .execution_options(synchronize_session="fetch")
+        .values({name: bindparam(f"now_{name}") for name in values})
+        .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)
 
 
 async def hold_writes(session: AsyncSession) -> None:

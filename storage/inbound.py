@@ -59,7 +59,12 @@ _CLAIM = {
     for is_sqlite, insert in ((True, sqlite_insert), (False, postgresql_insert))
 }
 _THIS = tuple(col(getattr(InboundActivity, name)) == bindparam(f"key_{name}") for name in _KEY)
-_REMEMBER = update(InboundActivity).where(*_THIS).values(response=bindparam("response"))
+_REMEMBER = (
+    update(InboundActivity)
+    .where(*_THIS)
+    .values(response=bindparam("response"))
+    .execution_options(synchronize_session=False)  # no claim is loaded as an object
+)
 _EARLIER = select(InboundActivity.response).where(*_THIS)
 
 

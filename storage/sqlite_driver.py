@@ -7,7 +7,8 @@ so here only the calls that can wait for another connection go to aiosqlite's th
 wait holds up no other turn:
 
 - taking the write lock (BEGIN IMMEDIATE, or a transaction's first write) and COMMIT (which may
-  checkpoint the WAL: file I/O) go to the thread;
+  checkpoint the WAL: file I/O) go to the thread, except the COMMIT of a transaction that never
+  opened (a read-only turn's: sqlite3 does nothing);
 - everything else runs on the loop's thread: a read outside a write (in WAL mode a reader never
   waits for a writer), rows, cursors, rollback, and every statement of a transaction that holds
   the write lock already (storage.db.write_transaction says so): nothing it does can wait.
@@ -39,8 +40,11 @@ class Connection(aiosqlite.Connection):
         name = getattr(fn, "__name__", "")
         if name in ("commit", "rollback"):
             self.holds_write_lock = False
-        if name in _NEVER_WAIT or (
-            name in ("execute", "executemany") and self._cannot_wait(args[0] if args else "")
+        if (
+            name in _NEVER_WAIT
+            or (name in ("execute", "executemany") and self._cannot_wait(args[0] if args else ""))
+            # A read-only turn's COMMIT: no transaction is open, so sqlite3 does nothing.
+            or (name == "commit" and not self._conn.in_transaction)
         ):
             if not self._running or not self._connection:
                 raise ValueError("Connection closed")

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import ColumnElement, and_, bindparam, case, literal, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.grades import OPEN_AUDIT_STATES, ActionState
-from bot.rules.permissions import SERVICE_LEADS, Person
+from bot.rules.permissions import Person
 from bot.rules.roles import Role
 from storage import audit_log
 from storage.models import Action, Audit, ConversationRef, Staff, Team, Tenant
@@ -157,9 +157,7 @@ async def standing(*, session: AsyncSession, tenant_id: str, person: Staff) -> P
         if key not in known:
             known[key] = (
                 await session.exec(
-                    select(Team.service_id).where(
-                        Team.tenant_id == tenant_id, Team.id == person.team_id
-                    )
+                    _TEAM_SERVICE, params={"tenant_id": tenant_id, "team_id": person.team_id}
                 )
             ).first()
         service_id = known[key]
@@ -180,39 +178,51 @@ async def approver_for(*, session: AsyncSession, tenant_id: str, owner: Staff) -
         if manager is not None and manager.active and manager.id != owner.id:
             return manager
     me = await standing(session=session, tenant_id=tenant_id, person=owner)
-    others = select(Staff).where(
-        Staff.tenant_id == tenant_id, col(Staff.active).is_(True), Staff.id != owner.id
-    )
-    # Roles are stored as words in one column, so `contains` is a first cut; the rules decide.
     # One query a group, each on its own index (team, then service): one query with both as an
-    # OR read every member of staff of the tenant (2 ms a press at 5,000 staff).
+    # OR read every member of staff of the tenant (2 ms a press at 5,000 staff). Each reads one
+    # row: the first by id with the role (a team of many managers loaded them all before).
+    mine = {"tenant_id": tenant_id, "owner_id": owner.id}
     if me.team_id is not None:
-        in_team = await session.exec(
-            others.where(
-                col(Staff.team_id) == me.team_id,
-                col(Staff.roles).contains(Role.TEAM_MANAGER.value),
-            ).order_by(col(Staff.id))
-        )
-        team_managers = [s for s in in_team.all() if Role.TEAM_MANAGER in s.role_set]
-        if team_managers:
-            return team_managers[0]
+        in_team = await session.exec(_TEAM_MANAGER, params={**mine, "team_id": me.team_id})
+        if (team_manager := in_team.first()) is not None:
+            return team_manager
     if me.service_id is None:
         return None
-    in_service = await session.exec(
-        others.where(
-            col(Staff.service_id) == me.service_id,
-            or_(
-                col(Staff.roles).contains(Role.SERVICE_MANAGER.value),
-                col(Staff.roles).contains(Role.HEAD_OF_SERVICE.value),
-            ),
-        ).order_by(col(Staff.id))
+    in_service = await session.exec(_SERVICE_LEAD, params={**mine, "service_id": me.service_id})
+    return in_service.first()
+
+
+def holds(role: Role) -> ColumnElement[bool]:
+    """Whether a person's stored roles include `role`, in SQL and exactly: the stored form is
+    words one space apart (bot.rules.roles.format_roles), so " team_manager " is found only in
+    " qa team_manager ", never inside another word; `_` is matched as itself, not any letter."""
+    return (literal(" ") + col(Staff.roles) + literal(" ")).contains(
+        f" {role.value} ", autoescape=True
     )
-    leads = [s for s in in_service.all() if SERVICE_LEADS & s.role_set]
-    service_managers = [s for s in leads if Role.SERVICE_MANAGER in s.role_set]
-    for group in (service_managers, leads):
-        if group:
-            return group[0]
-    return None
+
+
+# A press's statements, built once (storage.db, prebuilt statements).
+_TEAM_SERVICE = select(Team.service_id).where(
+    Team.tenant_id == bindparam("tenant_id"), Team.id == bindparam("team_id")
+)
+_OTHERS = select(Staff).where(
+    Staff.tenant_id == bindparam("tenant_id"),
+    col(Staff.active).is_(True),
+    Staff.id != bindparam("owner_id"),
+)
+_TEAM_MANAGER = (
+    _OTHERS.where(col(Staff.team_id) == bindparam("team_id"), holds(Role.TEAM_MANAGER))
+    .order_by(col(Staff.id))
+    .limit(1)
+)
+_SERVICE_LEAD = (
+    _OTHERS.where(
+        col(Staff.service_id) == bindparam("service_id"),
+        or_(holds(Role.SERVICE_MANAGER), holds(Role.HEAD_OF_SERVICE)),
+    )
+    .order_by(case((holds(Role.SERVICE_MANAGER), 0), else_=1), col(Staff.id))
+    .limit(1)
+)
 
 
 async def set_away(

@@ -83,3 +83,27 @@ async def test_a_line_manager_comes_first_and_nobody_approves_their_own(
 
     # A team manager's own action goes to their service, not to themselves.
     assert await _approver(sessions, north_tm) == "sm"
+
+
+async def test_the_first_by_id_who_holds_the_role_as_a_word_and_never_a_lookalike(
+    sessions: SessionMaker,
+) -> None:
+    """The query reads one row: the first person by id whose stored roles hold the role as a
+    whole word (alone, first, or last), not text that merely contains its letters."""
+    people = await _council(sessions)
+    north = people["northtm"].team_id
+    async with transaction(sessions) as session:
+        for n, roles in enumerate(["team_managers", "teamxmanager", "auditor team_manager"]):
+            row = staff_row(TENANT, _person(f"Extra{n} Pat", 90 + n), roles, team_id=north)
+            row.id = (people["northtm"].id or 0) - 100 + n  # before the North TM by id
+            session.add(row)
+    assert await _approver(sessions, people["owner"]) == "extra2"
+    await _leave(sessions, people["northtm"])
+    async with transaction(sessions) as session:
+        await session.exec(
+            update(Staff)
+            .where(Staff.team_id == north, Staff.roles.contains("auditor"))
+            .values(active=False)
+        )  # type: ignore[call-overload,union-attr]
+    # With no team manager left in North: the service manager, never the lookalikes.
+    assert await _approver(sessions, people["owner"]) == "sm"

@@ -17,6 +17,7 @@ from bot.connector import (
     ConnectorSender,
     FrozenJson,
     PlainJsonSerializer,
+    json_bytes,
     model_json,
 )
 from storage.db import SessionMaker
@@ -130,3 +131,11 @@ async def test_a_429_that_would_outlast_the_turn_is_not_waited_for(
     assert answer.status == 201
     assert chat.connector.refused == [429]
     assert ["What I can do" in str(s.body) for s in chat.connector.sent] == [False]
+
+
+def test_text_orjson_refuses_is_written_escaped_as_msrest_wrote_it() -> None:
+    value = {"text": "Plan \ud800 ü", "n": 1}
+    with pytest.raises(orjson.JSONEncodeError):
+        orjson.dumps(value)
+    assert json_bytes(value) == b'{"text": "Plan \\ud800 \\u00fc", "n": 1}'
+    assert json_bytes({"text": "ü"}) == '{"text":"ü"}'.encode()

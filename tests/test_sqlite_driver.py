@@ -54,6 +54,20 @@ async def test_a_read_outside_a_write_runs_on_the_loop_s_thread(
     assert to_thread == []
 
 
+async def test_a_read_only_transaction_reads_and_commits_on_the_loop_s_thread(
+    sqlite: tuple[SessionMaker, Path], to_thread: list[str]
+) -> None:
+    """A read-only turn (`my actions`) never waits for the thread: its COMMIT has no transaction
+    to end. A transaction that wrote still commits on the thread (the next test)."""
+    sessions, _ = sqlite
+    async with sessions() as session:
+        await session.connection()
+    to_thread.clear()
+    async with transaction(sessions) as session:
+        assert (await session.exec(text("SELECT count(*) FROM tenant"))).one() == (1,)
+    assert to_thread == []
+
+
 async def test_a_writer_s_statements_run_here_but_taking_the_lock_and_commit_do_not(
     sqlite: tuple[SessionMaker, Path], to_thread: list[str]
 ) -> None:

@@ -2,6 +2,7 @@
 under cProfile, the fake connector in another, and N back-to-back requests from here.
 
   .venv/bin/python -m tests.bench.profile_turn [--turn message|invoke] [--requests 600] [--top 15]
+      [--save FILE]
 
 `message` is a personal-chat "my actions"; `invoke` is Mark done pressed on `my actions` (an
 adaptiveCard/action invoke that writes). Prints the server's top costs by own time and the bot's
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import io
 import pstats
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +27,7 @@ from tests.bench.seed import seeded_database
 from tests.bench.turns import invoke_templates, next_invoke
 
 
-async def run(turn: str, requests: int, top: int) -> str:
+async def run(turn: str, requests: int, top: int, save: Path | None = None) -> str:
     with tempfile.TemporaryDirectory(prefix="qaloop-profile-") as tmp:
         workdir = Path(tmp)
         seeded = await asyncio.to_thread(seeded_database, workdir, scale=0.1, use_cache=True)
@@ -55,6 +57,8 @@ async def run(turn: str, requests: int, top: int) -> str:
         finally:
             await server.stop()
             await connector.stop()
+        if save is not None:
+            shutil.copyfile(out, save)
         text = io.StringIO()
         stats = pstats.Stats(str(out), stream=text)
         stats.sort_stats("tottime").print_stats(top)
@@ -67,8 +71,9 @@ def main() -> None:
     parser.add_argument("--turn", choices=["message", "invoke"], default="message")
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--save", type=Path, help="keep the profile here, for pstats or snakeviz")
     args = parser.parse_args()
-    sys.stdout.write(asyncio.run(run(args.turn, args.requests, args.top)))
+    sys.stdout.write(asyncio.run(run(args.turn, args.requests, args.top, args.save)))
 
 
 if __name__ == "__main__":
