@@ -25,26 +25,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, func, select
 
 from storage import outbox
 from storage.db import make_engine, make_sessions, transaction
 from storage.migrate import upgrade
 from storage.models import ConversationRef, Delivery, Staff, Tenant
+from tests.bench.seed import postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "bbbbbbbb-0000-0000-0000-00000000bench"
@@ -409,24 +405,6 @@ def report(run: Run) -> bool:
 
 def ok(good: bool) -> str:
     return "OK" if good else "MISSED"
-
-
-@contextlib.asynccontextmanager
-async def postgres_database(server_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database on the PostgreSQL server at `server_url`, dropped afterwards."""
-    name = f"qaloop_bench_{uuid.uuid4().hex[:10]}"
-    url = make_url(server_url)
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        database = url.set(database=name).render_as_string(hide_password=False)
-        await asyncio.to_thread(upgrade, database)
-        yield database
-    finally:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.dispose()
 
 
 async def run(people: int, rate: float, workdir: Path, postgres: str | None) -> int:

@@ -1,7 +1,7 @@
 """DESIGN §11, first budget: `my actions` for a person with 50 open actions in a DB of
 5k staff / 50k audits / 150k actions.
 
-  .venv/bin/python -m tests.bench.bench_my_actions [--small]
+  .venv/bin/python -m tests.bench.bench_my_actions [--small] [--postgres SERVER_URL]
 
 1. In-process: a session, commands.show_my_actions and the card's JSON, 300 times after warm-up;
    p95 must be ≤ 50 ms.
@@ -15,6 +15,8 @@
    for information: that echo bot touching the database as little as a turn can (`echodb`: a
    message reads the sender's row, a press claims its id in a transaction), the floor of a turn
    with a database; and a stock SDK echo bot (DESIGN §13). p50/p95/p99 and CPU per request are printed.
+   With --postgres, the seeded data is copied into a fresh database on that server (dropped
+   after) and QA Loop and `echodb` run on it: the production store, for information.
 
 Exits 1 if a budget is missed or a reply is wrong, 2 if the harness itself fails.
 """
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy.engine import make_url
 
 from bot.features import CATALOGUE
 from bot.features.actions.commands import show_my_actions
@@ -44,7 +47,15 @@ from bot.turn import Request
 from cards.common import card_json
 from storage import staff as staff_store
 from storage.db import make_engine, make_sessions
-from tests.bench.seed import TARGET_OPEN, TODAY, Seeded, Target, seeded_database
+from tests.bench.seed import (
+    TARGET_OPEN,
+    TODAY,
+    Seeded,
+    Target,
+    copy_into,
+    postgres_database,
+    seeded_database,
+)
 from tests.bench.turns import invoke_templates, next_invoke
 from tests.chat import payload
 
@@ -329,7 +340,7 @@ class Aggregate:
 
 
 async def http_benchmark(
-    seeded: Seeded, profile: Profile, workdir: Path
+    seeded: Seeded, profile: Profile, workdir: Path, postgres: str | None = None
 ) -> tuple[dict[str, Aggregate], dict[str, int]]:
     """Keyed "<server> <turn>": qaloop and the fixed echo bot, alternating, for the message and
     the invoke; the stock SDK echo once, for the message."""
@@ -338,11 +349,17 @@ async def http_benchmark(
     servers: list[Server] = []
     try:
         invokers = invoke_templates(seeded, connector.url, profile.clients)
-        qaloop = await Server("qaloop", log, "--db", seeded.url).start()
+        database = seeded.url
+        if postgres is not None:
+            started = time.perf_counter()
+            await copy_into(seeded.url, postgres)
+            print(f"copied into PostgreSQL in {time.perf_counter() - started:.1f} s", flush=True)
+            database = postgres
+        qaloop = await Server("qaloop", log, "--db", database).start()
         servers.append(qaloop)
-        echo = await Server("echo", log, "--db", seeded.url).start()
+        echo = await Server("echo", log, "--db", database).start()
         servers.append(echo)
-        echodb = await Server("echodb", log, "--db", seeded.url).start()
+        echodb = await Server("echodb", log, "--db", database).start()
         servers.append(echodb)
         templates = activity_templates(
             seeded.targets, seeded.tenant_id, connector.url, profile.clients
@@ -396,7 +413,7 @@ async def http_benchmark(
 # --- main ---------------------------------------------------------------------------------------
 
 
-async def main_async(profile: Profile, use_cache: bool) -> int:
+async def main_async(profile: Profile, use_cache: bool, postgres: str | None = None) -> int:
     load = os.getloadavg()[0]
     if load > 0.5:
         print(
@@ -423,7 +440,12 @@ async def main_async(profile: Profile, use_cache: bool) -> int:
             flush=True,
         )
         try:
-            results, seen = await http_benchmark(seeded, profile, workdir)
+            if postgres is None:
+                results, seen = await http_benchmark(seeded, profile, workdir)
+            else:
+                async with postgres_database(postgres) as database:
+                    print(f"store: PostgreSQL ({make_url(database).database})", flush=True)
+                    results, seen = await http_benchmark(seeded, profile, workdir, database)
         except Exception:
             log = workdir / "servers.log"
             if log.exists():
@@ -485,13 +507,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="seconds per HTTP trial")
     parser.add_argument("--rounds", type=int, help="alternating qaloop/echo rounds")
     parser.add_argument("--clients", type=int, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="also copy the data into a fresh database on this PostgreSQL server and run there",
+    )
     args = parser.parse_args()
     profile = SMALL if args.small else FULL
     overrides = {"seconds": args.seconds, "rounds": args.rounds, "clients": args.clients}
     profile = Profile(**{**profile.__dict__, **{k: v for k, v in overrides.items() if v}})
     started = time.perf_counter()
     try:
-        code = asyncio.run(main_async(profile, use_cache=not args.no_cache))
+        code = asyncio.run(main_async(profile, use_cache=not args.no_cache, postgres=args.postgres))
     except Exception as exc:
         print(f"benchmark harness failed: {exc!r}", file=sys.stderr)
         raise SystemExit(2) from exc
