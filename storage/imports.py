@@ -19,7 +19,7 @@ from bot.rules.cases import DEFAULT_CASE_REF_PATTERN
 from bot.rules.lifecycle import CaseStatus, leavers_need_confirming
 from bot.rules.roles import Role, format_roles, parse_roles
 from storage import audit_log
-from storage.db import SessionMaker, transaction
+from storage.db import SessionMaker, gather_statistics, transaction
 from storage.models import Case, Service, Staff, Team, Tenant
 
 Progress = Callable[[int, int], None]
@@ -334,7 +334,8 @@ async def import_staff(
         left_ids = [p.id for p in leavers if p.id is not None]
         if on_left is not None and left_ids:
             await on_left(session, left_ids)
-        return ImportResult(result.created, result.updated, result.unchanged, len(left_ids))
+    await gather_statistics(sessions, "staff", "team", "service")
+    return ImportResult(result.created, result.updated, result.unchanged, len(left_ids))
 
 
 def _too_many_leavers(leaving: int, active: int) -> str:
@@ -663,7 +664,8 @@ async def import_cases(
         )
         if on_changed is not None and changed:
             await on_changed(session, changed)
-        return result
+    await gather_statistics(sessions, "case", "audit", "action")
+    return result
 
 
 def _validate_cases(

@@ -534,3 +534,35 @@ async def test_cases_only_see_their_own_tenants_teams(sessions: SessionMaker) ->
         (4, "worker_email"),
         (5, "team"),
     ]
+
+
+async def test_an_import_leaves_postgresql_statistics_for_the_planner(
+    sessions: SessionMaker, tmp_path: Path
+) -> None:
+    """Without statistics, the first `my actions` after a big first import planned a join of
+    every audit to each action (docs/performance.md); autovacuum would gather them only later."""
+    await import_good_staff(sessions)
+    path = write(
+        tmp_path,
+        "cases.csv",
+        "case_ref,team,worker_email,status,opened_on\nC-104233,North,,open,\n",
+    )
+    await import_cases(sessions=sessions, tenant_id=TENANT, path=path)
+
+    async with sessions() as session:
+        connection = await session.connection()
+        if connection.dialect.name != "postgresql":
+            return  # SQLite's planner does without
+        # reltuples is -1 until a table is first analysed (PostgreSQL 14 and later).
+        analysed = await connection.exec_driver_sql(
+            "SELECT relname, reltuples >= 0 FROM pg_class WHERE relname IN "
+            "('staff', 'team', 'service', 'case', 'audit', 'action') ORDER BY relname"
+        )
+        assert dict(analysed.all()) == {
+            "action": True,
+            "audit": True,
+            "case": True,
+            "service": True,
+            "staff": True,
+            "team": True,
+        }
