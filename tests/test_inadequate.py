@@ -773,11 +773,12 @@ async def test_marking_the_action_meeting_done_asks_for_its_record_from_a_list_o
         "To mark the action meeting done, please record it: the date it was held, who attended "
         "and the actions agreed."
     )
-    # The reply in Adele's chat: the morning's alert to Patti may land while she types.
+    # The reply in Adele's chat (a reply to what she typed): the morning's alerts, to Patti and
+    # to Adele herself, may land while she types.
     [typed_card] = [
         card
         for sent in typed.sent
-        if sent.conversation_id == f"a:personal-{ADELE.teams_id}"
+        if sent.conversation_id == f"a:personal-{ADELE.teams_id}" and sent.body.get("replyToId")
         for card in sent.cards
         if card["body"][0].get("text") == "Inadequate audit: action needed"
     ]
