@@ -18,6 +18,7 @@ from cards.audit_assigned import AssignedView, AuditorChoice
 from storage import audit_log, audits, own_views
 from storage.db import compare_and_set
 from storage.models import Allocation, Audit, Case, ConversationRef, Staff, Team
+from storage.staff import holds
 
 # Who may be given an audit made by hand: auditors, and managers doing their own kind of audit.
 AUDITING_ROLES = frozenset({Role.AUDITOR, Role.QA, *MANAGERS})
@@ -86,9 +87,7 @@ async def auditors(*, session: AsyncSession, tenant_id: str) -> list[Staff]:
     """Active staff holding the auditor role, in id order."""
     rows = await session.exec(
         select(Staff)
-        .where(
-            Staff.tenant_id == tenant_id, col(Staff.active), col(Staff.roles).contains("auditor")
-        )
+        .where(Staff.tenant_id == tenant_id, col(Staff.active), holds(Role.AUDITOR))
         .order_by(col(Staff.id))
     )
     return [s for s in rows.all() if Role.AUDITOR in s.role_set]
@@ -352,7 +351,7 @@ async def staff_by_email(*, session: AsyncSession, tenant_id: str, email: str) -
 async def qa_team(*, session: AsyncSession, tenant_id: str) -> list[Staff]:
     rows = await session.exec(
         select(Staff)
-        .where(Staff.tenant_id == tenant_id, col(Staff.active), col(Staff.roles).contains("qa"))
+        .where(Staff.tenant_id == tenant_id, col(Staff.active), holds(Role.QA))
         .order_by(col(Staff.id))
     )
     return [s for s in rows.all() if Role.QA in s.role_set]
@@ -368,7 +367,7 @@ async def team_manager_of(
             Staff.tenant_id == tenant_id,
             Staff.team_id == team_id,
             col(Staff.active),
-            col(Staff.roles).contains("team_manager"),
+            holds(Role.TEAM_MANAGER),
         )
         .order_by(col(Staff.id))
     )

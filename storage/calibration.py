@@ -23,6 +23,7 @@ from storage.models import (
     ModerationGrade,
     Staff,
 )
+from storage.staff import holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +71,11 @@ async def auditors(*, session: AsyncSession, tenant_id: str) -> list[Staff]:
         .where(
             Staff.tenant_id == tenant_id,
             col(Staff.active).is_(True),
-            col(Staff.roles).contains(Role.AUDITOR.value),
+            holds(Role.AUDITOR),
         )
         .order_by(col(Staff.id))
     )
-    return [s for s in rows.all() if Role.AUDITOR in s.role_set]
+    return list(rows.all())
 
 
 async def create_exercise(

@@ -76,6 +76,7 @@ from storage.models import (
     Team,
     UTCDateTime,
 )
+from storage.staff import holds
 
 
 def _grade_column(key: str) -> Any:
@@ -680,7 +681,7 @@ async def team_managers(*, session: AsyncSession, tenant_id: str) -> list[TeamMa
             col(Staff.tenant_id) == tenant_id,
             col(Staff.active).is_(True),
             col(Staff.team_id).is_not(None),
-            col(Staff.roles).contains(Role.TEAM_MANAGER.value),
+            holds(Role.TEAM_MANAGER),
         )
         .order_by(col(Staff.display_name), col(Staff.id)),
     )
@@ -715,7 +716,7 @@ async def service_leads(*, session: AsyncSession, tenant_id: str) -> list[Servic
             col(Staff.tenant_id) == tenant_id,
             col(Staff.active).is_(True),
             service.is_not(None),
-            or_(*(col(Staff.roles).contains(r.value) for r in SERVICE_LEAD_ROLES)),
+            or_(*(holds(r) for r in SERVICE_LEAD_ROLES)),
         )
         .order_by(col(Staff.display_name), col(Staff.id)),
     )
@@ -759,7 +760,7 @@ async def team_manager_teams(*, session: AsyncSession, tenant_id: str) -> list[i
         sa.select(col(Staff.team_id), col(Staff.roles)).where(
             col(Staff.tenant_id) == tenant_id,
             col(Staff.active).is_(True),
-            col(Staff.roles).contains(Role.TEAM_MANAGER.value),
+            holds(Role.TEAM_MANAGER),
         ),
     )
     return [team_id for team_id, roles in rows if Role.TEAM_MANAGER in roles.split()]

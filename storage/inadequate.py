@@ -52,17 +52,17 @@ async def responders(
                 Staff.tenant_id == tenant_id,
                 col(Staff.active).is_(True),
                 or_(
-                    col(Staff.roles).contains(Role.QA.value),
+                    staff.holds(Role.QA),
                     and_(
                         col(Staff.team_id) == team_id,
-                        col(Staff.roles).contains(Role.TEAM_MANAGER.value),
+                        staff.holds(Role.TEAM_MANAGER),
                     ),
                     and_(
                         col(Staff.service_id).is_not(None),
                         col(Staff.service_id) == service_id,
                         or_(
-                            col(Staff.roles).contains(Role.SERVICE_MANAGER.value),
-                            col(Staff.roles).contains(Role.HEAD_OF_SERVICE.value),
+                            staff.holds(Role.SERVICE_MANAGER),
+                            staff.holds(Role.HEAD_OF_SERVICE),
                         ),
                     ),
                 ),
@@ -70,7 +70,7 @@ async def responders(
             .order_by(col(Staff.id))
         )
     ).all()
-    # Roles are words in one column, so `contains` is a first cut; the role set decides.
+    # One query for the three parts; each part is the people of that role and place.
     return {
         "lead": [s for s in rows if SERVICE_LEADS & s.role_set and s.service_id == service_id],
         "team_manager": [

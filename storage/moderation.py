@@ -18,6 +18,7 @@ from cards.moderation import AuditToModerate, Decision, Judged
 from storage import audit_log
 from storage.db import locked
 from storage.models import Audit, Case, Moderation, ModerationGrade, ModerationSample, Staff
+from storage.staff import holds
 
 # Completed audits stay candidates once moderated, so the month's list (and its fingerprint)
 # is the same whenever it is read again.
@@ -58,11 +59,11 @@ async def moderators(*, session: AsyncSession, tenant_id: str) -> list[int]:
         .where(
             Staff.tenant_id == tenant_id,
             col(Staff.active).is_(True),
-            col(Staff.roles).contains(Role.QA.value),
+            holds(Role.QA),
         )
         .order_by(col(Staff.id))
     )
-    return [s.id for s in rows.all() if s.id is not None and Role.QA in s.role_set]
+    return [s.id for s in rows.all() if s.id is not None]
 
 
 async def sample_of(

@@ -93,11 +93,11 @@ async def holding_any_role(
         .where(
             Staff.tenant_id == tenant_id,
             col(Staff.active).is_(True),
-            or_(*(col(Staff.roles).contains(role.value) for role in roles)),
+            or_(*(holds(role) for role in roles)),
         )
         .order_by(col(Staff.id))
     )
-    return [person for person in rows.all() if person.role_set & roles]
+    return list(rows.all())
 
 
 async def mark_reachable(*, session: AsyncSession, tenant_id: str, person: Staff) -> None:
